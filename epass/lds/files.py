@@ -1,0 +1,182 @@
+"""The one table of LDS elementary files: name, FID, SFI, tag and data group number.
+
+Source: ICAO Doc 9303-10 §4.6.1 (LDS1 EFs in the eMRTD application) and
+§3.11/§3.12 (EF.CardAccess, EF.CardSecurity, EF.ATR/INFO, EF.DIR in the master
+file). Everything else (names in reports, file names in dumps, which tag a
+file must start with, which SFI to read it by) is looked up here.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from epass.errors import ParseError
+
+__all__ = ["DG_NAMES", "LdsFile", "canonical_name"]
+
+
+class LdsFile(Enum):
+    """An elementary file; the enum value is its report name.
+
+    :ivar label: the name used in reports and dumps (``"EF.COM"``, ``"DG2"``).
+    :ivar fid: the 2-byte file identifier (EF.SOD in the applet and
+        EF.CardSecurity in the master file share ``011D``).
+    :ivar tag: the tag the file's content starts with (``None`` for files in
+        the master file, which are not one TLV object).
+    :ivar sfi: the short file identifier.
+    :ivar number: the data group number, 0 for files that are not data groups.
+    :ivar in_applet: whether the file lives in the eMRTD application (as
+        opposed to the master file).
+    """
+
+    label: str
+    fid: int
+    tag: int | None
+    sfi: int
+    number: int
+    in_applet: bool
+
+    def __new__(
+        cls, fid: int, label: str, tag: int | None, sfi: int, number: int, in_applet: bool
+    ) -> LdsFile:
+        obj = object.__new__(cls)
+        obj._value_ = label
+        obj.label = label
+        obj.fid = fid
+        obj.tag = tag
+        obj.sfi = sfi
+        obj.number = number
+        obj.in_applet = in_applet
+        return obj
+
+    # Master file (ICAO Doc 9303-10 §3.11, §3.12; ISO/IEC 7816-4 §8.2.1.1)
+    EF_ATR_INFO = (0x2F01, "EF.ATR/INFO", None, 0x01, 0, False)
+    EF_DIR = (0x2F00, "EF.DIR", None, 0x1E, 0, False)
+    EF_CARD_ACCESS = (0x011C, "EF.CardAccess", None, 0x1C, 0, False)
+    EF_CARD_SECURITY = (0x011D, "EF.CardSecurity", None, 0x1D, 0, False)
+    # eMRTD application (ICAO Doc 9303-10 §4.6.1, Table 36)
+    EF_COM = (0x011E, "EF.COM", 0x60, 0x1E, 0, True)
+    EF_SOD = (0x011D, "EF.SOD", 0x77, 0x1D, 0, True)
+    DG1 = (0x0101, "DG1", 0x61, 0x01, 1, True)
+    DG2 = (0x0102, "DG2", 0x75, 0x02, 2, True)
+    DG3 = (0x0103, "DG3", 0x63, 0x03, 3, True)
+    DG4 = (0x0104, "DG4", 0x76, 0x04, 4, True)
+    DG5 = (0x0105, "DG5", 0x65, 0x05, 5, True)
+    DG6 = (0x0106, "DG6", 0x66, 0x06, 6, True)
+    DG7 = (0x0107, "DG7", 0x67, 0x07, 7, True)
+    DG8 = (0x0108, "DG8", 0x68, 0x08, 8, True)
+    DG9 = (0x0109, "DG9", 0x69, 0x09, 9, True)
+    DG10 = (0x010A, "DG10", 0x6A, 0x0A, 10, True)
+    DG11 = (0x010B, "DG11", 0x6B, 0x0B, 11, True)
+    DG12 = (0x010C, "DG12", 0x6C, 0x0C, 12, True)
+    DG13 = (0x010D, "DG13", 0x6D, 0x0D, 13, True)
+    DG14 = (0x010E, "DG14", 0x6E, 0x0E, 14, True)
+    DG15 = (0x010F, "DG15", 0x6F, 0x0F, 15, True)
+    DG16 = (0x0110, "DG16", 0x70, 0x10, 16, True)
+
+    @property
+    def is_data_group(self) -> bool:
+        return self.number > 0
+
+    @classmethod
+    def data_group(cls, number: int) -> LdsFile:
+        """The data group with this number (1 to 16).
+
+        :raises ValueError: for any other number.
+        """
+        for f in cls:
+            if f.number == number:
+                return f
+        raise ValueError(f"no data group {number}")
+
+    @classmethod
+    def by_tag(cls, tag: int) -> LdsFile | None:
+        """The applet file whose content starts with *tag* (as listed in EF.COM), or ``None``."""
+        return _BY_TAG.get(tag)
+
+    @classmethod
+    def by_name(cls, name: str) -> LdsFile:
+        """Look up a file by any accepted name (see :func:`canonical_name`).
+
+        :raises ValueError: if the name is not an LDS file name.
+        """
+        return _BY_LABEL[canonical_name(name)]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+_BY_TAG: dict[int, LdsFile] = {f.tag: f for f in LdsFile if f.tag is not None}
+_BY_LABEL: dict[str, LdsFile] = {f.label: f for f in LdsFile}
+
+#: "DG1" .. "DG16" in order.
+DG_NAMES: tuple[str, ...] = tuple(f"DG{n}" for n in range(1, 17))
+
+
+def canonical_name(name: str) -> str:
+    """Normalise a file name to the label used in reports.
+
+    Accepts ``"DG1"``, ``"dg1"``, ``"DG01"``, ``"EF.DG1"``, ``"EF_DG1"``,
+    ``"EF.SOD"``, ``"EF_SOD"``, ``"SOD"``, ``"COM"``, ``"Datagroup1"`` and the
+    FID in hex (``"0101"``, ``"011D"`` = EF.SOD, ``"011E"`` = EF.COM),
+    with or without a ``.bin``/``.der`` extension.
+
+    :raises ValueError: if *name* names no LDS file.
+    """
+    raw = name
+    base = name.strip()
+    for ext in (".bin", ".der", ".BIN", ".DER", ".dat"):
+        if base.endswith(ext):
+            base = base[: -len(ext)]
+            break
+    key = base.upper().replace("_", ".").replace("-", ".")
+    if key.startswith("EF."):
+        key = key[3:]
+    for prefix in ("DATAGROUP", "DG"):
+        if key.startswith(prefix) and key[len(prefix) :].isdigit():
+            n = int(key[len(prefix) :])
+            if 1 <= n <= 16:
+                return f"DG{n}"
+            raise ValueError(f"no data group {n}: {raw!r}")
+    aliases = {
+        "COM": "EF.COM",
+        "SOD": "EF.SOD",
+        "CARDACCESS": "EF.CardAccess",
+        "CARDSECURITY": "EF.CardSecurity",
+        "ATR/INFO": "EF.ATR/INFO",
+        "ATR.INFO": "EF.ATR/INFO",
+        "ATRINFO": "EF.ATR/INFO",
+        "DIR": "EF.DIR",
+        "011E": "EF.COM",
+        "011D": "EF.SOD",
+        "011C": "EF.CardAccess",
+    }
+    if key in aliases:
+        return aliases[key]
+    if len(key) == 4 and key.startswith("01"):
+        try:
+            fid = int(key, 16)
+        except ValueError:
+            pass
+        else:
+            if 0x0101 <= fid <= 0x0110:
+                return f"DG{fid - 0x0100}"
+    raise ValueError(f"not an LDS file name: {raw!r}")
+
+
+def expect_tag(data: bytes, file: LdsFile) -> None:
+    """Check that *data* starts with the tag *file* must start with.
+
+    :raises ParseError: if it does not.
+    """
+    if file.tag is None or not data:
+        if not data:
+            raise ParseError("empty file", file=file.label, offset=0)
+        return
+    tag_len = 2 if file.tag > 0xFF else 1
+    if int.from_bytes(data[:tag_len], "big") != file.tag:
+        raise ParseError(
+            f"expected tag {file.tag:02X}, found {data[:tag_len].hex().upper()}",
+            file=file.label,
+            offset=0,
+        )
