@@ -200,7 +200,9 @@ class CommandApdu:
         if n == 5 + lc:  # case 4E
             le = int.from_bytes(body[-2:], "big") or 65536
             return cls(cla, ins, p1, p2, body[3 : 3 + lc], le=le, extended=True)
-        raise ParseError(f"extended Lc={lc} does not match {n - 3} body bytes", file="C-APDU", offset=4)
+        raise ParseError(
+            f"extended Lc={lc} does not match {n - 3} body bytes", file="C-APDU", offset=4
+        )
 
     def describe(self) -> str:
         """A short human name for traces and errors, e.g. ``"READ BINARY"``."""

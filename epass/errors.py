@@ -81,7 +81,9 @@ class ProtocolError(EpassError):
 
     def __new__(cls, *args: object, **kwargs: object) -> ProtocolError:
         if cls is ProtocolError:
-            raise TypeError("ProtocolError is abstract: raise LocalProtocolError or RemoteProtocolError")
+            raise TypeError(
+                "ProtocolError is abstract: raise LocalProtocolError or RemoteProtocolError"
+            )
         return super().__new__(cls, *args)
 
 
@@ -98,7 +100,14 @@ class SecureMessagingError(RemoteProtocolError):
 
     After this error the secure channel is dead (ICAO Doc 9303-11 §9.8: the
     session keys are no longer usable) and the channel refuses further use.
+
+    :param sw: the status word when the chip answered without secure
+        messaging (e.g. ``6988``: SM data objects incorrect).
     """
+
+    def __init__(self, message: str, *, sw: int | None = None) -> None:
+        self.sw = sw
+        super().__init__(message)
 
 
 class AccessControlError(RemoteProtocolError):
