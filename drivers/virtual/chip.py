@@ -1,0 +1,373 @@
+"""The card side of an eMRTD: a virtual chip that answers APDUs as a real one does.
+
+Implemented (ICAO Doc 9303-11 and ISO/IEC 7816-4):
+
+* SELECT of the master file, the eMRTD application (AID ``A0000002471001``)
+  and EFs by FID (§ 7816-4 §11.2.2); selecting the application drops any session.
+* BAC: GET CHALLENGE and EXTERNAL AUTHENTICATE (9303-11 §4.3, §9.7), using
+  the same pure code as the terminal (:class:`epass.access.bac.ChipAuthenticator`).
+* Secure messaging with :class:`epass.sm.SecureMessaging` in the chip role: a
+  command without SM or with a bad MAC ends the session with a plain
+  ``6988``/``6987``, as chips do (§9.8).
+* READ BINARY: even INS with SFI (P1 b8 set, offset in P2) or with a 15-bit
+  offset on the current EF, odd INS ``B1`` with DO'54' offset and DO'53'
+  response (ISO/IEC 7816-4 §11.3.3); short and extended Le; a short response
+  never exceeds 256 bytes after SM (the chip returns fewer bytes than asked,
+  as real chips do); ``6282`` at the end of the file, ``6B00`` past it.
+* Access control: nothing in the application is readable before BAC; DG3 and
+  DG4 need Extended Access Control and answer ``6982``.
+* EF.CardAccess and EF.ATR/INFO in the master file, readable without
+  authentication.
+
+Fault switches (:class:`Faults`) let tests provoke what real chips and
+readers do wrong. No I/O happens here: transports call :meth:`VirtualChip.process`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from epass import tlv
+from epass.access.bac import ChipAuthenticator
+from epass.apdu import CommandApdu, Ins
+from epass.errors import AccessControlError, ParseError, SecureMessagingError
+from epass.lds.files import LdsFile
+from epass.sm import SecureMessaging, max_plain_response
+
+__all__ = ["EMRTD_AID", "ChipConfig", "Faults", "VirtualChip"]
+
+EMRTD_AID = bytes.fromhex("A0000002471001")
+MF_FID = 0x3F00
+
+SW_OK = 0x9000
+SW_EOF = 0x6282
+SW_VERIFICATION_FAILED = 0x6300
+SW_WRONG_LENGTH = 0x6700
+SW_SECURITY = 0x6982
+SW_CONDITIONS = 0x6985
+SW_SM_MISSING = 0x6987
+SW_SM_INCORRECT = 0x6988
+SW_WRONG_DATA = 0x6A80
+SW_NOT_FOUND = 0x6A82
+SW_WRONG_P1P2 = 0x6B00
+SW_INS = 0x6D00
+SW_CLA = 0x6E00
+
+#: Data groups that need Extended Access Control (9303-11 §7.1.2): refused after BAC alone.
+EAC_PROTECTED = frozenset({LdsFile.DG3, LdsFile.DG4})
+
+
+def _contactless_atr(historical: bytes) -> bytes:
+    """PC/SC Part 3 §3.1.3.2.3: 3B 8n 80 01 <historical bytes> TCK."""
+    body = bytes([0x80 | len(historical), 0x80, 0x01]) + historical
+    tck = 0
+    for b in body:
+        tck ^= b
+    return b"\x3b" + body + bytes([tck])
+
+
+@dataclass
+class ChipConfig:
+    """How the chip behaves on the link.
+
+    :ivar extended_length: accept extended Lc/Le and announce it in the ATR
+        and EF.ATR/INFO.
+    :ivar max_response: the most bytes one response may carry (the chip's
+        buffer); with extended length up to 65536.
+    :ivar announce_in_atr: put the card capabilities byte in the ATR.
+    """
+
+    extended_length: bool = True
+    max_response: int = 65536
+    announce_in_atr: bool = True
+
+    def atr(self) -> bytes:
+        third = 0x40 | 0x20 if self.extended_length else 0x00
+        caps = bytes([0x73, 0x80, 0x21, third]) if self.announce_in_atr else b""
+        return _contactless_atr(b"\x80" + caps)
+
+    def atr_info(self) -> bytes:
+        """EF.ATR/INFO content: DO'7F66' with max command/response lengths (ISO 7816-4 §12.7.1)."""
+        max_cmd = 65535 if self.extended_length else 261
+        max_rsp = self.max_response if self.extended_length else 258
+        ints = tlv.encode(0x02, max_cmd.to_bytes(3, "big").lstrip(b"\x00") or b"\x00")
+        ints += tlv.encode(0x02, max_rsp.to_bytes(3, "big").lstrip(b"\x00") or b"\x00")
+        return tlv.encode(0x7F66, ints)
+
+
+@dataclass
+class Faults:
+    """Switches for misbehaviour, each off by default.
+
+    :ivar corrupt_mac_after: corrupt the MAC of the SM response to the Nth
+        protected command (1-based) and every later one.
+    :ivar plain_error_on_read: answer READ BINARY number N under SM with a
+        plain ``6988`` (as if the chip dropped the session).
+    :ivar reject_le_above: answer ``6700`` when a READ BINARY asks for more
+        than this many bytes (chips that dislike large Le).
+    :ivar reject_extended: answer ``6700`` to any extended-length APDU even
+        if the ATR says otherwise.
+    :ivar refuse_sfi: answer ``6A86`` to READ BINARY with an SFI.
+    :ivar remove_after: the transport reports card removal on APDU number N.
+    :ivar truncate: serve these files cut to this many bytes (the header
+        still announces the full length).
+    """
+
+    corrupt_mac_after: int | None = None
+    plain_error_on_read: int | None = None
+    reject_le_above: int | None = None
+    reject_extended: bool = False
+    refuse_sfi: bool = False
+    remove_after: int | None = None
+    truncate: dict[LdsFile, int] = field(default_factory=dict)
+
+
+class VirtualChip:
+    """An eMRTD chip in memory.
+
+    :param files: the content of the application's EFs (EF.COM, EF.SOD, DGs)
+        and, optionally, of master-file EFs (EF.CardAccess).
+    :param mrz_information: the BAC key seed input (9303-11 §9.7.2).
+    :param config: link behaviour; :param faults: misbehaviour switches.
+    :param rng: randomness for challenges and keys (inject for known answers).
+    """
+
+    def __init__(
+        self,
+        files: Mapping[LdsFile, bytes],
+        mrz_information: str,
+        *,
+        config: ChipConfig | None = None,
+        faults: Faults | None = None,
+        rng: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self.config = config or ChipConfig()
+        self.faults = faults or Faults()
+        self.files = dict(files)
+        if LdsFile.EF_ATR_INFO not in self.files:
+            self.files[LdsFile.EF_ATR_INFO] = self.config.atr_info()
+        self.mrz_information = mrz_information
+        self.rng = rng
+        self.atr = self.config.atr()
+        self.apdu_count = 0
+        self.protected_count = 0
+        self.read_count = 0
+        self.power_on()
+
+    # -- state ---------------------------------------------------------------------
+
+    def power_on(self) -> None:
+        """Reset to the state after activation: master file selected, no session."""
+        self.in_applet = False
+        self.current: LdsFile | None = None
+        self.sm: SecureMessaging | None = None
+        self.bac = ChipAuthenticator(self.mrz_information, rng=self.rng)
+
+    def _end_session(self) -> None:
+        self.sm = None
+        self.current = None
+
+    # -- entry point --------------------------------------------------------------
+
+    def process(self, apdu: bytes) -> bytes:
+        """Answer one command APDU with a response APDU (data + SW1 SW2)."""
+        self.apdu_count += 1
+        try:
+            command = CommandApdu.from_bytes(apdu)
+        except ParseError:
+            return self._sw(SW_WRONG_LENGTH)
+        if command.is_extended and (not self.config.extended_length or self.faults.reject_extended):
+            # The chip cannot take the frame at all, so it cannot check an SM MAC either:
+            # a plain error, and any session is over.
+            self._end_session()
+            return self._sw(SW_WRONG_LENGTH)
+        if command.cla & 0x0C:
+            return self._process_protected(apdu)
+        if self.sm is not None:
+            # A plain command in a secure session: the chip drops the session (9303-11 §9.8).
+            self._end_session()
+            return self._sw(SW_SM_MISSING)
+        return self._dispatch(command, secure=False)
+
+    def _process_protected(self, apdu: bytes) -> bytes:
+        sm = self.sm
+        if sm is None:
+            return self._sw(SW_CONDITIONS)
+        try:
+            plain = CommandApdu.from_bytes(sm.unwrap(apdu))
+        except (SecureMessagingError, ParseError):
+            self._end_session()
+            return self._sw(SW_SM_INCORRECT)
+        self.protected_count += 1
+        response = self._dispatch(plain, secure=True)
+        if self.sm is None:  # the command ended the session (e.g. SELECT applet)
+            return response
+        if self.faults.plain_error_on_read is not None and plain.ins in (0xB0, 0xB1):
+            if self.read_count == self.faults.plain_error_on_read:
+                self._end_session()
+                return self._sw(SW_SM_INCORRECT)
+        protected = self.sm.wrap(response)
+        after = self.faults.corrupt_mac_after
+        if after is not None and self.protected_count >= after:
+            protected = protected[:-3] + bytes([protected[-3] ^ 0xFF]) + protected[-2:]
+        return protected
+
+    @staticmethod
+    def _sw(sw: int, data: bytes = b"") -> bytes:
+        return data + sw.to_bytes(2, "big")
+
+    # -- commands -------------------------------------------------------------------
+
+    def _dispatch(self, command: CommandApdu, *, secure: bool) -> bytes:
+        if command.cla & 0xF3 != 0x00:
+            return self._sw(SW_CLA)
+        ins = command.ins
+        if ins == Ins.SELECT:
+            return self._select(command, secure=secure)
+        if ins == Ins.GET_CHALLENGE:
+            return self._get_challenge(command)
+        if ins == Ins.EXTERNAL_AUTHENTICATE:
+            return self._external_authenticate(command)
+        if ins in (Ins.READ_BINARY, Ins.READ_BINARY_ODD):
+            return self._read_binary(command, secure=secure)
+        return self._sw(SW_INS)
+
+    def _select(self, command: CommandApdu, *, secure: bool) -> bytes:
+        p1 = command.p1
+        if p1 == 0x04:  # by DF name
+            if command.data != EMRTD_AID:
+                return self._sw(SW_NOT_FOUND)
+            self.in_applet = True
+            self._end_session()
+            self.bac.rnd_ic = None
+            return self._sw(SW_OK)
+        if p1 == 0x00 and command.data in (b"", MF_FID.to_bytes(2, "big")):
+            self.in_applet = False
+            self._end_session()
+            return self._sw(SW_OK)
+        if p1 in (0x00, 0x02) and len(command.data) == 2:
+            fid = int.from_bytes(command.data, "big")
+            target = self._lookup(lambda f: f.fid == fid)
+            if target is None:
+                return self._sw(SW_NOT_FOUND)
+            if not self._readable(target, secure=secure):
+                return self._sw(SW_SECURITY)
+            self.current = target
+            return self._sw(SW_OK)
+        return self._sw(SW_WRONG_P1P2)
+
+    def _lookup(self, match: Callable[[LdsFile], bool]) -> LdsFile | None:
+        for f in self.files:
+            if f.in_applet == self.in_applet and match(f):
+                return f
+        return None
+
+    def _readable(self, f: LdsFile, *, secure: bool) -> bool:
+        if not f.in_applet:
+            return True
+        return secure and f not in EAC_PROTECTED
+
+    def _get_challenge(self, command: CommandApdu) -> bytes:
+        if command.le != 8 or command.data:
+            return self._sw(SW_WRONG_LENGTH)
+        if not self.in_applet:
+            return self._sw(SW_CONDITIONS)
+        return self._sw(SW_OK, self.bac.challenge())
+
+    def _external_authenticate(self, command: CommandApdu) -> bytes:
+        if not self.in_applet:
+            return self._sw(SW_CONDITIONS)
+        try:
+            response, session = self.bac.authenticate(command.data)
+        except AccessControlError:
+            return self._sw(SW_VERIFICATION_FAILED)
+        self.sm = session
+        self.current = None
+        return self._sw(SW_OK, response)
+
+    def _response_budget(self, command: CommandApdu, *, secure: bool) -> int:
+        """How many plain data bytes fit in the response to *command*."""
+        wire_limit = 65536 if command.is_extended else 256
+        limit = min(wire_limit, self.config.max_response)
+        if secure and self.sm is not None:
+            return max_plain_response(limit, self.sm.block_size, odd_ins=bool(command.ins & 1))
+        return limit
+
+    def _read_binary(self, command: CommandApdu, *, secure: bool) -> bytes:
+        self.read_count += 1
+        if command.le is None:
+            return self._sw(SW_WRONG_LENGTH)
+        limit = self.faults.reject_le_above
+        if limit is not None and command.le > limit:
+            return self._sw(SW_WRONG_LENGTH)
+        odd = command.ins == Ins.READ_BINARY_ODD
+        if odd:
+            target, offset, error = self._odd_target(command)
+        else:
+            target, offset, error = self._even_target(command)
+        if error is not None:
+            return self._sw(error)
+        assert target is not None  # noqa: S101 - error is None implies a target
+        if not self._readable(target, secure=secure):
+            return self._sw(SW_SECURITY)
+        self.current = target
+        content = self.files[target]
+        cut = self.faults.truncate.get(target)
+        if cut is not None:
+            content = content[:cut]
+        if offset > len(content):
+            return self._sw(SW_WRONG_P1P2)
+        budget = self._response_budget(command, secure=secure)
+        want = command.le
+        if odd:  # the response is DO'53' around the data
+            want = min(want, budget)
+            header = 4 if want > 0xFF + 4 else 3 if want > 0x7F + 3 else 2
+            n = min(want - header, len(content) - offset)
+            if n < 0:
+                return self._sw(SW_WRONG_LENGTH)
+            chunk = content[offset : offset + n]
+            sw = SW_EOF if offset + n >= len(content) and n < want - header else SW_OK
+            return self._sw(sw, tlv.encode(0x53, chunk))
+        n = min(want, budget, len(content) - offset)
+        chunk = content[offset : offset + n]
+        sw = SW_EOF if n < min(want, budget) else SW_OK
+        return self._sw(sw, chunk)
+
+    def _even_target(self, command: CommandApdu) -> tuple[LdsFile | None, int, int | None]:
+        if command.p1 & 0x80:
+            if command.p1 & 0x60:
+                return None, 0, SW_WRONG_P1P2
+            if self.faults.refuse_sfi:
+                return None, 0, 0x6A86
+            sfi = command.p1 & 0x1F
+            target = self._lookup(lambda f: f.sfi == sfi)
+            if target is None:
+                return None, 0, SW_NOT_FOUND
+            return target, command.p2, None
+        if self.current is None:
+            return None, 0, SW_CONDITIONS
+        return self.current, (command.p1 << 8) | command.p2, None
+
+    def _odd_target(self, command: CommandApdu) -> tuple[LdsFile | None, int, int | None]:
+        try:
+            do54 = tlv.decode_single(command.data, expected_tag=0x54)
+        except ParseError:
+            return None, 0, SW_WRONG_DATA
+        if not 1 <= len(do54.value) <= 3:
+            return None, 0, SW_WRONG_DATA
+        offset = int.from_bytes(do54.value, "big")
+        p1p2 = (command.p1 << 8) | command.p2
+        if p1p2 == 0:
+            if self.current is None:
+                return None, 0, SW_CONDITIONS
+            return self.current, offset, None
+        if command.p1 == 0 and command.p2 & 0x07 == 0 and command.p2 >> 3:
+            sfi = command.p2 >> 3
+            target = self._lookup(lambda f: f.sfi == sfi)
+        else:
+            target = self._lookup(lambda f: f.fid == p1p2)
+        if target is None:
+            return None, 0, SW_NOT_FOUND
+        return target, offset, None
