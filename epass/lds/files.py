@@ -12,7 +12,7 @@ from enum import Enum
 
 from epass.errors import ParseError
 
-__all__ = ["DG_NAMES", "LdsFile", "canonical_name"]
+__all__ = ["DG_NAMES", "LdsFile", "canonical_name", "expect_tag"]
 
 
 class LdsFile(Enum):
@@ -118,8 +118,8 @@ def canonical_name(name: str) -> str:
 
     Accepts ``"DG1"``, ``"dg1"``, ``"DG01"``, ``"EF.DG1"``, ``"EF_DG1"``,
     ``"EF.SOD"``, ``"EF_SOD"``, ``"SOD"``, ``"COM"``, ``"Datagroup1"`` and the
-    FID in hex (``"0101"``, ``"011D"`` = EF.SOD, ``"011E"`` = EF.COM),
-    with or without a ``.bin``/``.der`` extension.
+    FID in hex (``"0101"``, ``"ef0101"``, ``"011D"`` = EF.SOD, ``"011E"`` =
+    EF.COM), with or without a ``.bin``/``.der``/``.dat`` extension.
 
     :raises ValueError: if *name* names no LDS file.
     """
@@ -132,6 +132,8 @@ def canonical_name(name: str) -> str:
     key = base.upper().replace("_", ".").replace("-", ".")
     if key.startswith("EF."):
         key = key[3:]
+    elif key.startswith("EF") and len(key) == 6:  # JMRTD-style "ef0101"
+        key = key[2:]
     for prefix in ("DATAGROUP", "DG"):
         if key.startswith(prefix) and key[len(prefix) :].isdigit():
             n = int(key[len(prefix) :])
