@@ -1,0 +1,358 @@
+"""The passive-authentication report (ICAO Doc 9303-11 §5.1; DESIGN.md "Verification").
+
+A :class:`Report` is plain frozen data: the verdict, one :class:`Check` per
+step in the order they ran, one :class:`DataGroupResult` per data group, the
+signer (DS) and anchor (CSCA) certificates, and a summary of EF.SOD.
+:meth:`Report.to_dict` gives a JSON-serialisable dict with stable keys (bytes
+as lowercase hex, datetimes as ISO 8601).
+
+Verdict rule (fail closed), applied by :func:`decide`:
+
+``INVALID``
+    some check *failed*, i.e. the bytes prove a defect: EF.SOD malformed, a
+    data-group hash mismatch, a data group present but not in the SOD
+    (injection), messageDigest or content-type attribute mismatch, a bad SOD
+    signature, a DS certificate whose signature does not verify under the
+    CSCA that matches it, a DS or CSCA certificate not valid at the checked
+    time (or the DS not valid at the signing time), or a DG1 issuing state
+    that differs from the DS country. Every ``FAIL`` status means exactly
+    this, so ``INVALID`` is "any required check is FAIL".
+``INDETERMINATE``
+    nothing failed, but something required was not proven: a check is
+    ``ERROR`` (unsupported algorithm, explicit EC parameters, no DS
+    certificate) or ``SKIP`` (no CSCA for this issuer in the trust store,
+    EF.SOD not supplied, no data group supplied). "No CSCA for this country"
+    is not forgery.
+``VALID``
+    every required check is ``PASS``.
+
+A check can be marked ``required=False`` only when there was nothing to
+check (the DG1 issuing-state comparison when DG1 was not supplied); a
+non-required check still makes the verdict ``INVALID`` if it fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, TypeAlias
+
+__all__ = [
+    "SCHEMA",
+    "CertificateInfo",
+    "Check",
+    "CheckStatus",
+    "DataGroupResult",
+    "DataGroupStatus",
+    "EvidenceValue",
+    "Report",
+    "SodSummary",
+    "Verdict",
+    "decide",
+]
+
+#: Identifies the layout of :meth:`Report.to_dict`; bumped on incompatible changes.
+SCHEMA = "epass.pa.report/1"
+
+EvidenceValue: TypeAlias = str | int | bool | bytes | datetime | tuple[str, ...] | None
+
+
+class Verdict(StrEnum):
+    """The overall outcome of passive authentication."""
+
+    VALID = "VALID"
+    INVALID = "INVALID"
+    INDETERMINATE = "INDETERMINATE"
+
+
+class CheckStatus(StrEnum):
+    """The outcome of one check."""
+
+    PASS = "PASS"  # noqa: S105 - not a password
+    FAIL = "FAIL"
+    SKIP = "SKIP"
+    ERROR = "ERROR"
+
+
+class DataGroupStatus(StrEnum):
+    """How one data group compares with EF.SOD (9303-11 §5.1 step 3)."""
+
+    MATCH = "MATCH"
+    MISMATCH = "MISMATCH"
+    NOT_IN_SOD = "NOT_IN_SOD"
+    NOT_READ = "NOT_READ"
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_json(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _json(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verification step.
+
+    :ivar name: stable identifier (``"sod.signature"``).
+    :ivar status: PASS, FAIL, SKIP or ERROR.
+    :ivar detail: one human-readable sentence.
+    :ivar evidence: algorithms, hashes (hex), subjects, serials, dates.
+    :ivar required: whether a non-PASS status keeps the verdict from VALID.
+    """
+
+    name: str
+    status: CheckStatus
+    detail: str
+    evidence: Mapping[str, EvidenceValue] = field(default_factory=dict)
+    required: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "evidence", MappingProxyType(dict(self.evidence)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "required": self.required,
+            "detail": self.detail,
+            "evidence": _json(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class DataGroupResult:
+    """One data group against EF.SOD.
+
+    :ivar name: ``"DG1"`` .. ``"DG16"``.
+    :ivar number: 1 .. 16.
+    :ivar status: MATCH, MISMATCH, NOT_IN_SOD (given but not hashed in the
+        SOD: a FAIL) or NOT_READ (hashed in the SOD but not given: listed only).
+        Data groups that could not be compared at all (no usable EF.SOD, an
+        unsupported hash algorithm) have no result; the ``dg.hashes`` check
+        lists them in its evidence.
+    :ivar algorithm: the SOD's hash algorithm (``None`` if the SOD did not parse).
+    :ivar expected: the hash in EF.SOD, hex, or ``None``.
+    :ivar actual: the hash of the bytes given, hex, or ``None``.
+    :ivar size: length of the bytes given, or ``None``.
+    """
+
+    name: str
+    number: int
+    status: DataGroupStatus
+    algorithm: str | None
+    expected: str | None
+    actual: str | None
+    size: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "number": self.number,
+            "status": self.status.value,
+            "algorithm": self.algorithm,
+            "expected": self.expected,
+            "actual": self.actual,
+            "size": self.size,
+        }
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """What the report shows of a certificate (DS or CSCA).
+
+    :ivar subject: distinguished name, ``"C=UT, O=..., CN=..."`` in encoded order.
+    :ivar issuer: same form.
+    :ivar serial: serial number, hex.
+    :ivar key_identifier: subjectKeyIdentifier, hex, or ``None``.
+    :ivar authority_key_identifier: authorityKeyIdentifier keyIdentifier, hex, or ``None``.
+    :ivar not_before: validity start.
+    :ivar not_after: validity end.
+    :ivar signature_algorithm: the certificate's signature algorithm.
+    :ivar public_key_algorithm: ``"rsa"``, ``"ec"``, ...
+    :ivar public_key_size: bits, or ``None``.
+    :ivar curve: named curve, ``"explicit parameters"``, or ``None``.
+    :ivar country: subject country (C), or ``None``.
+    :ivar sha256: SHA-256 fingerprint of the DER, hex.
+    :ivar source: where an anchor came from (file path, master list), or ``None``.
+    """
+
+    subject: str
+    issuer: str
+    serial: str
+    key_identifier: str | None
+    authority_key_identifier: str | None
+    not_before: datetime
+    not_after: datetime
+    signature_algorithm: str
+    public_key_algorithm: str
+    public_key_size: int | None
+    curve: str | None
+    country: str | None
+    sha256: str
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "serial": self.serial,
+            "key_identifier": self.key_identifier,
+            "authority_key_identifier": self.authority_key_identifier,
+            "not_before": self.not_before.isoformat(),
+            "not_after": self.not_after.isoformat(),
+            "signature_algorithm": self.signature_algorithm,
+            "public_key_algorithm": self.public_key_algorithm,
+            "public_key_size": self.public_key_size,
+            "curve": self.curve,
+            "country": self.country,
+            "sha256": self.sha256,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class SodSummary:
+    """EF.SOD at a glance (9303-10 §4.6.2).
+
+    :ivar econtent_type: dotted OID.
+    :ivar version: LDSSecurityObject version.
+    :ivar hash_algorithm: data-group hash algorithm.
+    :ivar digest_algorithm: SignerInfo digestAlgorithm.
+    :ivar signature_algorithm: SignerInfo signatureAlgorithm.
+    :ivar data_groups: numbers hashed in the SOD, in SOD order.
+    :ivar lds_version: v1 only.
+    :ivar unicode_version: v1 only.
+    :ivar signing_time: signing-time attribute, if present.
+    :ivar size: bytes of EF.SOD.
+    :ivar sha256: SHA-256 of EF.SOD, hex (to tie a report to the dump).
+    """
+
+    econtent_type: str
+    version: int
+    hash_algorithm: str
+    digest_algorithm: str
+    signature_algorithm: str
+    data_groups: tuple[int, ...]
+    lds_version: str | None
+    unicode_version: str | None
+    signing_time: datetime | None
+    size: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "econtent_type": self.econtent_type,
+            "version": self.version,
+            "hash_algorithm": self.hash_algorithm,
+            "digest_algorithm": self.digest_algorithm,
+            "signature_algorithm": self.signature_algorithm,
+            "data_groups": list(self.data_groups),
+            "lds_version": self.lds_version,
+            "unicode_version": self.unicode_version,
+            "signing_time": None if self.signing_time is None else self.signing_time.isoformat(),
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+
+def decide(checks: Iterable[Check]) -> tuple[Verdict, tuple[str, ...]]:
+    """Apply the verdict rule of the module docstring.
+
+    :returns: the verdict and the names of the checks that decided it (the
+        FAILs for INVALID; the required non-PASS checks for INDETERMINATE;
+        empty for VALID).
+    """
+    checks = tuple(checks)
+    failed = tuple(c.name for c in checks if c.status is CheckStatus.FAIL)
+    if failed:
+        return Verdict.INVALID, failed
+    unproven = tuple(c.name for c in checks if c.required and c.status is not CheckStatus.PASS)
+    if unproven or not checks:
+        return Verdict.INDETERMINATE, unproven
+    return Verdict.VALID, ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of :func:`epass.pa.verify`.
+
+    Build it with :meth:`build`, which applies :func:`decide`; the verdict is
+    never set independently of the checks.
+    """
+
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    checks: tuple[Check, ...]
+    data_groups: tuple[DataGroupResult, ...]
+    signer: CertificateInfo | None
+    anchor: CertificateInfo | None
+    checked_at: datetime
+    sod: SodSummary | None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        checks: Sequence[Check],
+        data_groups: Sequence[DataGroupResult],
+        signer: CertificateInfo | None,
+        anchor: CertificateInfo | None,
+        checked_at: datetime,
+        sod: SodSummary | None,
+    ) -> Report:
+        verdict, reasons = decide(checks)
+        return cls(
+            verdict=verdict,
+            reasons=reasons,
+            checks=tuple(checks),
+            data_groups=tuple(data_groups),
+            signer=signer,
+            anchor=anchor,
+            checked_at=checked_at,
+            sod=sod,
+        )
+
+    def check(self, name: str) -> Check:
+        """The check called *name*.
+
+        :raises KeyError: if there is none.
+        """
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def data_group(self, name: str) -> DataGroupResult:
+        """The result for data group *name* (``"DG2"``).
+
+        :raises KeyError: if there is none.
+        """
+        for dg in self.data_groups:
+            if dg.name == name:
+                return dg
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict with stable keys (``json.dumps`` works as is)."""
+        return {
+            "schema": SCHEMA,
+            "verdict": self.verdict.value,
+            "reasons": list(self.reasons),
+            "checked_at": self.checked_at.isoformat(),
+            "checks": [c.to_dict() for c in self.checks],
+            "data_groups": [dg.to_dict() for dg in self.data_groups],
+            "signer": None if self.signer is None else self.signer.to_dict(),
+            "anchor": None if self.anchor is None else self.anchor.to_dict(),
+            "sod": None if self.sod is None else self.sod.to_dict(),
+        }

@@ -1,0 +1,233 @@
+"""Trust anchors for passive authentication: Country Signing CA certificates.
+
+ICAO Doc 9303-12 §4 (the PKI) and §5.1 (CSCA, DS): a DS certificate is trusted
+when it verifies under a CSCA certificate the verifier obtained out of band.
+:class:`TrustStore` holds such anchors, each with its provenance (the file it
+came from), and answers "which anchors could have issued this certificate?":
+
+1. by key: the certificate's authorityKeyIdentifier equals an anchor's
+   subjectKeyIdentifier (9303-12 §7.1.1 makes both mandatory);
+2. by name: the certificate's issuer DN equals an anchor's subject DN
+   (RFC 5280 §7.1 comparison, as asn1crypto implements it).
+
+Key matches come first. A name match alone is a weaker hint (a country may
+hold several CSCA keys under one name during a key rollover), which
+:mod:`epass.pa.verify` takes into account before calling a signature
+failure a forgery.
+
+Loading: DER or PEM certificates, a PEM bundle, or a folder searched
+recursively for ``*.pem *.crt *.cer *.der *.cert`` (other files are ignored).
+A file that should hold a certificate but does not raises
+:class:`~epass.errors.ParseError` naming it.
+
+Master lists (9303-12 §9), ICAO PKD LDIF, CRLs and link certificates are a
+later step; they slot in as more ``add_*`` loaders producing
+:class:`TrustAnchor` objects with another ``kind`` and ``source``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from epass.errors import ParseError
+from epass.lds.asn1 import format_name, load_certificate, name_country
+
+__all__ = ["CERTIFICATE_SUFFIXES", "IssuerCandidate", "TrustAnchor", "TrustStore"]
+
+#: File name endings searched in folders (case-insensitive).
+CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der", ".cert")
+
+_PEM = re.compile(
+    rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----(.*?)"
+    rb"-----END (?:X509 |TRUSTED )?CERTIFICATE-----",
+    re.DOTALL,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class TrustAnchor:
+    """One trusted certificate with its provenance.
+
+    :ivar certificate: the asn1crypto ``Certificate``.
+    :ivar der: its DER bytes, as loaded.
+    :ivar source: where it came from (a path, ``"path#2"`` for the third
+        certificate of a bundle, or the caller's label).
+    :ivar kind: ``"csca"`` (later also ``"link"``, ``"master-list"``).
+    """
+
+    certificate: Any = field(repr=False)
+    der: bytes = field(repr=False)
+    source: str
+    kind: str = "csca"
+
+    @property
+    def subject(self) -> str:
+        return format_name(self.certificate.subject)
+
+    @property
+    def key_identifier(self) -> bytes | None:
+        """subjectKeyIdentifier, or ``None``."""
+        ski = self.certificate.key_identifier
+        return None if ski is None else bytes(ski)
+
+    @property
+    def country(self) -> str | None:
+        """Subject country (C), upper-case."""
+        return name_country(self.certificate.subject)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.der).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuerCandidate:
+    """An anchor that may have issued a certificate, and why.
+
+    :ivar match: ``"key_identifier"`` (AKI = SKI) or ``"name"`` (issuer DN = subject DN).
+    :ivar key_identifier_conflict: the name matched but both key identifiers
+        are present and differ (another key of the same CA).
+    """
+
+    anchor: TrustAnchor
+    match: str
+    key_identifier_conflict: bool = False
+
+
+class TrustStore:
+    """A set of trust anchors (CSCA certificates) with lookup by key id, name and country."""
+
+    def __init__(self) -> None:
+        self._anchors: list[TrustAnchor] = []
+        self._by_der: dict[bytes, TrustAnchor] = {}
+        self._by_ski: dict[bytes, list[TrustAnchor]] = {}
+        self._by_name: dict[Any, list[TrustAnchor]] = {}
+
+    # --- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_paths(cls, *paths: str | os.PathLike[str]) -> TrustStore:
+        """A store holding every certificate under *paths* (files or folders).
+
+        :raises ParseError: naming the file, for a certificate file that is unreadable.
+        :raises FileNotFoundError: for a path that does not exist.
+        """
+        store = cls()
+        for path in paths:
+            store.add_path(path)
+        return store
+
+    def add_path(self, path: str | os.PathLike[str]) -> list[TrustAnchor]:
+        """Add a file (DER, PEM or PEM bundle, any name) or a folder (recursively).
+
+        :returns: the anchors added (duplicates already in the store are not repeated).
+        """
+        p = Path(path)
+        if p.is_dir():
+            added: list[TrustAnchor] = []
+            for child in sorted(p.rglob("*")):
+                if child.is_file() and child.name.lower().endswith(CERTIFICATE_SUFFIXES):
+                    added.extend(self._add_file(child))
+            return added
+        if not p.exists():
+            raise FileNotFoundError(f"trust anchor path not found: {p}")
+        return self._add_file(p)
+
+    def _add_file(self, path: Path) -> list[TrustAnchor]:
+        return self.add_bytes(path.read_bytes(), source=str(path))
+
+    def add_bytes(self, data: bytes, *, source: str) -> list[TrustAnchor]:
+        """Add every certificate in *data*: one DER certificate, or PEM blocks.
+
+        :raises ParseError: (``file=source``) if *data* holds no readable certificate.
+        """
+        data = bytes(data)
+        if b"-----BEGIN" in data:
+            blocks = _PEM.findall(data)
+            if not blocks:
+                raise ParseError("PEM data without a CERTIFICATE block", file=source, offset=0)
+            added: list[TrustAnchor] = []
+            for index, block in enumerate(blocks):
+                label = source if len(blocks) == 1 else f"{source}#{index}"
+                try:
+                    der = base64.b64decode(b"".join(block.split()), validate=True)
+                except (binascii.Error, ValueError) as exc:
+                    raise ParseError(f"bad base64 in PEM block {index}", file=source) from exc
+                added.append(self.add(der, source=label))
+            return added
+        return [self.add(data, source=source)]
+
+    def add(self, certificate: bytes, *, source: str = "<memory>") -> TrustAnchor:
+        """Add one DER-encoded certificate as a CSCA anchor.
+
+        Adding the same certificate twice keeps the first provenance.
+
+        :raises ParseError: (``file=source``) if the bytes are not a certificate.
+        """
+        der = bytes(certificate)
+        existing = self._by_der.get(der)
+        if existing is not None:
+            return existing
+        cert = load_certificate(der, file=source)
+        anchor = TrustAnchor(certificate=cert, der=der, source=source)
+        self._anchors.append(anchor)
+        self._by_der[der] = anchor
+        ski = anchor.key_identifier
+        if ski is not None:
+            self._by_ski.setdefault(ski, []).append(anchor)
+        self._by_name.setdefault(cert.subject.hashable, []).append(anchor)
+        return anchor
+
+    # --- lookup ----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._anchors)
+
+    def __iter__(self) -> Iterator[TrustAnchor]:
+        return iter(tuple(self._anchors))
+
+    def __repr__(self) -> str:
+        return f"TrustStore({len(self._anchors)} anchors)"
+
+    def by_key_identifier(self, key_identifier: bytes) -> tuple[TrustAnchor, ...]:
+        """Anchors whose subjectKeyIdentifier is *key_identifier*."""
+        return tuple(self._by_ski.get(bytes(key_identifier), ()))
+
+    def by_subject(self, name: Any) -> tuple[TrustAnchor, ...]:
+        """Anchors whose subject equals the asn1crypto ``Name`` *name*."""
+        return tuple(self._by_name.get(name.hashable, ()))
+
+    def by_country(self, country: str) -> tuple[TrustAnchor, ...]:
+        """Anchors whose subject country (C) is *country* (ISO 3166-1 alpha-2, any case)."""
+        wanted = country.strip().upper()
+        return tuple(a for a in self._anchors if a.country == wanted)
+
+    def issuers_of(self, certificate: Any) -> tuple[IssuerCandidate, ...]:
+        """Anchors that may have issued *certificate* (asn1crypto), key matches first.
+
+        Every anchor appears once. A name match whose key identifiers are both
+        known and differ is still listed, flagged ``key_identifier_conflict``.
+        """
+        out: list[IssuerCandidate] = []
+        seen: set[int] = set()
+        aki = certificate.authority_key_identifier
+        if aki is not None:
+            for anchor in self.by_key_identifier(bytes(aki)):
+                seen.add(id(anchor))
+                out.append(IssuerCandidate(anchor, "key_identifier"))
+        for anchor in self.by_subject(certificate.issuer):
+            if id(anchor) in seen:
+                continue
+            seen.add(id(anchor))
+            ski = anchor.key_identifier
+            conflict = aki is not None and ski is not None and bytes(aki) != ski
+            out.append(IssuerCandidate(anchor, "name", key_identifier_conflict=conflict))
+        return tuple(out)
