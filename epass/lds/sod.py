@@ -140,10 +140,12 @@ class SignerInfo:
                     self.subject_key_identifier is not None
                     and certificate.key_identifier == self.subject_key_identifier
                 )
-            return bool(
-                certificate.serial_number == self.serial_number
-                and certificate.issuer == self.issuer
-            )
+            if certificate.serial_number != self.serial_number:
+                return False
+            # Same DER bytes is the common case and needs no RFC 5280 name comparison.
+            if certificate.issuer.dump() == self.issuer.dump():
+                return True
+            return bool(certificate.issuer == self.issuer)
         except _ASN1_ERRORS:
             return False
 
@@ -434,16 +436,24 @@ def parse(data: bytes) -> Sod:
         raise ParseError("empty file", file=FILE, offset=0)
     if data[0] != SOD_TAG:
         raise ParseError(f"expected tag 77, found {data[0]:02X}", file=FILE, offset=0)
-    end = _walk(data, 0, len(data))
+    # One structural pass: the single element inside tag 77, walked once.
+    _, start, length = _header(data, 0, len(data))
+    if length is None:  # indefinite '77 80': the element, then end-of-contents
+        if start >= len(data) or data[start : start + 2] == b"\x00\x00":
+            raise ParseError("tag 77 is empty", file=FILE, offset=start)
+        stop = _walk(data, start, len(data), 1)
+        if data[stop : stop + 2] != b"\x00\x00":
+            raise ParseError("tag 77 holds more than one element", file=FILE, offset=stop)
+        end = stop + 2
+    else:
+        stop = end = start + length
+        if start == stop:
+            raise ParseError("tag 77 is empty", file=FILE, offset=start)
+        if _walk(data, start, stop, 1) != stop:
+            raise ParseError("tag 77 holds more than one element", file=FILE, offset=start)
     if end != len(data):
         raise ParseError(f"{len(data) - end} trailing bytes after tag 77", file=FILE, offset=end)
-    _, start, length = _header(data, 0, len(data))
-    stop = end - 2 if length is None else end
     cms_bytes = data[start:stop]
-    if not cms_bytes:
-        raise ParseError("tag 77 is empty", file=FILE, offset=start)
-    if _walk(data, start, stop) != stop:
-        raise ParseError("tag 77 holds more than one element", file=FILE, offset=start)
 
     try:
         content_info = cms.ContentInfo.load(cms_bytes, strict=True)

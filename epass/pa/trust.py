@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import os
 import re
@@ -68,7 +69,7 @@ class TrustAnchor:
     source: str
     kind: str = "csca"
 
-    @property
+    @functools.cached_property
     def subject(self) -> str:
         return format_name(self.certificate.subject)
 
@@ -78,7 +79,7 @@ class TrustAnchor:
         ski = self.certificate.key_identifier
         return None if ski is None else bytes(ski)
 
-    @property
+    @functools.cached_property
     def country(self) -> str | None:
         """Subject country (C), upper-case."""
         return name_country(self.certificate.subject)
@@ -110,6 +111,7 @@ class TrustStore:
         self._by_der: dict[bytes, TrustAnchor] = {}
         self._by_ski: dict[bytes, list[TrustAnchor]] = {}
         self._by_name: dict[Any, list[TrustAnchor]] = {}
+        self._by_name_der: dict[bytes, list[TrustAnchor]] = {}
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -184,6 +186,7 @@ class TrustStore:
         if ski is not None:
             self._by_ski.setdefault(ski, []).append(anchor)
         self._by_name.setdefault(cert.subject.hashable, []).append(anchor)
+        self._by_name_der.setdefault(cert.subject.dump(), []).append(anchor)
         return anchor
 
     # --- lookup ----------------------------------------------------------------------------
@@ -202,7 +205,12 @@ class TrustStore:
         return tuple(self._by_ski.get(bytes(key_identifier), ()))
 
     def by_subject(self, name: Any) -> tuple[TrustAnchor, ...]:
-        """Anchors whose subject equals the asn1crypto ``Name`` *name*."""
+        """Anchors whose subject equals the asn1crypto ``Name`` *name* (RFC 5280 §7.1)."""
+        # Byte-identical names are the common case; the RFC 5280 string preparation
+        # (slow in asn1crypto) is only needed when no subject has the same encoding.
+        same = self._by_name_der.get(name.dump())
+        if same:
+            return tuple(same)
         return tuple(self._by_name.get(name.hashable, ()))
 
     def by_country(self, country: str) -> tuple[TrustAnchor, ...]:
