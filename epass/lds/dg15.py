@@ -1,0 +1,109 @@
+"""DG15, the Active Authentication public key (ICAO Doc 9303-10 §4.7.15, 9303-11 §6.1).
+
+::
+
+    '6F' DG15
+        SubjectPublicKeyInfo (RFC 5280 §4.1.2.7): RSA, or EC with named or
+        explicit domain parameters
+
+The key is exposed as an :class:`asn1crypto.keys.PublicKeyInfo` with the
+facts a report needs (algorithm, key size, curve); using it to verify an
+Active Authentication signature is done elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from asn1crypto import keys
+
+from epass import tlv
+from epass.errors import ParseError
+from epass.lds.security_infos import NAMED_CURVE_BITS
+
+__all__ = ["Dg15", "encode", "parse"]
+
+FILE = "DG15"
+TAG_DG15 = 0x6F
+
+_ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
+
+
+@dataclass(frozen=True)
+class Dg15:
+    """A parsed DG15.
+
+    :ivar public_key_info: the key, an :class:`asn1crypto.keys.PublicKeyInfo`.
+    :ivar algorithm: ``"RSA"``, ``"EC"``, or the asn1crypto algorithm name
+        upper-cased (``"RSASSA_PSS"``, ``"DSA"``...).
+    :ivar key_size: RSA modulus bits (exact: a 1022-bit modulus is 1022) or EC
+        field bits; ``None`` when unknown (an EC curve not in the table).
+    :ivar curve_name: the named curve (asn1crypto name, e.g.
+        ``"brainpoolp256r1"``), ``None`` for RSA or explicit parameters.
+    :ivar explicit_parameters: EC domain parameters given explicitly.
+    :ivar subject_public_key_info: the DER of the SubjectPublicKeyInfo.
+    :ivar raw: the bytes parsed (what the SOD hash covers).
+    """
+
+    public_key_info: Any = field(repr=False)
+    algorithm: str
+    key_size: int | None
+    curve_name: str | None
+    explicit_parameters: bool
+    subject_public_key_info: bytes = field(repr=False)
+    raw: bytes = field(repr=False)
+
+
+def _describe(info: Any) -> tuple[str, int | None, str | None, bool]:
+    algorithm = info["algorithm"]["algorithm"].native
+    if algorithm in ("rsa", "rsassa_pss", "rsaes_oaep"):
+        modulus = info["public_key"].parsed["modulus"].native
+        name = "RSA" if algorithm == "rsa" else str(algorithm).upper()
+        return name, int(modulus).bit_length(), None, False
+    if algorithm == "ec":
+        params = info["algorithm"]["parameters"]
+        if params.name == "named":
+            curve = params.chosen.native
+            return "EC", NAMED_CURVE_BITS.get(curve), curve, False
+        if params.name == "specified":
+            field_id = params.chosen["field_id"]
+            bits = None
+            if field_id["field_type"].native == "prime_field":
+                bits = int(field_id["parameters"].native).bit_length()
+            return "EC", bits, None, True
+        return "EC", None, None, False
+    return str(algorithm).upper(), None, None, False
+
+
+def parse(data: bytes) -> Dg15:
+    """Parse DG15 (Doc 9303-10 §4.7.15).
+
+    :raises ParseError: naming ``DG15`` and the offset if the bytes are not a
+        ``'6F'`` object holding exactly one well-formed SubjectPublicKeyInfo
+        (for RSA, the RSAPublicKey inside must parse too).
+    """
+    raw = bytes(data)
+    top = tlv.decode_single(raw, file=FILE, expected_tag=TAG_DG15)
+    try:
+        info = keys.PublicKeyInfo.load(top.value, strict=True)
+        info["algorithm"].native  # noqa: B018 - forces asn1crypto's lazy parse
+        info["public_key"].native  # noqa: B018
+        algorithm, key_size, curve, explicit = _describe(info)
+    except _ASN1_ERRORS as exc:
+        raise ParseError(
+            f"malformed SubjectPublicKeyInfo: {exc}", file=FILE, offset=top.value_offset
+        ) from exc
+    return Dg15(info, algorithm, key_size, curve, explicit, top.value, raw)
+
+
+def encode(subject_public_key_info: bytes) -> bytes:
+    """Encode DG15 around a DER SubjectPublicKeyInfo (e.g. from ``cryptography``'s
+    ``public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)``).
+
+    :raises ParseError: if the bytes are not a SubjectPublicKeyInfo.
+    """
+    der = bytes(subject_public_key_info)
+    encoded = tlv.encode(TAG_DG15, der)
+    parse(encoded)
+    return encoded
