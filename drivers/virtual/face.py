@@ -69,16 +69,34 @@ def _noisy(img: Image.Image, amount: int, seed: int) -> Image.Image:
 
 
 def _encode(img: Image.Image, fmt: FaceFormat, quality: int) -> bytes:
+    """Encode at *quality* 1..100 (for JPEG 2000 mapped to a compression rate)."""
     out = io.BytesIO()
     if fmt == "JPEG":
         img.save(out, format="JPEG", quality=quality, optimize=True)
     else:
-        # Compression rate rises as quality falls; JP2 container (ISO/IEC 15444-1 Annex I).
-        rate = max(1.0, (101 - quality) / 2)
+        # JP2 container (ISO/IEC 15444-1 Annex I); the rate (compression ratio) falls as
+        # quality rises: quality 100 -> 1.5:1, quality 1 -> 100:1.
+        rate = 1.5 * (100 / 1.5) ** ((100 - quality) / 99)
         img.save(
             out, format="JPEG2000", irreversible=True, quality_mode="rates", quality_layers=[rate]
         )
     return out.getvalue()
+
+
+def _closest(img: Image.Image, fmt: FaceFormat, target: int) -> bytes:
+    """Binary search over quality for the encoding closest to *target* bytes."""
+    lo, hi = 1, 100
+    best = _encode(img, fmt, hi)
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        data = _encode(img, fmt, mid)
+        if abs(len(data) - target) < abs(len(best) - target):
+            best = data
+        if len(data) < target:
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    return best
 
 
 def synthetic_face(
@@ -93,7 +111,7 @@ def synthetic_face(
 
     :param fmt: ``"JPEG"`` or ``"JPEG2000"`` (JP2 file format).
     :param width: / :param height: pixel size (ICAO's 3:4 aspect by default).
-    :param target_size: aim for about this many bytes (within ~15%, by
+    :param target_size: aim for about this many bytes (within ~5%, by
         adjusting noise and quality); ``None`` gives a small, clean image.
     :param seed: the same seed gives the same image.
     :returns: ``(encoded image, width, height)``.
@@ -102,12 +120,11 @@ def synthetic_face(
     if target_size is None:
         return _encode(base, fmt, 80), width, height
     best = b""
-    for noise in (0, 3, 6, 9, 12, 16, 20, 26, 32, 40, 48):
+    for noise in (0, 4, 8, 12, 16, 24, 32, 48):
         img = _noisy(base, noise, seed)
-        for quality in (60, 70, 78, 84, 88, 91, 94, 96):
-            data = _encode(img, fmt, quality)
-            if not best or abs(len(data) - target_size) < abs(len(best) - target_size):
-                best = data
-            if len(data) >= target_size:
-                return best, width, height
+        data = _closest(img, fmt, target_size)
+        if not best or abs(len(data) - target_size) < abs(len(best) - target_size):
+            best = data
+        if abs(len(best) - target_size) <= target_size // 20:
+            break
     return best, width, height

@@ -1,0 +1,247 @@
+"""Test documents for the virtual chip, signed by the TEST PKI (NOT A REAL DOCUMENT).
+
+:func:`build_document` makes a complete, consistent eMRTD: DG1 from the MRZ
+fields (ICAO Doc 9303-10 §4.7.1), DG2 with a synthetic face image in JPEG or
+JPEG 2000 (§4.7.2, ISO/IEC 19794-5), DG14 with a Chip Authentication key and
+the Active Authentication info (§4.7.14, 9303-11 §9.2), DG15 with the Active
+Authentication public key (§4.7.15), EF.COM (§4.6.1) and an EF.SOD signed by
+the test DS (§4.6.2). The private keys of Active and Chip Authentication are
+kept with the document for the virtual chip.
+
+:func:`specimen` is the built-in passport: the ICAO Doc 9303-4 specimen holder
+(ERIKSSON, ANNA MARIA, Utopia, document L898902C<), with the expiry moved to
+2034 so the demo document is current. Everything in it is derived from
+public seeds, so it is byte-identical in every process.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from drivers.virtual.chip import ChipConfig, Faults, VirtualChip
+from drivers.virtual.face import synthetic_face
+from drivers.virtual.pki import TestPki, hash_data_groups, make_test_pki
+from drivers.virtual.transport import VirtualTransport
+from epass.lds import com, dg1, dg2, dg14, dg15, mrz
+from epass.lds.files import LdsFile
+from epass.pa.trust import TrustStore
+
+__all__ = [
+    "SPECIMEN_HOLDER",
+    "Holder",
+    "VirtualDocument",
+    "build_document",
+    "specimen",
+    "td3_mrz",
+]
+
+AaAlgorithm = Literal["ec", "rsa"]
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The printed data of a TD3 passport (ICAO Doc 9303-4 §4.2.2)."""
+
+    document_code: str = "P"
+    issuing_state: str = "UTO"
+    primary_identifier: str = "ERIKSSON"
+    secondary_identifier: str = "ANNA MARIA"
+    document_number: str = "L898902C"
+    nationality: str = "UTO"
+    date_of_birth: str = "740812"
+    sex: str = "F"
+    date_of_expiry: str = "340415"
+    optional_data: str = "ZE184226B"
+
+
+#: The Doc 9303-4 specimen holder; expiry moved from 120415 to 340415.
+SPECIMEN_HOLDER = Holder()
+
+
+def _field(text: str, width: int) -> str:
+    value = text.upper().replace(" ", "<")
+    if len(value) > width:
+        raise ValueError(f"{text!r} does not fit {width} MRZ characters")
+    return value.ljust(width, "<")
+
+
+def td3_mrz(holder: Holder) -> str:
+    """The two 44-character lines of a TD3 MRZ with every check digit (9303-4 §4.2.2).
+
+    Document numbers longer than 9 characters need TD1/TD2; TD3 has no room.
+    """
+    names = holder.primary_identifier.upper().replace(" ", "<")
+    if holder.secondary_identifier:
+        names += "<<" + holder.secondary_identifier.upper().replace(" ", "<")
+    line1 = _field(holder.document_code, 2) + _field(holder.issuing_state, 3) + _field(names, 39)
+    number = _field(holder.document_number, 9)
+    optional = _field(holder.optional_data, 14)
+    parts = [
+        number + mrz.check_digit(number),
+        _field(holder.nationality, 3),
+        holder.date_of_birth + mrz.check_digit(holder.date_of_birth),
+        _field(holder.sex, 1),
+        holder.date_of_expiry + mrz.check_digit(holder.date_of_expiry),
+        optional + (mrz.check_digit(optional) if holder.optional_data else "<"),
+    ]
+    line2 = "".join(parts)
+    composite = line2[0:10] + line2[13:20] + line2[21:43]
+    line2 += mrz.check_digit(composite)
+    return line1 + "\n" + line2
+
+
+def _derived_ec_key(seed: bytes, label: str) -> ec.EllipticCurvePrivateKey:
+    value = int.from_bytes(hashlib.sha256(seed + b"|" + label.encode()).digest(), "big")
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551  # P-256 n
+    return ec.derive_private_key(1 + value % (order - 1), ec.SECP256R1())
+
+
+def _spki(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+@dataclass(frozen=True)
+class VirtualDocument:
+    """A test document: its files, MRZ, keys and the PKI that signed it."""
+
+    files: Mapping[LdsFile, bytes]
+    mrz: str
+    pki: TestPki
+    holder: Holder
+    aa_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None = field(repr=False)
+    ca_key: ec.EllipticCurvePrivateKey | None = field(repr=False)
+
+    @property
+    def mrz_information(self) -> str:
+        """The BAC key seed input (9303-11 §9.7.2)."""
+        return mrz.parse(self.mrz).mrz_information
+
+    def dump(self) -> dict[str, bytes]:
+        """The files keyed by label, as :func:`epass.pa.verify` takes them."""
+        return {f.label: data for f, data in self.files.items()}
+
+    def trust_store(self) -> TrustStore:
+        """A trust store holding this document's TEST CSCA."""
+        store = TrustStore()
+        store.add(self.pki.csca_der, source="epass virtual test PKI (NOT A REAL CSCA)")
+        return store
+
+    def chip(
+        self,
+        *,
+        config: ChipConfig | None = None,
+        faults: Faults | None = None,
+        rng: Callable[[int], bytes] = os.urandom,
+    ) -> VirtualChip:
+        """A virtual chip holding this document."""
+        return VirtualChip(self.files, self.mrz_information, config=config, faults=faults, rng=rng)
+
+    def transport(
+        self,
+        *,
+        config: ChipConfig | None = None,
+        faults: Faults | None = None,
+        reader_extended_length: bool | None = None,
+    ) -> VirtualTransport:
+        """An in-process transport to a fresh chip holding this document."""
+        return VirtualTransport(
+            self.chip(config=config, faults=faults), reader_extended_length=reader_extended_length
+        )
+
+    def with_file(self, file: LdsFile, data: bytes | None) -> VirtualDocument:
+        """A copy with *file* replaced (or removed with ``None``), NOT re-signed."""
+        files = dict(self.files)
+        if data is None:
+            files.pop(file, None)
+        else:
+            files[file] = data
+        return replace(self, files=files)
+
+    def tampered(self, file: LdsFile, offset: int = -1) -> VirtualDocument:
+        """A copy with one byte of *file* flipped after signing (a forgery to detect)."""
+        data = bytearray(self.files[file])
+        data[offset] ^= 0x01
+        return self.with_file(file, bytes(data))
+
+
+def build_document(
+    holder: Holder = SPECIMEN_HOLDER,
+    *,
+    pki: TestPki | None = None,
+    face_format: Literal["JPEG", "JPEG2000"] = "JPEG",
+    face_size: int | None = 20000,
+    face_width: int = 240,
+    face_height: int = 320,
+    include_dg14: bool = True,
+    include_dg15: bool = True,
+    aa_algorithm: AaAlgorithm = "ec",
+    hash_algorithm: str = "sha256",
+    sod_version: int = 0,
+    lds_version: str = "0108",
+    unicode_version: str = "040000",
+    seed: bytes = b"epass virtual specimen",
+) -> VirtualDocument:
+    """Build a complete test document signed by *pki* (default: the deterministic test PKI).
+
+    :param face_size: aim for a face image of about this many bytes (the
+        benchmark uses 20 KB; above 32 KB exercises odd-INS reads).
+    :param aa_algorithm: ``"ec"`` (P-256, deterministic) or ``"rsa"`` (RSA-2048, generated).
+    :param sod_version: 0, or 1 (LDS 1.8 with LDSVersionInfo).
+    """
+    pki = pki or make_test_pki()
+    text = td3_mrz(holder)
+    files: dict[LdsFile, bytes] = {}
+    files[LdsFile.DG1] = dg1.encode(text)
+    image, width, height = synthetic_face(
+        fmt=face_format,
+        width=face_width,
+        height=face_height,
+        target_size=face_size,
+        seed=int.from_bytes(hashlib.sha256(seed).digest()[:4], "big"),
+    )
+    files[LdsFile.DG2] = dg2.encode(
+        [dg2.FaceImageSpec(image=image, format=face_format, width=width, height=height)]
+    )
+    aa_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None = None
+    ca_key: ec.EllipticCurvePrivateKey | None = None
+    if include_dg15:
+        if aa_algorithm == "ec":
+            aa_key = _derived_ec_key(seed, "active authentication")
+        else:
+            aa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        files[LdsFile.DG15] = dg15.encode(_spki(aa_key))
+    if include_dg14:
+        ca_key = _derived_ec_key(seed, "chip authentication")
+        # 9303-11 §9.2.6: an ECDSA AA key needs ActiveAuthenticationInfo naming the scheme.
+        files[LdsFile.DG14] = dg14.encode_chip_authentication(
+            _spki(ca_key), active_authentication_ec=include_dg15 and aa_algorithm == "ec"
+        )
+    listed = [f for f in sorted(files, key=lambda f: f.number)]
+    files[LdsFile.EF_COM] = com.encode(
+        listed, lds_version=lds_version, unicode_version=unicode_version
+    )
+    dg_hashes = hash_data_groups(
+        {f.number: data for f, data in files.items() if f.number}, hash_algorithm
+    )
+    v1 = {"lds_version": lds_version, "unicode_version": unicode_version} if sod_version else {}
+    files[LdsFile.EF_SOD] = pki.sign_sod(
+        dg_hashes, hash_algorithm=hash_algorithm, version=sod_version, **v1
+    )
+    ordered = {f: files[f] for f in sorted(files, key=lambda f: (f.number, f.label))}
+    return VirtualDocument(ordered, text, pki, holder, aa_key, ca_key)
+
+
+@functools.lru_cache(maxsize=4)
+def specimen(face_format: Literal["JPEG", "JPEG2000"] = "JPEG") -> VirtualDocument:
+    """The built-in virtual passport (cached; identical in every process)."""
+    return build_document(face_format=face_format)
