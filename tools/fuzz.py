@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""Mutation fuzzer for every parser of untrusted bytes, and for the reader against a lying chip.
+
+Contract checked: malformed input raises an :class:`epass.errors.EpassError`
+(never IndexError, ValueError, RecursionError, MemoryError ...), and
+:func:`epass.pa.verify` never raises at all on bad file content: it reports.
+Each input must also finish quickly (the slowest is reported).
+
+Seeds: the files of the built-in virtual passport, plus the public samples in
+../shared/samples when present. Mutations: bit flips, random bytes, truncation,
+insertion, long-form lengths claiming gigabytes, and deep nesting.
+
+Run: ``.venv/bin/python tools/fuzz.py [--iterations N] [--seed S]``; the test
+suite runs a short deterministic pass (tests/test_fuzz.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from drivers.virtual.builder import specimen
+from drivers.virtual.chip import ChipConfig, VirtualChip
+from drivers.virtual.transport import VirtualTransport
+from epass import capabilities, tlv
+from epass.access.keys import MrzKey
+from epass.apdu import CommandApdu
+from epass.errors import EpassError
+from epass.lds import com, dg1, dg2, dg14, dg15, mrz, security_infos, sod
+from epass.lds.files import LdsFile
+from epass.pa import TrustStore, verify
+from epass.reader import ChipSession
+
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _mutate(data: bytes, rnd: random.Random) -> bytes:
+    if not data:
+        return bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 8)))
+    buf = bytearray(data)
+    kind = rnd.randrange(8)
+    pos = rnd.randrange(len(buf))
+    if kind == 0:
+        buf[pos] ^= 1 << rnd.randrange(8)
+    elif kind == 1:
+        for _ in range(rnd.randrange(1, 6)):
+            buf[rnd.randrange(len(buf))] = rnd.randrange(256)
+    elif kind == 2:
+        del buf[pos:]
+    elif kind == 3:
+        buf[pos:pos] = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 16)))
+    elif kind == 4:  # a long-form length claiming up to 4 GB
+        buf[pos : pos + 1] = bytes([0x84]) + rnd.randbytes(4)
+    elif kind == 5:  # indefinite length
+        buf[pos] = 0x80
+    elif kind == 6:  # deep nesting
+        inner = bytes(buf[pos:])
+        for _ in range(rnd.randrange(20, 200)):
+            inner = tlv.encode(0x30, inner) if len(inner) < 60000 else inner
+        buf[pos:] = inner
+    else:
+        del buf[pos : pos + rnd.randrange(1, 32)]
+    return bytes(buf)
+
+
+@dataclass
+class Outcome:
+    runs: int = 0
+    rejected: int = 0
+    slowest: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+
+def _check(name: str, fn: Callable[[bytes], object], data: bytes, out: Outcome) -> None:
+    out.runs += 1
+    start = time.perf_counter()
+    try:
+        fn(data)
+    except EpassError:
+        out.rejected += 1
+    except Exception as exc:  # the contract is broken: report it
+        out.failures.append(f"{name}: {type(exc).__name__}: {exc} (input {data[:40].hex()}...)")
+    out.slowest = max(out.slowest, time.perf_counter() - start)
+
+
+def _mrz_bytes(data: bytes) -> object:
+    return mrz.parse(data.decode("latin-1"))
+
+
+def targets() -> dict[str, tuple[Callable[[bytes], object], list[bytes]]]:
+    """Parser name -> (function over bytes, seed inputs)."""
+    doc = specimen()
+    files = doc.files
+    seeds: dict[str, list[bytes]] = {
+        "EF.COM": [files[LdsFile.EF_COM]],
+        "DG1": [files[LdsFile.DG1]],
+        "DG2": [files[LdsFile.DG2]],
+        "DG14": [files[LdsFile.DG14]],
+        "DG15": [files[LdsFile.DG15]],
+        "EF.SOD": [files[LdsFile.EF_SOD]],
+        "EF.CardAccess": [],
+        "MRZ": [doc.mrz.encode()],
+    }
+    if SAMPLES.is_dir():
+        for path in sorted(SAMPLES.rglob("*")):
+            if not path.is_file() or path.stat().st_size > 200_000:
+                continue
+            name = path.name.upper()
+            for label, key in (
+                ("EF.COM", "EF_COM"),
+                ("DG1", "DG1."),
+                ("DG2", "DG2."),
+                ("DG14", "DG14"),
+                ("DG15", "DG15"),
+                ("EF.SOD", "SOD"),
+                ("EF.CardAccess", "CARDACCESS"),
+            ):
+                if key in name:
+                    seeds[label].append(path.read_bytes())
+    if not seeds["EF.CardAccess"]:
+        seeds["EF.CardAccess"] = [
+            security_infos.encode_security_infos(
+                [security_infos.encode_pace_info("0.4.0.127.0.7.2.2.4.2.2", parameter_id=13)]
+            )
+        ]
+    return {
+        "EF.COM": (com.parse, seeds["EF.COM"]),
+        "DG1": (dg1.parse, seeds["DG1"]),
+        "DG2": (dg2.parse, seeds["DG2"]),
+        "DG14": (dg14.parse, seeds["DG14"]),
+        "DG15": (dg15.parse, seeds["DG15"]),
+        "EF.SOD": (sod.parse, seeds["EF.SOD"]),
+        "EF.CardAccess": (
+            lambda d: security_infos.parse_security_infos(d, file="EF.CardAccess"),
+            seeds["EF.CardAccess"],
+        ),
+        "MRZ": (_mrz_bytes, seeds["MRZ"]),
+        "TLV": (tlv.decode_all, seeds["EF.COM"] + seeds["DG1"]),
+        "C-APDU": (CommandApdu.from_bytes, [bytes.fromhex("00B0810000FFFF")]),
+        "EF.ATR/INFO": (
+            capabilities.parse_atr_info,
+            [ChipConfig().atr_info()],
+        ),
+    }
+
+
+def fuzz_parsers(iterations: int, seed: int) -> dict[str, Outcome]:
+    rnd = random.Random(seed)
+    results: dict[str, Outcome] = {}
+    for name, (fn, seeds) in targets().items():
+        out = results.setdefault(name, Outcome())
+        for i in range(iterations):
+            base = seeds[i % len(seeds)]
+            data = base
+            for _ in range(rnd.randrange(1, 4)):
+                data = _mutate(data, rnd)
+            _check(name, fn, data, out)
+    return results
+
+
+def _signed_parts(raw: bytes) -> tuple[bytes, bytes | None, bytes, tuple[bytes, ...]]:
+    parsed = sod.parse(raw)
+    certs = tuple(bytes(c.dump()) for c in parsed.certificates)
+    return parsed.econtent, parsed.signer_info.signed_attrs, parsed.signature, certs
+
+
+def _only_unsigned_changed(original: bytes, mutated: bytes) -> bool:
+    """Whether a mutated EF.SOD still carries the same signed content, signature and DS.
+
+    CMS framing outside the signature (the SignedData digestAlgorithms set, the
+    parameters of the SignerInfo digestAlgorithm, ...) is not protected by the
+    DS signature (RFC 5652 §5.4): changing it changes nothing that was proven.
+    """
+    try:
+        return _signed_parts(original) == _signed_parts(mutated)
+    except EpassError:
+        return False
+
+
+def fuzz_verify(iterations: int, seed: int) -> Outcome:
+    """verify() must never raise on bad content, and never say VALID for altered signed data.
+
+    EF.COM is not covered by EF.SOD (9303-10 §4.6.1), so its changes may stay VALID.
+    """
+    rnd = random.Random(seed)
+    doc = specimen()
+    trust = doc.trust_store()
+    out = Outcome()
+    labels = list(doc.dump())
+    for _ in range(iterations):
+        files = doc.dump()
+        label = rnd.choice(labels)
+        files[label] = _mutate(files[label], rnd)
+        out.runs += 1
+        start = time.perf_counter()
+        try:
+            report = verify(files, trust, at=AT)
+            original = doc.dump()[label]
+            if (
+                report.verdict.value == "VALID"
+                and files[label] != original
+                and label != "EF.COM"
+                and not (label == "EF.SOD" and _only_unsigned_changed(original, files[label]))
+            ):
+                out.failures.append(f"verify: VALID after mutating {label}")
+        except Exception as exc:
+            out.failures.append(f"verify({label}): {type(exc).__name__}: {exc}")
+        out.slowest = max(out.slowest, time.perf_counter() - start)
+    # and with no trust at all
+    verify(doc.dump(), TrustStore(), at=AT)
+    return out
+
+
+class _LyingTransport(VirtualTransport):
+    """Mutates the chip's answer to one chosen APDU."""
+
+    def __init__(self, chip: VirtualChip, target: int, rnd: random.Random) -> None:
+        super().__init__(chip)
+        self.target = target
+        self.rnd = rnd
+
+    def transmit(self, apdu: bytes) -> bytes:
+        response = super().transmit(apdu)
+        if self.apdus == self.target:
+            response = _mutate(response, self.rnd)
+            if len(response) < 2:
+                response += b"\x90\x00"[len(response) :]
+        return response
+
+
+def fuzz_reader(iterations: int, seed: int) -> Outcome:
+    """A chip that lies once: the read either succeeds with the true bytes or raises EpassError."""
+    rnd = random.Random(seed)
+    doc = specimen()
+    out = Outcome()
+    for _ in range(iterations):
+        extended = rnd.random() < 0.5
+        chip = doc.chip(config=ChipConfig(extended_length=extended))
+        transport = _LyingTransport(chip, rnd.randrange(1, 12 if extended else 90), rnd)
+        out.runs += 1
+        start = time.perf_counter()
+        try:
+            session = ChipSession(transport)
+            session.open(MrzKey(doc.mrz_information))
+            result = session.read_document()
+            for label, data in result.files.items():
+                if data != doc.dump()[label]:
+                    out.failures.append(f"reader accepted altered {label}")
+        except EpassError:
+            out.rejected += 1
+        except Exception as exc:
+            out.failures.append(f"reader: {type(exc).__name__}: {exc}")
+        out.slowest = max(out.slowest, time.perf_counter() - start)
+    return out
+
+
+def run(iterations: int, seed: int) -> dict[str, Outcome]:
+    results = fuzz_parsers(iterations, seed)
+    results["verify"] = fuzz_verify(max(1, iterations // 4), seed)
+    results["reader"] = fuzz_reader(max(1, iterations // 4), seed)
+    return results
+
+
+def _iter_failures(results: dict[str, Outcome]) -> Iterator[str]:
+    for out in results.values():
+        yield from out.failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Mutation fuzzer for epass parsers and reader")
+    parser.add_argument("--iterations", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    results = run(args.iterations, args.seed)
+    for name, out in results.items():
+        print(
+            f"{name:<14} {out.runs:>6} runs  {out.rejected:>6} rejected  "
+            f"slowest {out.slowest * 1000:7.2f} ms  {len(out.failures)} contract failures"
+        )
+    failures = list(_iter_failures(results))
+    for line in failures[:30]:
+        print("FAIL", line)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
