@@ -23,6 +23,7 @@ and refuses further use: the chip has dropped its session keys too.
 
 from __future__ import annotations
 
+import functools
 from enum import Enum
 from typing import NamedTuple
 
@@ -70,6 +71,7 @@ def protected_response_length(plain_length: int, block_size: int, *, odd_ins: bo
     return size
 
 
+@functools.lru_cache(maxsize=64)
 def max_plain_response(limit: int, block_size: int, *, odd_ins: bool = False) -> int:
     """The most plain bytes whose protected response fits in *limit* bytes.
 

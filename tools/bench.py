@@ -116,11 +116,17 @@ def read_baseline(doc: VirtualDocument, files: list[LdsFile]) -> Result:
         while total is None or len(data) < total:
             offset = len(data)
             n = 223 if total is None else min(223, total - offset)
-            r = channel.send(
-                CommandApdu(0, Ins.READ_BINARY, offset >> 8, offset & 0xFF, le=n),
-                accept=(0x9000, 0x6282),
-            )
-            data += r.data
+            if offset <= 0x7FFF:
+                command = CommandApdu(0, Ins.READ_BINARY, offset >> 8, offset & 0xFF, le=n)
+            else:  # odd INS with DO'54' past 32767, as JMRTD does
+                n = min(n, 219)
+                do54 = tlv.encode(0x54, offset.to_bytes(2, "big"))
+                command = CommandApdu(0, Ins.READ_BINARY_ODD, 0, 0, do54, le=n + 3)
+            r = channel.send(command, accept=(0x9000, 0x6282))
+            chunk = r.data
+            if command.ins == Ins.READ_BINARY_ODD:
+                chunk = tlv.decode_single(chunk, expected_tag=0x53).value
+            data += chunk
             if total is None:
                 _tag, hl, vl = tlv.header(data)
                 total = hl + vl
@@ -161,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     trust = doc.trust_store()
     at = datetime.now(UTC)
     timings = []
-    for _ in range(max(args.repeat, 20)):
+    for _ in range(max(args.repeat, 200)):
         start = time.perf_counter()
         report = verify(doc.dump(), trust, at=at)
         timings.append(time.perf_counter() - start)

@@ -253,6 +253,12 @@ def _escape(value: str) -> str:
     return out
 
 
+#: Formatted names by their DER encoding: a name is formatted the same way every time, and
+#: the same DS and CSCA names recur across documents and within one report.
+_NAME_CACHE: dict[bytes, str] = {}
+_NAME_CACHE_MAX = 1024
+
+
 def format_name(name: Any) -> str:
     """An asn1crypto ``Name`` as ``"C=DE, O=Bundesdruckerei GmbH, CN=DS"``.
 
@@ -260,6 +266,20 @@ def format_name(name: Any) -> str:
     prints them), with RFC 4514 short names and escaping; unknown attribute
     types are shown by dotted OID.
     """
+    try:
+        key = bytes(name.dump())
+    except (ValueError, TypeError, AttributeError):
+        return _format_name(name)
+    text = _NAME_CACHE.get(key)
+    if text is None:
+        text = _format_name(name)
+        if len(_NAME_CACHE) >= _NAME_CACHE_MAX:
+            _NAME_CACHE.clear()
+        _NAME_CACHE[key] = text
+    return text
+
+
+def _format_name(name: Any) -> str:
     parts: list[str] = []
     try:
         for rdn in name.chosen:
