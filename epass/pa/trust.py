@@ -106,12 +106,15 @@ class IssuerCandidate:
 class TrustStore:
     """A set of trust anchors (CSCA certificates) with lookup by key id, name and country."""
 
-    def __init__(self) -> None:
+    def __init__(self, *paths: str | os.PathLike[str]) -> None:
+        """An empty store, or one holding every certificate under *paths* (files or folders)."""
         self._anchors: list[TrustAnchor] = []
         self._by_der: dict[bytes, TrustAnchor] = {}
         self._by_ski: dict[bytes, list[TrustAnchor]] = {}
         self._by_name: dict[Any, list[TrustAnchor]] = {}
         self._by_name_der: dict[bytes, list[TrustAnchor]] = {}
+        for path in paths:
+            self.add_path(path)
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -122,10 +125,10 @@ class TrustStore:
         :raises ParseError: naming the file, for a certificate file that is unreadable.
         :raises FileNotFoundError: for a path that does not exist.
         """
-        store = cls()
-        for path in paths:
-            store.add_path(path)
-        return store
+        return cls(*paths)
+
+    #: Alias of :meth:`from_paths`.
+    load = from_paths
 
     def add_path(self, path: str | os.PathLike[str]) -> list[TrustAnchor]:
         """Add a file (DER, PEM or PEM bundle, any name) or a folder (recursively).
