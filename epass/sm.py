@@ -156,6 +156,15 @@ class SecureMessaging:
         except ValueError:
             raise self._fail("bad padding in decrypted data") from None
 
+    def _cryptogram_do(self, data: bytes, *, odd: bool) -> bytes:
+        """DO'87' (``01`` + cryptogram) for even INS, DO'85' for odd INS; empty without data."""
+        if not data:
+            return b""
+        cryptogram = self._encrypt(data)
+        if odd:
+            return tlv.encode(_DO85, cryptogram)
+        return tlv.encode(_DO87, b"\x01" + cryptogram)
+
     def mac(self, data: bytes) -> bytes:
         """The 8-byte MAC over SSC || *data* (padding method 2 applied here)."""
         msg = pad(self.ssc_bytes + data, self.block_size)
@@ -199,13 +208,7 @@ class SecureMessaging:
         self._next_ssc()
         header = bytes((apdu.cla | 0x0C, apdu.ins, apdu.p1, apdu.p2))
         odd = bool(apdu.ins & 1)
-        body = b""
-        if apdu.data:
-            cryptogram = self._encrypt(apdu.data)
-            if odd:
-                body += tlv.encode(_DO85, cryptogram)
-            else:
-                body += tlv.encode(_DO87, b"\x01" + cryptogram)
+        body = self._cryptogram_do(apdu.data, odd=odd)
         extended = apdu.is_extended
         if apdu.le is not None:
             if extended:
@@ -290,13 +293,7 @@ class SecureMessaging:
         """Protect a plain response APDU (the chip's side of §9.8.5)."""
         rapdu = ResponseApdu.from_bytes(response)
         self._next_ssc()
-        body = b""
-        if rapdu.data:
-            cryptogram = self._encrypt(rapdu.data)
-            if self._last_odd_ins:
-                body += tlv.encode(_DO85, cryptogram)
-            else:
-                body += tlv.encode(_DO87, b"\x01" + cryptogram)
+        body = self._cryptogram_do(rapdu.data, odd=self._last_odd_ins)
         sw = rapdu.sw.to_bytes(2, "big")
         body += tlv.encode(_DO99, sw)
         body += tlv.encode(_DO8E, self.mac(body))

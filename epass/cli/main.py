@@ -138,16 +138,35 @@ _face_option = click.option(
 @_face_option
 def demo(as_json: bool, at: str | None, extended: bool | None, face_format: str) -> None:
     """Read and verify the built-in virtual passport (no reader needed)."""
-    files, read, trust = _read_virtual(
-        extended=extended, face_format=face_format.upper(), save=None
+    _run_virtual(
+        title="epass demo: built-in virtual passport (ICAO 9303 specimen, test PKI)",
+        extended=extended,
+        face_format=face_format,
+        save=None,
+        at=at,
+        as_json=as_json,
+    )
+
+
+def _run_virtual(
+    *,
+    title: str,
+    extended: bool | None,
+    face_format: str,
+    save: Path | None,
+    at: str | None,
+    as_json: bool,
+) -> NoReturn:
+    files, read_facts, trust = _read_virtual(
+        extended=extended, face_format=face_format.upper(), save=save
     )
     _verify_and_emit(
-        title="epass demo: built-in virtual passport (ICAO 9303 specimen, test PKI)",
+        title=title,
         source="virtual",
         files=files,
         trust=trust,
         at=_parse_at(at),
-        read=read,
+        read=read_facts,
         as_json=as_json,
     )
 
@@ -174,16 +193,12 @@ def read(
     """Read a document, verify it and optionally save the dump."""
     if not virtual:
         raise click.UsageError("give --virtual (PC/SC readers come with the reader issue)")
-    files, read_facts, trust = _read_virtual(
-        extended=extended, face_format=face_format.upper(), save=save
-    )
-    _verify_and_emit(
+    _run_virtual(
         title="epass read: virtual passport",
-        source="virtual",
-        files=files,
-        trust=trust,
-        at=_parse_at(at),
-        read=read_facts,
+        extended=extended,
+        face_format=face_format,
+        save=save,
+        at=at,
         as_json=as_json,
     )
 
