@@ -102,6 +102,17 @@ def test_wrong_length_shrinks_the_chunk_and_keeps_the_session():
     assert s.read_file(LdsFile.DG1) == files[LdsFile.DG1]
 
 
+def test_wrong_le_hint_6cxx_is_followed_under_sm():
+    s, files, _ = session(
+        config=ChipConfig(extended_length=False), faults=Faults(hint_le_above=0xC8)
+    )
+    data, n = count(s, lambda: s.read_file(LdsFile.DG2))
+    assert data == files[LdsFile.DG2]
+    assert s.recoveries == 0
+    # one refused read, then 200-byte chunks as the chip said
+    assert n == 1 + -(-len(data) // 0xC8)
+
+
 def test_extended_refused_despite_atr_falls_back_to_short_reads():
     # EF.ATR/INFO is read first (plain): its 6700 already teaches the session to read short.
     s, files, _ = session(faults=Faults(reject_extended=True))

@@ -107,6 +107,8 @@ class Faults:
         plain ``6988`` (as if the chip dropped the session).
     :ivar reject_le_above: answer ``6700`` when a READ BINARY asks for more
         than this many bytes (chips that dislike large Le).
+    :ivar hint_le_above: answer ``6Cxx`` (xx = this limit) when a READ BINARY
+        asks for more: "wrong Le, xx bytes available" (ISO/IEC 7816-4 §5.6).
     :ivar reject_extended: answer ``6700`` to any extended-length APDU even
         if the ATR says otherwise.
     :ivar refuse_sfi: answer ``6A86`` to READ BINARY with an SFI.
@@ -118,6 +120,7 @@ class Faults:
     corrupt_mac_after: int | None = None
     plain_error_on_read: int | None = None
     reject_le_above: int | None = None
+    hint_le_above: int | None = None
     reject_extended: bool = False
     refuse_sfi: bool = False
     remove_after: int | None = None
@@ -302,6 +305,9 @@ class VirtualChip:
         limit = self.faults.reject_le_above
         if limit is not None and command.le > limit:
             return self._sw(SW_WRONG_LENGTH)
+        hint = self.faults.hint_le_above
+        if hint is not None and command.le > hint:
+            return self._sw(0x6C00 | (hint & 0xFF))
         odd = command.ins == Ins.READ_BINARY_ODD
         if odd:
             target, offset, error = self._odd_target(command)
