@@ -40,8 +40,7 @@ class ScriptedTransport(Transport):
         extended_length: bool | None = None,
     ) -> None:
         self.script: list[tuple[bytes | None, bytes]] = [
-            (None if cmd in (None, "*") else _hex(cmd), _hex(rsp))
-            for cmd, rsp in pairs
+            (None if cmd in (None, "*") else _hex(cmd), _hex(rsp)) for cmd, rsp in pairs
         ]
         self.position = 0
         self.sent: list[bytes] = []

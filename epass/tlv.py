@@ -29,7 +29,7 @@ __all__ = [
     "is_constructed",
 ]
 
-#: Deepest nesting :meth:`Tlv.children` and :func:`walk` follow.
+#: Deepest nesting :func:`walk` follows.
 MAX_DEPTH = 16
 #: Longest tag accepted, in bytes (ISO/IEC 7816-4 allows up to three).
 MAX_TAG_BYTES = 3
@@ -67,14 +67,11 @@ class Tlv:
         """Offset just past this object in the outermost buffer."""
         return self.offset + self.header_length + len(self.value)
 
-    def children(self, *, file: str | None = None, depth: int = 0) -> list[Tlv]:
-        """Decode the value as a sequence of data objects.
+    def children(self, *, file: str | None = None) -> list[Tlv]:
+        """Decode the value as a sequence of data objects (one level; :func:`walk` recurses).
 
-        :raises ParseError: if the value is not a well-formed TLV sequence or
-            nesting exceeds :data:`MAX_DEPTH`.
+        :raises ParseError: if the value is not a well-formed TLV sequence.
         """
-        if depth >= MAX_DEPTH:
-            raise ParseError(f"TLV nesting deeper than {MAX_DEPTH}", file=file, offset=self.offset)
         return decode_all(self.value, file=file, base=self.value_offset)
 
     def find(self, tag: int, *, file: str | None = None) -> Tlv | None:
