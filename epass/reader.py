@@ -259,11 +259,9 @@ class ChipSession:
             n = min(n, self._chunk_cap)
         return max(n, 1)
 
-    def _shrink(self, current: int, sw: int) -> int:
-        """The next chunk size after ``6700``/``6Cxx`` (or a dropped session)."""
-        if sw >> 8 == 0x6C and 0 < sw & 0xFF < current:
-            smaller = sw & 0xFF
-        elif current > 256:
+    def _shrink(self, current: int) -> int:
+        """The chunk size for the rest of the session after ``6700`` (wrong length)."""
+        if current > 256:
             smaller = (
                 max_plain_response(256, self.channel.sm.block_size) if self.channel.sm else 256
             )
@@ -292,7 +290,7 @@ class ChipSession:
                 if exc.sw is None or self.recoveries >= MAX_RECOVERIES:
                     raise
                 if exc.sw == 0x6700:
-                    self._shrink(self.max_chunk(), 0x6700)
+                    self._shrink(self.max_chunk())
                 self._recover()
 
     def _read_command(self, file: LdsFile, offset: int, n: int, *, first: bool) -> CommandApdu:
@@ -319,17 +317,32 @@ class ChipSession:
             self._select_ef(file)
         limit = self.options.max_file_size
         stingy = 0
+        hint: int | None = None  # the exact length a 6Cxx asked for, for the next request
         while total is None or len(data) < total:
             offset = len(data)
             chunk = self.max_chunk(secure=secure)
             if offset > 0x7FFF:
                 chunk = _odd_payload(chunk)  # the DO'53' header shares the response
             want = chunk if total is None else min(chunk, total - offset)
+            hinted, hint = hint, None
+            if hinted is not None:
+                want = min(want, hinted)
             command = self._read_command(file, offset, want, first=first)
             response = self.channel.transmit(command)
             sw = response.sw
-            if sw == 0x6700 or sw >> 8 == 0x6C:
-                self._shrink(chunk, sw)
+            if sw == 0x6700:
+                self._shrink(chunk)
+                continue
+            if sw >> 8 == 0x6C:
+                # "Wrong Le, xx available" (ISO/IEC 7816-4 §5.6): ask for exactly that, once.
+                # At the end of a file xx is what is left, so it is not a limit for later reads.
+                available = (sw & 0xFF) or 256
+                if hinted is not None or command.le is None or available >= command.le:
+                    raise RemoteProtocolError(
+                        f"{file.label}: chip answers {sw:04X} to a READ BINARY of Le "
+                        f"{command.le} at offset {offset}"
+                    )
+                hint = _odd_payload(available) if command.ins == Ins.READ_BINARY_ODD else available
                 continue
             if first and sw in (0x6A86, 0x6B00, 0x6A81, 0x6D00):
                 # No SFI support: SELECT by FID and read by offset from now on.
@@ -353,6 +366,8 @@ class ChipSession:
             first = False
             if total is None:
                 total = self._total_length(bytes(data), file, limit)
+            if hinted is not None and total is not None and len(data) < total:
+                self._chunk_cap = hinted  # 6Cxx in mid-file: the chip's real limit
             if sw == 0x6282 and total is not None and len(data) < total:
                 raise ParseError(
                     f"file ends after {len(data)} bytes but its header declares {total}",

@@ -113,6 +113,17 @@ def test_wrong_le_hint_6cxx_is_followed_under_sm():
     assert n == 1 + -(-len(data) // 0xC8)
 
 
+def test_6cxx_at_end_of_file_does_not_shrink_later_reads():
+    s, files, _ = session(
+        config=ChipConfig(extended_length=False), faults=Faults(exact_le_at_eof=True)
+    )
+    data, n = count(s, lambda: s.read_file(LdsFile.DG1))
+    assert data == files[LdsFile.DG1] and n == 2  # 6C5F, then exactly 95 bytes
+    data, n = count(s, lambda: s.read_file(LdsFile.DG2))
+    assert data == files[LdsFile.DG2]
+    assert n == -(-len(data) // 231)  # full 231-byte chunks again
+
+
 def test_extended_refused_despite_atr_falls_back_to_short_reads():
     # EF.ATR/INFO is read first (plain): its 6700 already teaches the session to read short.
     s, files, _ = session(faults=Faults(reject_extended=True))

@@ -109,6 +109,8 @@ class Faults:
         than this many bytes (chips that dislike large Le).
     :ivar hint_le_above: answer ``6Cxx`` (xx = this limit) when a READ BINARY
         asks for more: "wrong Le, xx bytes available" (ISO/IEC 7816-4 §5.6).
+    :ivar exact_le_at_eof: answer ``6Cxx`` (xx = bytes left) instead of a short
+        read with ``6282`` when Le reaches past the end of the file.
     :ivar reject_extended: answer ``6700`` to any extended-length APDU even
         if the ATR says otherwise.
     :ivar refuse_sfi: answer ``6A86`` to READ BINARY with an SFI.
@@ -121,6 +123,7 @@ class Faults:
     plain_error_on_read: int | None = None
     reject_le_above: int | None = None
     hint_le_above: int | None = None
+    exact_le_at_eof: bool = False
     reject_extended: bool = False
     refuse_sfi: bool = False
     remove_after: int | None = None
@@ -337,6 +340,8 @@ class VirtualChip:
             sw = SW_EOF if offset + n >= len(content) and n < want - header else SW_OK
             return self._sw(sw, tlv.encode(0x53, chunk))
         n = min(want, budget, len(content) - offset)
+        if self.faults.exact_le_at_eof and n < min(want, budget) and 0 < n < 256:
+            return self._sw(0x6C00 | n)
         chunk = content[offset : offset + n]
         sw = SW_EOF if n < min(want, budget) else SW_OK
         return self._sw(sw, chunk)
