@@ -145,7 +145,7 @@ def best_of(repeat: int, fn: Callable[[], Result]) -> Result:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--face-size", type=int, default=20000, help="face image bytes to aim for")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per strategy (best CPU kept)")
+    parser.add_argument("--repeat", type=int, default=15, help="runs per strategy (best CPU kept)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
 
