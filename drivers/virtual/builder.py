@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from drivers.virtual.chip import ChipConfig, Faults, VirtualChip
 from drivers.virtual.face import synthetic_face
-from drivers.virtual.pki import TestPki, hash_data_groups, make_test_pki
+from drivers.virtual.pki import TestPki, derive_test_key, hash_data_groups, make_test_pki
 from drivers.virtual.transport import VirtualTransport
 from epass.lds import com, dg1, dg2, dg14, dg15, mrz
 from epass.lds.files import LdsFile
@@ -96,12 +96,6 @@ def td3_mrz(holder: Holder) -> str:
     composite = line2[0:10] + line2[13:20] + line2[21:43]
     line2 += mrz.check_digit(composite)
     return line1 + "\n" + line2
-
-
-def _derived_ec_key(seed: bytes, label: str) -> ec.EllipticCurvePrivateKey:
-    value = int.from_bytes(hashlib.sha256(seed + b"|" + label.encode()).digest(), "big")
-    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551  # P-256 n
-    return ec.derive_private_key(1 + value % (order - 1), ec.SECP256R1())
 
 
 def _spki(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
@@ -216,12 +210,12 @@ def build_document(
     ca_key: ec.EllipticCurvePrivateKey | None = None
     if include_dg15:
         if aa_algorithm == "ec":
-            aa_key = _derived_ec_key(seed, "active authentication")
+            aa_key = derive_test_key(seed, "active authentication")
         else:
             aa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         files[LdsFile.DG15] = dg15.encode(_spki(aa_key))
     if include_dg14:
-        ca_key = _derived_ec_key(seed, "chip authentication")
+        ca_key = derive_test_key(seed, "chip authentication")
         # 9303-11 §9.2.6: an ECDSA AA key needs ActiveAuthenticationInfo naming the scheme.
         files[LdsFile.DG14] = dg14.encode_chip_authentication(
             _spki(ca_key), active_authentication_ec=include_dg15 and aa_algorithm == "ec"

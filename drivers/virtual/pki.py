@@ -56,6 +56,7 @@ __all__ = [
     "KINDS",
     "PrivateKey",
     "TestPki",
+    "derive_test_key",
     "hash_data_groups",
     "make_test_pki",
     "sign_sod",
@@ -126,7 +127,8 @@ class TestPki:
         return sign_sod(dg_hashes, ds_key=self.ds_key, ds_cert=self.ds_cert, **kwargs)
 
 
-def _derived_key(seed: bytes, label: str) -> ec.EllipticCurvePrivateKey:
+def derive_test_key(seed: bytes, label: str) -> ec.EllipticCurvePrivateKey:
+    """A P-256 TEST key derived from a public *seed* and a *label* (same inputs, same key)."""
     value = int.from_bytes(hashlib.sha256(seed + b"|" + label.encode()).digest(), "big")
     return ec.derive_private_key(value % (_P256_ORDER - 1) + 1, ec.SECP256R1())
 
@@ -183,8 +185,8 @@ def make_test_pki(
     csca_key: PrivateKey
     ds_key: PrivateKey
     if kind == "ecdsa-p256":
-        csca_key = _derived_key(seed, "csca")
-        ds_key = _derived_key(seed, "ds")
+        csca_key = derive_test_key(seed, "csca")
+        ds_key = derive_test_key(seed, "ds")
     else:
         csca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         ds_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
