@@ -18,17 +18,13 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from epass.errors import EpassError
+from epass.errors import DumpError
 from epass.lds.files import canonical_name
 
 __all__ = ["MAX_DUMP_FILE", "DumpError", "dump_file_name", "load_dump", "save_dump"]
 
 #: Largest file accepted when loading a dump (an LDS file is far smaller).
 MAX_DUMP_FILE = 16 << 20
-
-
-class DumpError(EpassError):
-    """A dump folder cannot be read or written."""
 
 
 def dump_file_name(label: str) -> str:

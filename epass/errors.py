@@ -15,6 +15,12 @@ branch they can act on:
 ``ParseError``
     malformed bytes from a chip or a file (TLV, ASN.1, LDS), with the file
     name and byte offset where known.
+``VerificationInputError``
+    a signature or certificate could not be checked (unsupported algorithm,
+    explicit EC parameters) or does not verify; passive authentication turns
+    these into check results, never lets them escape.
+``DumpError``
+    a saved dump folder cannot be read or written.
 
 A failed *verification* is not an exception: :func:`epass.pa.verify` records it
 in its report. Exceptions mean misuse or unreadable input.
@@ -22,10 +28,20 @@ in its report. Exceptions mean misuse or unreadable input.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from epass.status import StatusWord
+
 __all__ = [
+    "BUILTIN_PARSE_ERRORS",
     "AccessControlError",
     "CardRemovedError",
+    "DumpError",
     "EpassError",
+    "ExplicitCurveParametersError",
+    "InvalidSignatureError",
     "LocalProtocolError",
     "NoReaderError",
     "ParseError",
@@ -34,6 +50,9 @@ __all__ = [
     "SecureMessagingError",
     "StatusWordError",
     "TransportError",
+    "UnsupportedAlgorithmError",
+    "VerificationInputError",
+    "parsing",
 ]
 
 
@@ -70,8 +89,6 @@ class StatusWordError(EpassError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        from epass.apdu import StatusWord  # local import: apdu imports this module
-
         text = str(StatusWord.from_int(self.sw))
         return f"{self.command}: {text}" if self.command else text
 
@@ -115,7 +132,7 @@ class AccessControlError(RemoteProtocolError):
 
     :param step: which step failed, e.g. ``"EXTERNAL AUTHENTICATE"`` or
         ``"verify chip cryptogram"``.
-    :param protocol: ``"BAC"`` or ``"PACE"``.
+    :param protocol: ``"BAC"`` or ``"PACE"`` (required: no protocol is assumed).
     :param sw: the status word, when the chip refused the step with one.
     """
 
@@ -158,3 +175,75 @@ class ParseError(EpassError):
         err = ParseError(self.reason, file=self.file or file, offset=offset)
         err.__cause__ = self.__cause__
         return err
+
+
+#: The builtin exceptions a parser library (asn1crypto, int.from_bytes, struct)
+#: raises on malformed input. :func:`parsing` turns them into :class:`ParseError`.
+BUILTIN_PARSE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+)
+
+
+@contextmanager
+def parsing(file: str | None, offset: int | None = None, what: str = "") -> Iterator[None]:
+    """Turn a parser library's builtin exceptions into :class:`ParseError`.
+
+    The one place that knows which builtin exceptions mean "malformed input"
+    (:data:`BUILTIN_PARSE_ERRORS`)::
+
+        with parsing("DG15", what="SubjectPublicKeyInfo"):
+            key = keys.PublicKeyInfo.load(raw).native
+
+    A :class:`ParseError` raised inside passes through unchanged; any other
+    :class:`EpassError` too.
+
+    :param file: the file being parsed (``"EF.SOD"``), for the message.
+    :param offset: the offset of the structure in that file, when known.
+    :param what: the structure, prefixed to the message (``"SignerInfo"``).
+    :raises ParseError: chained from the builtin exception.
+    """
+    try:
+        yield
+    except EpassError:
+        raise
+    except BUILTIN_PARSE_ERRORS as exc:
+        message = str(exc) or type(exc).__name__
+        raise ParseError(
+            f"{what}: {message}" if what else message, file=file, offset=offset
+        ) from exc
+
+
+class VerificationInputError(EpassError):
+    """A signature or certificate cannot be verified as given.
+
+    Raised by :mod:`epass._crypto` and caught by the verifiers, which turn it into
+    a FAIL (:class:`InvalidSignatureError`) or an ERROR (the others) check.
+    """
+
+
+class InvalidSignatureError(VerificationInputError):
+    """The signature does not verify under the given key (or cannot be valid for it)."""
+
+
+class UnsupportedAlgorithmError(VerificationInputError):
+    """The algorithm or key cannot be verified here; this says nothing about validity."""
+
+
+class ExplicitCurveParametersError(UnsupportedAlgorithmError):
+    """The EC key carries explicit domain parameters (9303-12 §5) that are not mapped to a curve.
+
+    :ivar parameters: the asn1crypto ``SpecifiedECDomain``, for a mapper.
+    """
+
+    def __init__(self, message: str, *, parameters: Any = None) -> None:
+        self.parameters = parameters
+        super().__init__(message)
+
+
+class DumpError(EpassError):
+    """A dump folder cannot be read or written; the message names the folder or file."""

@@ -39,7 +39,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from epass.errors import EpassError
+from epass.errors import (
+    BUILTIN_PARSE_ERRORS,
+    ExplicitCurveParametersError,
+    InvalidSignatureError,
+    UnsupportedAlgorithmError,
+)
 
 __all__ = [
     "ExplicitCurveParametersError",
@@ -58,26 +63,7 @@ __all__ = [
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
-_ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
-
-
-class InvalidSignatureError(EpassError):
-    """The signature does not verify under the given key (or cannot be valid for it)."""
-
-
-class UnsupportedAlgorithmError(EpassError):
-    """The algorithm or key cannot be verified here; this says nothing about validity."""
-
-
-class ExplicitCurveParametersError(UnsupportedAlgorithmError):
-    """The EC key carries explicit domain parameters (9303-12 §5), not yet mapped to a curve.
-
-    :ivar parameters: the asn1crypto ``SpecifiedECDomain``, for the later mapper.
-    """
-
-    def __init__(self, message: str, *, parameters: Any = None) -> None:
-        self.parameters = parameters
-        super().__init__(message)
+_ASN1_ERRORS = BUILTIN_PARSE_ERRORS
 
 
 # --- hashes -----------------------------------------------------------------------------------

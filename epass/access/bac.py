@@ -142,17 +142,19 @@ class ChipAuthenticator:
         rnd_ic = self.rnd_ic
         self.rnd_ic = None  # a challenge is good for one attempt only
         if rnd_ic is None:
-            raise AccessControlError("no challenge outstanding", step=step)
+            raise AccessControlError("no challenge outstanding", step=step, protocol="BAC")
         if len(data) != 40:
-            raise AccessControlError(f"expected 40 bytes, got {len(data)}", step=step)
+            raise AccessControlError(
+                f"expected 40 bytes, got {len(data)}", step=step, protocol="BAC"
+            )
         k_enc, k_mac = derive_keys(self.mrz_information)
         e_ifd, m_ifd = data[:32], data[32:]
         if not constant_time_equal(retail_mac(k_mac, e_ifd), m_ifd):
-            raise AccessControlError("terminal MAC does not verify", step=step)
+            raise AccessControlError("terminal MAC does not verify", step=step, protocol="BAC")
         s = des3_cbc_decrypt(k_enc, e_ifd)
         rnd_ifd, echoed, k_ifd = s[:8], s[8:16], s[16:32]
         if not constant_time_equal(echoed, rnd_ic):
-            raise AccessControlError("terminal echoed a wrong RND.IC", step=step)
+            raise AccessControlError("terminal echoed a wrong RND.IC", step=step, protocol="BAC")
         k_ic = self.rng(16)
         e_ic = des3_cbc_encrypt(k_enc, rnd_ic + rnd_ifd + k_ic)
         response = e_ic + retail_mac(k_mac, e_ic)
@@ -182,10 +184,10 @@ def perform_bac(
             CommandApdu(0x00, Ins.GET_CHALLENGE, 0, 0, le=8), name="GET CHALLENGE"
         ).data
     except StatusWordError as exc:
-        raise AccessControlError(str(exc), step="GET CHALLENGE", sw=exc.sw) from exc
+        raise AccessControlError(str(exc), step="GET CHALLENGE", protocol="BAC", sw=exc.sw) from exc
     if len(rnd_ic) != 8:
         raise AccessControlError(
-            f"challenge of {len(rnd_ic)} bytes, expected 8", step="GET CHALLENGE"
+            f"challenge of {len(rnd_ic)} bytes, expected 8", step="GET CHALLENGE", protocol="BAC"
         )
     rnd_ifd = rng(8)
     k_ifd = rng(16)
@@ -200,6 +202,7 @@ def perform_bac(
         raise AccessControlError(
             f"chip answered 0x{response.sw:04X}{hint}",
             step="EXTERNAL AUTHENTICATE",
+            protocol="BAC",
             sw=response.sw,
         )
     sm = open_chip_response(k_enc, k_mac, response.data, rnd_ic, rnd_ifd, k_ifd)

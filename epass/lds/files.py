@@ -12,7 +12,18 @@ from enum import Enum
 
 from epass.errors import ParseError
 
-__all__ = ["DG_NAMES", "LdsFile", "canonical_name", "expect_tag"]
+__all__ = [
+    "DG_NAMES",
+    "EAC_PROTECTED",
+    "EMRTD_AID",
+    "MANDATORY_DATA_GROUPS",
+    "LdsFile",
+    "canonical_name",
+    "expect_tag",
+]
+
+#: The eMRTD application identifier (ICAO Doc 9303-10 §4.3: RID A000000247, PIX 1001).
+EMRTD_AID = bytes.fromhex("A0000002471001")
 
 
 class LdsFile(Enum):
@@ -102,9 +113,50 @@ class LdsFile(Enum):
         """
         return _BY_LABEL[canonical_name(name)]
 
+    @property
+    def max_size(self) -> int:
+        """The most bytes a plausible file of this kind holds, checked before parsing.
+
+        Generous upper bounds from the content 9303-10 §4.6-§4.7 allows (a TD1
+        DG1 is 95 bytes; a DG2 face is typically 15-30 KB), so that junk is
+        refused before any parser sees it.
+        """
+        return _MAX_SIZE[self]
+
     def __str__(self) -> str:
         return self.label
 
+
+_KIB = 1024
+_MAX_SIZE: dict[LdsFile, int] = {
+    LdsFile.EF_ATR_INFO: 256,
+    LdsFile.EF_DIR: 1 * _KIB,
+    LdsFile.EF_CARD_ACCESS: 8 * _KIB,
+    LdsFile.EF_CARD_SECURITY: 64 * _KIB,
+    LdsFile.EF_COM: 1 * _KIB,
+    LdsFile.EF_SOD: 64 * _KIB,
+    LdsFile.DG1: 128,
+    LdsFile.DG2: 1024 * _KIB,
+    LdsFile.DG3: 1024 * _KIB,
+    LdsFile.DG4: 1024 * _KIB,
+    LdsFile.DG5: 256 * _KIB,
+    LdsFile.DG6: 256 * _KIB,
+    LdsFile.DG7: 256 * _KIB,
+    LdsFile.DG8: 64 * _KIB,
+    LdsFile.DG9: 64 * _KIB,
+    LdsFile.DG10: 64 * _KIB,
+    LdsFile.DG11: 16 * _KIB,
+    LdsFile.DG12: 64 * _KIB,
+    LdsFile.DG13: 64 * _KIB,
+    LdsFile.DG14: 16 * _KIB,
+    LdsFile.DG15: 4 * _KIB,
+    LdsFile.DG16: 16 * _KIB,
+}
+
+#: Data groups that need Extended Access Control (9303-11 §7.1.2; BSI TR-03110-1).
+EAC_PROTECTED: frozenset[LdsFile] = frozenset({LdsFile.DG3, LdsFile.DG4})
+#: Data groups every eMRTD carries (9303-10 §4.7: DG1 the MRZ, DG2 the face).
+MANDATORY_DATA_GROUPS: tuple[LdsFile, ...] = (LdsFile.DG1, LdsFile.DG2)
 
 _BY_TAG: dict[int, LdsFile] = {f.tag: f for f in LdsFile if f.tag is not None}
 _BY_LABEL: dict[str, LdsFile] = {f.label: f for f in LdsFile}

@@ -33,12 +33,13 @@ non-required check still makes the verdict ``INVALID`` if it fails.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import Any
+
+from epass.verdict import Check, CheckStatus, EvidenceValue, Verdict, decide
 
 __all__ = [
     "SCHEMA",
@@ -57,25 +58,6 @@ __all__ = [
 #: Identifies the layout of :meth:`Report.to_dict`; bumped on incompatible changes.
 SCHEMA = "epass.pa.report/1"
 
-EvidenceValue: TypeAlias = str | int | bool | bytes | datetime | tuple[str, ...] | None
-
-
-class Verdict(StrEnum):
-    """The overall outcome of passive authentication."""
-
-    VALID = "VALID"
-    INVALID = "INVALID"
-    INDETERMINATE = "INDETERMINATE"
-
-
-class CheckStatus(StrEnum):
-    """The outcome of one check."""
-
-    PASS = "PASS"  # noqa: S105 - not a password
-    FAIL = "FAIL"
-    SKIP = "SKIP"
-    ERROR = "ERROR"
-
 
 class DataGroupStatus(StrEnum):
     """How one data group compares with EF.SOD (9303-11 §5.1 step 3)."""
@@ -84,50 +66,6 @@ class DataGroupStatus(StrEnum):
     MISMATCH = "MISMATCH"
     NOT_IN_SOD = "NOT_IN_SOD"
     NOT_READ = "NOT_READ"
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, tuple | list):
-        return [_json(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _json(v) for k, v in value.items()}
-    return value
-
-
-@dataclass(frozen=True)
-class Check:
-    """One verification step.
-
-    :ivar name: stable identifier (``"sod.signature"``).
-    :ivar status: PASS, FAIL, SKIP or ERROR.
-    :ivar detail: one human-readable sentence.
-    :ivar evidence: algorithms, hashes (hex), subjects, serials, dates.
-    :ivar required: whether a non-PASS status keeps the verdict from VALID.
-    """
-
-    name: str
-    status: CheckStatus
-    detail: str
-    evidence: Mapping[str, EvidenceValue] = field(default_factory=dict)
-    required: bool = True
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "evidence", MappingProxyType(dict(self.evidence)))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "status": self.status.value,
-            "required": self.required,
-            "detail": self.detail,
-            "evidence": _json(self.evidence),
-        }
 
 
 @dataclass(frozen=True)
@@ -264,23 +202,6 @@ class SodSummary:
             "size": self.size,
             "sha256": self.sha256,
         }
-
-
-def decide(checks: Iterable[Check]) -> tuple[Verdict, tuple[str, ...]]:
-    """Apply the verdict rule of the module docstring.
-
-    :returns: the verdict and the names of the checks that decided it (the
-        FAILs for INVALID; the required non-PASS checks for INDETERMINATE;
-        empty for VALID).
-    """
-    checks = tuple(checks)
-    failed = tuple(c.name for c in checks if c.status is CheckStatus.FAIL)
-    if failed:
-        return Verdict.INVALID, failed
-    unproven = tuple(c.name for c in checks if c.required and c.status is not CheckStatus.PASS)
-    if unproven or not checks:
-        return Verdict.INDETERMINATE, unproven
-    return Verdict.VALID, ()
 
 
 @dataclass(frozen=True)
