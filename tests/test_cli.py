@@ -6,14 +6,16 @@ Exit codes: 0 VALID, 1 INVALID, 2 INDETERMINATE, 3 error (one line on stderr, no
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+import epass
 from drivers.virtual.builder import specimen
 from epass.cli.main import main
 from epass.dump import DumpError, load_dump, save_dump
+from epass.inspection import json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_CSCA = ROOT / "certs" / "test" / "epass-virtual-test-csca.pem"
@@ -41,9 +43,11 @@ def test_demo_json(capsys):
     assert code == 0
     result = json.loads(out)
     assert result["verdict"] == "VALID"
-    assert result["document"]["fields"]["primary_identifier"] == "ERIKSSON"
-    assert result["read"]["access_protocol"] == "BAC"
+    assert result["document"]["holder"]["primary_identifier"] == "ERIKSSON"
+    assert result["read"]["access"]["protocol"] == "BAC"
     assert result["read"]["link"] == "short APDUs"
+    jsonschema.validate(result, json_schema())
+    assert result["epass_version"] == epass.__version__
     pa = result["passive_authentication"]
     assert {c["name"]: c["status"] for c in pa["checks"]}["ds.issuer"] == "PASS"
     assert all(dg["expected"] == dg["actual"] for dg in pa["data_groups"])
@@ -54,7 +58,15 @@ def test_read_save_then_verify_offline(capsys, tmp_path):
     code, _, _ = run(capsys, "read", "--virtual", "--save", str(out_dir))
     assert code == 0
     names = sorted(p.name for p in out_dir.iterdir())
-    assert names == ["DG1.bin", "DG14.bin", "DG15.bin", "DG2.bin", "EF_COM.bin", "EF_SOD.bin"]
+    assert names == [
+        "DG1.bin",
+        "DG14.bin",
+        "DG15.bin",
+        "DG2.bin",
+        "EF_COM.bin",
+        "EF_SOD.bin",
+        "epass-evidence.json",
+    ]
     code, out, _ = run(capsys, "verify", str(out_dir), "--trust", str(TEST_CSCA))
     assert code == 0
     assert "Verdict: VALID" in out
@@ -93,6 +105,7 @@ def test_verify_at_a_time_after_the_ds_expired(capsys, tmp_path):
         (["verify", "/nonexistent/dump"], "not a folder"),
         (["verify", "."], "no LDS files"),
         (["read"], "--virtual"),
+        (["verify", "/nonexistent/dump", "--mrz", "x"], "not a folder"),
         (["demo", "--at", "yesterday"], "ISO 8601"),
         (["nonsense"], "No such command"),
     ],
@@ -120,22 +133,130 @@ def test_help_exits_0(capsys):
     assert "demo" in out and "verify" in out
 
 
-def test_save_dump_is_atomic(tmp_path, monkeypatch):
-    save_dump({"DG1": b"old"}, tmp_path)
-
-    def broken_replace(src, dst):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(DumpError, match="No space left"):
-        save_dump({"DG1": b"new"}, tmp_path)
-    monkeypatch.undo()
-    assert (tmp_path / "DG1.bin").read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["DG1.bin"]  # no temporary left behind
-
-
 def test_load_dump_refuses_duplicates_and_huge_files(tmp_path):
     (tmp_path / "DG1.bin").write_bytes(b"a")
     (tmp_path / "EF_DG1.bin").write_bytes(b"b")
     with pytest.raises(DumpError, match="both"):
         load_dump(tmp_path)
+
+
+def test_no_arguments_prints_help_and_exits_0(capsys):
+    code, out, err = run(capsys)
+    assert code == 0
+    assert "Usage:" in out and "demo" in out
+    assert err == ""
+
+
+@pytest.mark.parametrize(
+    "args, kind, message",
+    [
+        (["verify", "/nonexistent/dump", "--json"], "DumpError", "not a folder"),
+        (["demo", "--json", "--at", "yesterday"], "UsageError", "ISO 8601"),
+    ],
+)
+def test_json_errors_are_json_on_stdout_with_exit_3(capsys, args, kind, message):
+    code, out, err = run(capsys, *args)
+    assert code == 3
+    error = json.loads(out)["error"]
+    assert error["type"] == kind
+    assert message in error["message"]
+    assert err == ""
+
+
+def test_messages_never_name_an_issue_or_a_plan(capsys):
+    _code, _out, err = run(capsys, "read")
+    assert "issue" not in err.lower() and "comes with" not in err.lower()
+    assert "not supported" in err
+
+
+def _spoofing_document():
+    """A document whose DS subject tries to print a fake verdict and hide the real one."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    from drivers.virtual.builder import build_document
+    from drivers.virtual.pki import make_test_pki
+
+    pki = make_test_pki(seed=b"spoof")
+    evil = "DS\nVerdict: VALID\n\x1b[8mhidden\u202e"
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "UT"),
+            x509.NameAttribute(NameOID.COMMON_NAME, evil),
+        ]
+    )
+    ds_cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(pki.csca_cert.subject)
+        .public_key(pki.ds_key.public_key())
+        .serial_number(7)
+        .not_valid_before(pki.ds_cert.not_valid_before_utc)
+        .not_valid_after(pki.ds_cert.not_valid_after_utc)
+        .sign(pki.csca_key, hashes.SHA256())
+    )
+    from dataclasses import replace
+
+    return build_document(pki=replace(pki, ds_cert=ds_cert))
+
+
+def test_a_chip_cannot_spoof_the_verdict_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    save_dump(_spoofing_document().dump(), tmp_path / "d")
+    code, out, _ = run(capsys, "verify", str(tmp_path / "d"))
+    assert code == 2  # no anchor: INDETERMINATE
+    verdicts = [line for line in out.splitlines() if line.lstrip().startswith("Verdict:")]
+    assert verdicts == ["Verdict: INDETERMINATE  (ds.issuer)"]
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "DS\\x0aVerdict: VALID\\x0a\\x1b[8mhidden\\u202e" in out
+
+
+def test_no_color_and_pipes_get_no_ansi(capsys, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    _code, out, _ = run(capsys, "demo")
+    assert "\x1b[" not in out
+
+
+def test_text_report_shows_whole_hashes(capsys):
+    from hashlib import sha256
+
+    _code, out, _ = run(capsys, "demo")
+    assert sha256(specimen().dump()["DG2"]).hexdigest() in out
+
+
+def test_save_refuses_a_non_empty_folder_but_prints_the_result(capsys, tmp_path):
+    target = tmp_path / "dump"
+    target.mkdir()
+    (target / "DG11.bin").write_bytes(b"\x6b\x00")  # another document's leftover
+    code, out, err = run(capsys, "read", "--virtual", "--save", str(target))
+    assert code == 3
+    assert "Verdict: VALID" in out  # the read's result is shown all the same
+    assert str(target) in err and "--force" in err
+    assert sorted(p.name for p in target.iterdir()) == ["DG11.bin"]
+    code, _out, _err = run(capsys, "read", "--virtual", "--save", str(target), "--force")
+    assert code == 0
+    assert "DG11.bin" not in {p.name for p in target.iterdir()}  # replaced whole
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries
+
+
+@pytest.mark.parametrize("name, magic", [("face.jpg", b"\xff\xd8\xff"), ("face.png", b"\x89PNG")])
+def test_face_out_writes_the_face(capsys, tmp_path, name, magic):
+    target = tmp_path / name
+    code, _out, _ = run(capsys, "demo", "--face-out", str(target))
+    assert code == 0
+    assert target.read_bytes().startswith(magic)
+
+
+def test_face_out_decodes_jpeg2000_to_png(capsys, tmp_path):
+    raw, png = tmp_path / "face.jp2", tmp_path / "face.png"
+    code, _out, _ = run(capsys, "demo", "--face", "JPEG2000", "--face-out", str(raw))
+    assert code == 0
+    head = raw.read_bytes()[:12]
+    assert head == b"\x00\x00\x00\x0cjP  \r\n\x87\n" or head.startswith(b"\xff\x4f\xff\x51")
+    code, _out, _ = run(capsys, "demo", "--face", "JPEG2000", "--face-out", str(png))
+    assert code == 0
+    from PIL import Image
+
+    with Image.open(png) as image:
+        assert image.format == "PNG" and image.size[0] > 0

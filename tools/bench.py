@@ -24,7 +24,8 @@ CPU includes building the document. The APDU counts are checked against the
 expected ones above (for documents whose files fit one extended response and
 stay below offset 32768 in short mode); a difference is an error. Then the
 time of parsing the read document's views (EF.COM, EF.SOD, DG1, DG2, DG14,
-DG15) and of passive authentication (``epass.pa.verify``) over the files.
+DG15), of passive authentication (``epass.pa.verify``) over the files, and of
+the whole inspection (``epass.inspect``: read + verify; ``epass.inspect_dump``).
 Run: ``.venv/bin/python tools/bench.py [--face-size N] [--repeat N] [--json]``.
 """
 
@@ -52,6 +53,7 @@ from epass.apdu import CommandApdu, Ins
 from epass.channel import Channel
 from epass.lds.document import PARSERS, Document
 from epass.lds.files import EMRTD_AID, LdsFile
+from epass.inspection import inspect, inspect_dump
 from epass.pa import verify
 from epass.reader import ChipSession, ReadOptions, TrafficStats
 from epass.sm import max_plain_response
@@ -176,6 +178,27 @@ def time_document(files: dict[str, bytes], repeat: int) -> list[float]:
     return timings
 
 
+def time_inspection(doc: VirtualDocument, repeat: int) -> tuple[list[float], list[float], str]:
+    """Host CPU seconds of a whole :func:`epass.inspect` (read + verify, chip CPU subtracted).
+
+    Also times :func:`epass.inspect_dump` over the same files (offline re-verification).
+    """
+    trust = doc.trust_store()
+    at = datetime.now(UTC)
+    live, offline = [], []
+    verdict = ""
+    for _ in range(repeat):
+        transport = MeteredTransport(VirtualChip(doc.files, doc.mrz_information))
+        start = time.process_time()
+        inspection = inspect(transport, MrzKey(doc.mrz_information), trust, at=at)
+        live.append(time.process_time() - start - transport.chip_cpu)
+        verdict = inspection.verdict.value
+        start = time.process_time()
+        inspect_dump(doc.dump(), trust, at=at)
+        offline.append(time.process_time() - start)
+    return live, offline, verdict
+
+
 def best_of(repeat: int, fn: Callable[[], Result]) -> Result:
     results = [fn() for _ in range(repeat)]
     best = min(results, key=lambda r: r.reader_cpu_ms)
@@ -224,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         timings.append(time.perf_counter() - start)
     pa_ms = 1000 * statistics.median(timings)
 
+    live, offline, inspection_verdict = time_inspection(doc, max(args.repeat, 100))
+    live_ms, offline_ms = 1000 * statistics.median(live), 1000 * statistics.median(offline)
+
     summary = {
         "files": sizes,
         "total_file_bytes": sum(sizes.values()),
@@ -237,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
             "verdict": report.verdict.value,
             "median_ms": round(pa_ms, 3),
             "min_ms": round(1000 * min(timings), 3),
+        },
+        "inspection": {
+            "verdict": inspection_verdict,
+            "inspect_median_ms": round(live_ms, 3),
+            "inspect_min_ms": round(1000 * min(live), 3),
+            "inspect_dump_median_ms": round(offline_ms, 3),
+            "inspect_dump_min_ms": round(1000 * min(offline), 3),
         },
         "model": {"per_apdu_ms": PER_APDU_S * 1000, "bitrate": BITRATE},
     }
@@ -262,6 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"passive authentication: {report.verdict.value}, median {pa_ms:.3f} ms "
         f"(min {1000 * min(timings):.3f} ms)"
+    )
+    print(
+        f"inspection (epass.inspect: read + verify, host CPU): {inspection_verdict}, "
+        f"median {live_ms:.3f} ms (min {1000 * min(live):.3f} ms); "
+        f"inspect_dump median {offline_ms:.3f} ms (min {1000 * min(offline):.3f} ms)"
     )
     return 1 if wrong else 0
 

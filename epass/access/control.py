@@ -47,7 +47,7 @@ class AccessProtocol(StrEnum):
     BAC = "BAC"
     PACE = "PACE"
     #: No access control was run (the session was never opened).
-    NONE = "none"
+    NONE = "NONE"
 
 
 @dataclass(frozen=True)

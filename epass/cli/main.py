@@ -1,13 +1,13 @@
-"""The ``epass`` command.
+"""The ``epass`` command: pick a transport, pick a trust source, call :func:`epass.inspect`, render.
 
 Exit codes: 0 VALID, 1 INVALID, 2 INDETERMINATE, 3 error (one line on stderr,
-no traceback; set ``EPASS_DEBUG=1`` for one).
+no traceback; set ``EPASS_DEBUG=1`` for one; with ``--json`` the error is a
+JSON object ``{"error": {"type", "message"}}`` on stdout).
 
-* ``epass demo`` reads the built-in virtual passport through the whole stack
-  (virtual chip, BAC, secure messaging, reader, LDS, passive authentication).
-* ``epass read --virtual [--save DIR]`` reads a virtual passport and saves what
-  it read, atomically, in the dump layout.
-* ``epass verify DIR --trust PATH`` re-verifies a saved dump offline.
+* ``epass demo`` inspects the built-in virtual passport through the whole stack.
+* ``epass read --virtual [--save DIR]`` inspects a virtual passport and saves
+  the dump (files plus the read evidence), atomically, as a whole.
+* ``epass verify DIR --trust PATH`` re-inspects a saved dump offline.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -23,6 +24,7 @@ from typing import Any, NoReturn
 import click
 
 from epass.errors import EpassError
+from epass.inspection import Inspection
 
 __all__ = ["EXIT_ERROR", "cli", "main"]
 
@@ -30,13 +32,9 @@ EXIT_CODES = {"VALID": 0, "INVALID": 1, "INDETERMINATE": 2}
 EXIT_ERROR = 3
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
 def _parse_at(value: str | None) -> datetime:
     if value is None:
-        return _now()
+        return datetime.now(UTC).replace(microsecond=0)
     try:
         at = datetime.fromisoformat(value)
     except ValueError as exc:
@@ -44,71 +42,13 @@ def _parse_at(value: str | None) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _emit(result: dict[str, Any], text: str, as_json: bool) -> NoReturn:
-    if as_json:
-        click.echo(json.dumps(result, indent=2, sort_keys=False))
-    else:
-        click.echo(text)
-    sys.exit(EXIT_CODES[result["verdict"]])
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(package_name="epass")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Read and verify electronic passports and ID cards (ICAO Doc 9303)."""
-
-
-def _read_virtual(
-    *, extended: bool | None, face_format: str, save: Path | None
-) -> tuple[dict[str, bytes], dict[str, Any], Any]:
-    """Build the specimen, read it through the stack; return files, read facts, trust store."""
-    from drivers.virtual import builder
-    from drivers.virtual.transport import VirtualTransport
-    from epass.access.keys import MrzKey
-    from epass.reader import ChipSession, ReadOptions
-
-    document = builder.specimen(face_format=face_format)
-    transport = VirtualTransport(document.chip())
-    with transport:
-        session = ChipSession(transport, options=ReadOptions(extended_length=extended))
-        session.open(MrzKey(document.mrz_information))
-        result = session.read_document()
-    if save is not None:
-        from epass.dump import save_dump
-
-        save_dump(result.files, save)
-    link = "extended length" if session.extended_length else "short APDUs"
-    read = {
-        "access_protocol": result.access_protocol,
-        "link": link,
-        "files": list(result.files),
-        "not_read": result.not_read,
-        "recoveries": result.recoveries,
-        "traffic": result.stats.to_dict(),
-        "seconds": round(result.seconds, 6),
-        "saved_to": str(save) if save is not None else None,
-    }
-    return result.files, read, document.trust_store()
-
-
-def _verify_and_emit(
-    *,
-    title: str,
-    source: str,
-    files: dict[str, bytes],
-    trust: Any,
-    at: datetime,
-    read: dict[str, Any] | None,
-    as_json: bool,
-) -> NoReturn:
-    from epass.cli.render import describe_document, render_text, result_dict
-    from epass.pa import verify
-
-    report = verify(files, trust, at=at)
-    view = describe_document(files)
-    result = result_dict(source=source, view=view, report=report, read=read)
-    text = render_text(title=title, view=view, report=report, read=read)
-    _emit(result, text, as_json)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -129,6 +69,108 @@ _face_option = click.option(
     show_default=True,
     help="Face image format of the virtual passport.",
 )
+_face_out_option = click.option(
+    "--face-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the face image as the chip holds it (JPEG or JPEG 2000); a .png name decodes it.",
+)
+
+
+def _emit(inspection: Inspection, *, title: str, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(inspection.to_dict(), indent=2, sort_keys=False))
+    else:
+        from epass.cli.render import render_text, use_colour
+
+        click.echo(render_text(inspection, title=title), color=use_colour())
+
+
+def _exit(inspection: Inspection) -> NoReturn:
+    sys.exit(EXIT_CODES[inspection.verdict.value])
+
+
+@contextmanager
+def _progress_display(enabled: bool) -> Iterator[Callable[[Any], None] | None]:
+    """A per-file progress bar on a terminal (stderr); nothing when piped or disabled."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    from epass.reader import Phase, ProgressEvent
+
+    with Progress(
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        DownloadColumn(),
+        transient=True,
+        console=None,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(event: ProgressEvent) -> None:
+            if event.phase != Phase.READ_FILES or event.file is None:
+                return
+            label = event.file.label
+            if label not in tasks:
+                tasks[label] = bar.add_task(f"reading {label}", total=event.total)
+            bar.update(tasks[label], completed=event.done, total=event.total)
+
+        yield update
+
+
+def _inspect_virtual(
+    *, extended: bool | None, face_format: str, at: str | None, show_progress: bool
+) -> Inspection:
+    from drivers.virtual import builder
+    from drivers.virtual.transport import VirtualTransport
+    from epass.access.keys import MrzKey
+    from epass.inspection import inspect
+    from epass.reader import ReadOptions
+
+    when = _parse_at(at)
+    document = builder.specimen(face_format=face_format.upper())
+    with (
+        VirtualTransport(document.chip()) as transport,
+        _progress_display(show_progress) as progress,
+    ):
+        return inspect(
+            transport,
+            MrzKey(document.mrz_information),
+            document.trust_store(),
+            at=when,
+            options=ReadOptions(extended_length=extended),
+            progress=progress,
+        )
+
+
+def _write_face(inspection: Inspection, target: Path) -> None:
+    """Write the first face image as stored (or decoded to PNG for a ``.png`` name)."""
+    try:
+        dg2 = inspection.document.dg2
+    except EpassError as exc:
+        raise click.ClickException(
+            f"{target}: no face to write: DG2 does not parse ({exc})"
+        ) from exc
+    if dg2 is None or not dg2.faces or not dg2.faces[0].image:
+        raise click.ClickException(f"{target}: no face to write (no DG2 face image)")
+    image = dg2.faces[0].image
+    if target.suffix.lower() == ".png":
+        import io
+
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(image)) as picture:
+                buffer = io.BytesIO()
+                picture.save(buffer, format="PNG")
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            raise click.ClickException(f"{target}: the face image does not decode: {exc}") from exc
+        image = buffer.getvalue()
+    try:
+        target.write_bytes(image)
+    except OSError as exc:
+        raise click.ClickException(f"{target}: cannot write: {exc.strerror or exc}") from exc
 
 
 @cli.command()
@@ -136,39 +178,22 @@ _face_option = click.option(
 @_at_option
 @_extended_option
 @_face_option
-def demo(as_json: bool, at: str | None, extended: bool | None, face_format: str) -> None:
-    """Read and verify the built-in virtual passport (no reader needed)."""
-    _run_virtual(
-        title="epass demo: built-in virtual passport (ICAO 9303 specimen, test PKI)",
-        extended=extended,
-        face_format=face_format,
-        save=None,
-        at=at,
+@_face_out_option
+def demo(
+    as_json: bool, at: str | None, extended: bool | None, face_format: str, face_out: Path | None
+) -> None:
+    """Inspect the built-in virtual passport (no reader needed)."""
+    inspection = _inspect_virtual(
+        extended=extended, face_format=face_format, at=at, show_progress=not as_json
+    )
+    if face_out is not None:
+        _write_face(inspection, face_out)
+    _emit(
+        inspection,
+        title="epass demo: built-in virtual passport (ICAO 9303 specimen, TEST PKI)",
         as_json=as_json,
     )
-
-
-def _run_virtual(
-    *,
-    title: str,
-    extended: bool | None,
-    face_format: str,
-    save: Path | None,
-    at: str | None,
-    as_json: bool,
-) -> NoReturn:
-    files, read_facts, trust = _read_virtual(
-        extended=extended, face_format=face_format.upper(), save=save
-    )
-    _verify_and_emit(
-        title=title,
-        source="virtual",
-        files=files,
-        trust=trust,
-        at=_parse_at(at),
-        read=read_facts,
-        as_json=as_json,
-    )
+    _exit(inspection)
 
 
 @cli.command()
@@ -176,31 +201,50 @@ def _run_virtual(
 @click.option(
     "--save",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Save the files read into this folder (EF_COM.bin, EF_SOD.bin, DG1.bin, ...).",
+    help="Save the dump into this new (or empty) folder: EF_COM.bin, EF_SOD.bin, DG1.bin ... "
+    "and the read evidence epass-evidence.json.",
 )
+@click.option("--force", is_flag=True, help="With --save: replace a non-empty folder whole.")
 @_json_option
 @_at_option
 @_extended_option
 @_face_option
+@_face_out_option
 def read(
     virtual: bool,
     save: Path | None,
+    force: bool,
     as_json: bool,
     at: str | None,
     extended: bool | None,
     face_format: str,
+    face_out: Path | None,
 ) -> None:
     """Read a document, verify it and optionally save the dump."""
     if not virtual:
-        raise click.UsageError("give --virtual (PC/SC readers come with the reader issue)")
-    _run_virtual(
-        title="epass read: virtual passport",
-        extended=extended,
-        face_format=face_format,
-        save=save,
-        at=at,
-        as_json=as_json,
+        raise click.UsageError(
+            "reading from a PC/SC reader is not supported in this version: give --virtual"
+        )
+    inspection = _inspect_virtual(
+        extended=extended, face_format=face_format, at=at, show_progress=not as_json
     )
+    save_error: EpassError | None = None
+    if save is not None:
+        from epass.dump import save_dump
+
+        try:
+            save_dump(inspection.document, save, evidence=inspection.evidence(), force=force)
+        except EpassError as exc:  # the read's result is shown all the same
+            save_error = exc
+    _emit(inspection, title="epass read: virtual passport", as_json=as_json)
+    if face_out is not None:
+        _write_face(inspection, face_out)
+    if save_error is not None:
+        # stdout holds the result (text or JSON); the failure goes to stderr, exit 3
+        _fail(f"the dump was not saved: {save_error}", type(save_error).__name__, as_json=False)
+    if save is not None and not as_json:
+        click.echo(f"saved to {save}", err=True)
+    _exit(inspection)
 
 
 @cli.command()
@@ -212,59 +256,83 @@ def read(
     type=click.Path(exists=True, path_type=Path),
     help="CSCA certificate(s): a PEM/DER file or a folder (repeatable).",
 )
+@click.option(
+    "--mrz",
+    metavar="TEXT",
+    help="The MRZ as printed on the data page (all lines): compared with DG1 field by field.",
+)
 @_json_option
 @_at_option
-def verify(folder: Path, trust_paths: Sequence[Path], as_json: bool, at: str | None) -> None:
+@_face_out_option
+def verify(
+    folder: Path,
+    trust_paths: Sequence[Path],
+    mrz: str | None,
+    as_json: bool,
+    at: str | None,
+    face_out: Path | None,
+) -> None:
     """Verify a saved dump FOLDER offline."""
-    from epass.dump import load_dump
+    from epass.inspection import inspect_dump
     from epass.pa import TrustStore
 
-    files = load_dump(folder)
     trust = TrustStore.from_paths(*trust_paths) if trust_paths else TrustStore()
-    _verify_and_emit(
-        title=f"epass verify: {folder}",
-        source=str(folder),
-        files=files,
-        trust=trust,
-        at=_parse_at(at),
-        read=None,
-        as_json=as_json,
-    )
+    inspection = inspect_dump(folder, trust, at=_parse_at(at), mrz=mrz)
+    if face_out is not None:
+        _write_face(inspection, face_out)
+    _emit(inspection, title=f"epass verify: {folder}", as_json=as_json)
+    _exit(inspection)
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"epass: error: {message}", err=True)
+def _fail(message: str, kind: str, as_json: bool) -> NoReturn:
+    if as_json:
+        click.echo(json.dumps({"error": {"type": kind, "message": message}}))
+    else:
+        from epass.cli.render import safe
+
+        click.echo(f"epass: error: {safe(message, limit=2000)}", err=True)
     sys.exit(EXIT_ERROR)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: run the CLI and map every failure to one line and exit code 3."""
+    args = list(sys.argv[1:] if argv is None else argv)
     debug = bool(os.environ.get("EPASS_DEBUG"))
+    as_json = "--json" in args
     run: Callable[..., Any] = cli.main
     try:
-        run(args=list(argv) if argv is not None else None, standalone_mode=False)
+        run(args=args, prog_name="epass", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         if debug:
             raise
-        _fail(exc.format_message())
+        _fail(
+            exc.format_message(),
+            "UsageError" if isinstance(exc, click.UsageError) else "Error",
+            as_json,
+        )
     except click.exceptions.Abort:
-        _fail("aborted")
+        _fail("interrupted", "Interrupted", as_json)
     except EpassError as exc:
         if debug:
             raise
-        _fail(str(exc))
+        _fail(str(exc), type(exc).__name__, as_json)
     except OSError as exc:
         if debug:
             raise
-        _fail(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
+        where = f"{exc.filename}: " if exc.filename else ""
+        _fail(f"{where}{exc.strerror or exc}", "OSError", as_json)
     except KeyboardInterrupt:
-        _fail("interrupted")
+        _fail("interrupted", "Interrupted", as_json)
     except Exception as exc:  # a bug: still one line, exit 3
         if debug:
             raise
-        _fail(f"internal error ({type(exc).__name__}): {exc}; set EPASS_DEBUG=1 for a traceback")
+        _fail(
+            f"internal error ({type(exc).__name__}): {exc}; set EPASS_DEBUG=1 for a traceback",
+            "InternalError",
+            as_json,
+        )
     sys.exit(0)
 
 

@@ -1,30 +1,32 @@
-"""Text and JSON rendering of what the CLI read and verified.
+"""Text rendering of an :class:`~epass.inspection.Inspection` for a terminal.
 
-The JSON layout (``epass.cli.result/1``)::
+Every string that comes from a chip or a dump (certificate subjects, DG
+fields, parser messages) goes through :func:`safe`, which escapes control
+characters, line and paragraph separators and bidirectional overrides. A
+value therefore stays on its own line behind its label, and no line that a
+chip controls can begin with ``Verdict:`` or hide the real verdict with ANSI
+sequences: the verdict line is written only here, last, and once.
 
-    {"schema": ..., "source": ..., "verdict": ...,
-     "document": {"fields": holder data, "faces": [...], "problems": [...]},
-     "read": {access protocol, files, not_read, traffic} or null,
-     "passive_authentication": Report.to_dict()}
+Colour is used only on a terminal, never when ``NO_COLOR`` is set
+(https://no-color.org) or ``color=False``.
 
-Holder data is shown because the user asked for it on the command line; it
-is never logged.
+Holder data is shown because the user asked to inspect the document; it is
+never logged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+import os
+import unicodedata
+from collections.abc import Callable
 
 import click
 
-from epass.errors import EpassError
-from epass.pa.report import CheckStatus, DataGroupStatus, Report, Verdict
+from epass.inspection import Inspection
+from epass.pa.report import DataGroupStatus
+from epass.verdict import Check, CheckStatus, Verdict
 
-__all__ = ["SCHEMA", "DocumentView", "describe_document", "render_text", "result_dict"]
-
-SCHEMA = "epass.cli.result/1"
+__all__ = ["render_text", "safe", "use_colour"]
 
 _STATUS_COLOURS = {
     CheckStatus.PASS: "green",
@@ -39,182 +41,144 @@ _DG_COLOURS = {
     DataGroupStatus.NOT_IN_SOD: "red",
     DataGroupStatus.NOT_READ: "yellow",
 }
+#: Longest untrusted value shown on one line before it is cut.
+MAX_VALUE = 400
 
 
-@dataclass(frozen=True)
-class DocumentView:
-    """The human-facing content of a document, as far as it parsed."""
+def safe(value: object, *, limit: int = MAX_VALUE) -> str:
+    """*value* as one printable line: control and format characters escaped, length bounded.
 
-    fields: dict[str, str]
-    faces: list[dict[str, Any]]
-    problems: list[str]
-
-
-def describe_document(files: Mapping[str, bytes]) -> DocumentView:
-    """Parse DG1 and DG2 for display; parse failures are listed, not raised."""
-    fields: dict[str, str] = {}
-    faces: list[dict[str, Any]] = []
-    problems: list[str] = []
-    if "DG1" in files:
-        from epass.lds import dg1
-
-        try:
-            m = dg1.parse(files["DG1"]).mrz
-        except EpassError as exc:
-            problems.append(f"DG1: {exc}")
+    C0/C1 controls (newline, carriage return, ESC ...), DEL, the Unicode line
+    and paragraph separators and every format character (bidirectional
+    overrides, zero-width joiners) become ``\\xNN`` / ``\\uNNNN`` escapes.
+    """
+    text = str(value)
+    out: list[str] = []
+    for ch in text[: limit + 1]:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch.isprintable() and unicodedata.category(ch) != "Cf":
+            out.append(ch)
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
         else:
-            fields.update(
-                {
-                    "format": m.format,
-                    "document_code": m.document_code,
-                    "issuing_state": m.issuing_state,
-                    "document_number": m.document_number,
-                    "primary_identifier": m.primary_identifier,
-                    "secondary_identifier": m.secondary_identifier,
-                    "nationality": m.nationality,
-                    "date_of_birth": _date(m.date_of_birth),
-                    "sex": m.sex,
-                    "date_of_expiry": _date(m.date_of_expiry),
-                }
-            )
-            errors = getattr(m, "check_digit_errors", ())
-            if errors:
-                problems.append("DG1 check digits wrong: " + ", ".join(errors))
-    if "DG2" in files:
-        from epass.lds import dg2
-
-        try:
-            parsed = dg2.parse(files["DG2"])
-        except EpassError as exc:
-            problems.append(f"DG2: {exc}")
-        else:
-            for face in parsed.faces:
-                faces.append(
-                    {
-                        "format": face.image_format,
-                        "width": face.width,
-                        "height": face.height,
-                        "size": face.size,
-                        "offset": face.offset,
-                    }
-                )
-    return DocumentView(fields, faces, problems)
+            out.append(f"\\u{ord(ch):04x}")
+    line = "".join(out)
+    return line if len(text) <= limit else line[:limit] + "…"
 
 
-def _date(value: object) -> str:
-    to_date = getattr(value, "to_date", None)
-    if callable(to_date):
-        try:
-            return str(to_date().isoformat())
-        except (ValueError, EpassError):
-            pass
-    return str(value)
-
-
-def result_dict(
-    *,
-    source: str,
-    view: DocumentView,
-    report: Report,
-    read: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The CLI's JSON result."""
-    return {
-        "schema": SCHEMA,
-        "source": source,
-        "verdict": report.verdict.value,
-        "document": {"fields": view.fields, "faces": view.faces, "problems": view.problems},
-        "read": dict(read) if read is not None else None,
-        "passive_authentication": report.to_dict(),
-    }
+def use_colour(color: bool | None = None) -> bool | None:
+    """``False`` when ``NO_COLOR`` is set (any non-empty value), else *color* (None = auto)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return color
 
 
 def _line(label: str, value: str) -> str:
     return f"  {label:<14} {value}"
 
 
-def render_text(
-    *,
-    title: str,
-    view: DocumentView,
-    report: Report,
-    read: Mapping[str, Any] | None = None,
-    color: bool | None = None,
-) -> str:
-    """A terminal rendering: holder, chip/link facts, every check, the verdict."""
+def render_text(inspection: Inspection, *, title: str, color: bool | None = None) -> str:
+    """A terminal rendering: read, holder, every check with its section, the verdict last."""
+    colour = use_colour(color)
 
-    def s(text: str, colour: str | None = None, bold: bool = False) -> str:
-        if color is False:
+    def s(text: str, fg: str | None = None, bold: bool = False) -> str:
+        if colour is False:
             return text
-        return click.style(text, fg=colour, bold=bold)
+        return click.style(text, fg=fg, bold=bold)
 
-    out: list[str] = [s(title, bold=True), ""]
+    out: list[str] = [s(safe(title), bold=True), ""]
+    read = inspection.read
     if read is not None:
         out.append(s("Chip", bold=True))
-        out.append(_line("access", str(read.get("access_protocol"))))
-        traffic = read.get("traffic", {})
-        if isinstance(traffic, Mapping):
+        access = read.access
+        line = str(access.protocol)
+        if access.pace_offered:
+            line += f" (chip offers PACE: {safe(', '.join(access.pace_offered))})"
+        out.append(_line("access", line))
+        traffic = read.traffic
+        if traffic:
+            wire = int(traffic.get("bytes_sent", 0)) + int(traffic.get("bytes_received", 0))
             out.append(
-                _line(
-                    "link",
-                    f"{read.get('link', '')}: {traffic.get('apdus')} APDUs, "
-                    f"{traffic.get('bytes_sent', 0) + traffic.get('bytes_received', 0):,} bytes",
-                )
+                _line("link", f"{read.link or '-'}: {traffic.get('apdus')} APDUs, {wire:,} bytes")
             )
-        out.append(_line("files read", " ".join(read.get("files", []))))
-        for name, reason in dict(read.get("not_read", {})).items():
-            out.append(_line("not read", f"{name}: {reason}"))
-        out.append("")
-    f = view.fields
-    if f:
-        out.append(s("Holder", bold=True))
-        document = f"{f['document_code']}  {f['issuing_state']}  {f['document_number']}"
-        out.append(_line("document", f"{document}  ({f['format']})"))
-        name = f["primary_identifier"]
-        if f["secondary_identifier"]:
-            name += ", " + f["secondary_identifier"]
-        out.append(_line("name", name))
-        out.append(_line("nationality", f"{f['nationality']}    sex {f['sex'] or '-'}"))
-        out.append(_line("born", f["date_of_birth"]))
-        out.append(_line("expires", f["date_of_expiry"]))
-    for face in view.faces:
-        out.append(
-            _line(
-                "face", f"{face['format']} {face['width']}x{face['height']}, {face['size']:,} bytes"
-            )
-        )
-    for problem in view.problems:
-        out.append(_line("problem", s(problem, "red")))
-    if f or view.faces or view.problems:
+        if read.files_read:
+            out.append(_line("files read", " ".join(read.files_read)))
+        for name, reason in read.not_read.items():
+            out.append(_line("not read", f"{safe(name)}: {safe(reason)}"))
         out.append("")
 
-    out.append(s(f"Passive authentication (at {report.checked_at.isoformat()})", bold=True))
-    width = max((len(c.name) for c in report.checks), default=10)
-    for c in report.checks:
-        status = s(f"{c.status.value:<5}", _STATUS_COLOURS[c.status], bold=True)
-        out.append(f"  {status} {c.name:<{width}}  {c.detail}")
+    holder = inspection.holder
+    if holder is not None:
+        out.append(s("Holder", bold=True))
+        document = f"{holder.document_code}  {holder.issuing_state}  {holder.document_number}"
+        out.append(_line("document", f"{safe(document)}  ({holder.format})"))
+        name = holder.primary_identifier
+        if holder.secondary_identifier:
+            name += ", " + holder.secondary_identifier
+        out.append(_line("name", safe(name)))
+        out.append(
+            _line("nationality", f"{safe(holder.nationality)}    sex {safe(holder.sex or '-')}")
+        )
+        out.append(_line("born", safe(holder.date_of_birth)))
+        out.append(_line("expires", safe(holder.date_of_expiry)))
+    for face in inspection.faces:
+        size = f"{face.width}x{face.height}" if face.width and face.height else "size not stated"
+        out.append(_line("face", f"{face.format} {size}, {face.size:,} bytes"))
+    if holder is not None or inspection.faces:
+        out.append("")
+
+    if inspection.findings:
+        out.append(s("Findings (not failures)", bold=True))
+        for finding in inspection.findings:
+            where = f"{finding.file}: " if finding.file else ""
+            out.append(f"  - {safe(where + finding.detail)}")
+        out.append("")
+
+    report = inspection.passive
+    out.append(s(f"Checks (at {inspection.checked_at.isoformat()})", bold=True))
+    checks = inspection.checks
+    width = max((len(c.name) for c in checks), default=10)
+    for c in checks:
+        out.append(_check_line(c, width, s))
     if report.data_groups:
         out.append("")
+        out.append(s("Data groups (hash in EF.SOD / hash of the bytes read)", bold=True))
         for dg in report.data_groups:
             status = s(f"{dg.status.value:<10}", _DG_COLOURS[dg.status])
-            digest = dg.actual or dg.expected or ""
-            out.append(f"  {dg.name:<5} {status} {dg.algorithm or '':<7} {digest[:32]}")
+            out.append(f"  {dg.name:<5} {status} {dg.algorithm or ''}")
+            if dg.expected is not None:
+                out.append(f"        expected {dg.expected}")
+            if dg.actual is not None and dg.actual != dg.expected:
+                out.append(f"        actual   {dg.actual}")
     if report.signer is not None:
         out.append("")
-        out.append(_line("signer (DS)", report.signer.subject))
+        out.append(_line("signer (DS)", safe(report.signer.subject)))
         out.append(
             _line(
                 "",
-                f"serial {report.signer.serial}, "
+                f"serial {safe(report.signer.serial)}, "
                 f"{report.signer.not_before.date()} .. {report.signer.not_after.date()}",
             )
         )
     if report.anchor is not None:
-        out.append(_line("anchor (CSCA)", report.anchor.subject))
+        out.append(_line("anchor (CSCA)", safe(report.anchor.subject)))
         if report.anchor.source:
-            out.append(_line("", f"from {report.anchor.source}"))
+            out.append(_line("", f"from {safe(report.anchor.source)}"))
+
     out.append("")
-    verdict = s(report.verdict.value, _VERDICT_COLOURS[report.verdict], bold=True)
-    reasons = f"  ({', '.join(report.reasons)})" if report.reasons else ""
+    out.append(s("Not checked", bold=True))
+    for item in inspection.not_checked:
+        out.append(f"  - {item.detail}")
+    out.append(_line("time validity", safe(inspection.time_validity.detail)))
+    out.append("")
+    verdict = s(inspection.verdict.value, _VERDICT_COLOURS[inspection.verdict], bold=True)
+    reasons = f"  ({', '.join(safe(r) for r in inspection.reasons)})" if inspection.reasons else ""
     out.append(f"Verdict: {verdict}{reasons}")
     return "\n".join(out)
+
+
+def _check_line(c: Check, width: int, style: Callable[[str, str | None, bool], str]) -> str:
+    status = style(f"{c.status.value:<5}", _STATUS_COLOURS[c.status], True)
+    optional = "" if c.required else " (informative)"
+    return f"  {status} {c.name:<{width}}  {safe(c.detail)}{optional}"
