@@ -37,7 +37,7 @@ from typing import Any
 from asn1crypto import cms, core
 
 from epass._crypto.signatures import SignatureScheme, verify_signature
-from epass.errors import BUILTIN_PARSE_ERRORS, InvalidSignatureError, ParseError, parsing
+from epass.errors import BUILTIN_PARSE_ERRORS, InvalidSignatureError, ParseError
 from epass.lds.asn1 import force_certificate, load_certificate
 from epass.tlv import encode_length
 
@@ -84,6 +84,22 @@ def ber_header(data: bytes, pos: int, end: int, *, file: str) -> tuple[bool, int
     :raises ParseError: on truncation, a tag number longer than four octets, a
         length field longer than four octets or a length past *end*.
     """
+    return _header(data, pos, end, file)
+
+
+def ber_walk(data: bytes, pos: int, end: int, *, file: str, depth: int = 0) -> int:
+    """Check that one BER element starts at *pos* and ends by *end*; return its end.
+
+    Walks every nested element (X.690 §8.1), indefinite lengths included.
+
+    :param depth: the nesting level of the element at *pos* (0 for a file's
+        outermost element); deeper than :data:`MAX_DEPTH` is refused.
+    :raises ParseError: naming *file* and the offset of the offending element.
+    """
+    return _walk(data, pos, end, file, depth)
+
+
+def _header(data: bytes, pos: int, end: int, file: str) -> tuple[bool, int, int | None]:
     if pos >= end:
         raise ParseError("truncated: tag expected", file=file, offset=pos)
     first = data[pos]
@@ -126,30 +142,28 @@ def ber_header(data: bytes, pos: int, end: int, *, file: str) -> tuple[bool, int
     return constructed, p, length
 
 
-def ber_walk(data: bytes, pos: int, end: int, *, file: str, depth: int = 0) -> int:
-    """Check that one BER element starts at *pos* and ends by *end*; return its end.
-
-    Walks every nested element (X.690 §8.1), indefinite lengths included.
-
-    :param depth: the nesting level of the element at *pos* (0 for a file's
-        outermost element); deeper than :data:`MAX_DEPTH` is refused.
-    :raises ParseError: naming *file* and the offset of the offending element.
-    """
+def _walk(data: bytes, pos: int, end: int, file: str, depth: int) -> int:
     if depth > MAX_DEPTH:
         raise ParseError(f"nesting deeper than {MAX_DEPTH}", file=file, offset=pos)
-    constructed, p, length = ber_header(data, pos, end, file=file)
+    constructed, p, length = _header(data, pos, end, file)
     if length is None:
         while True:
             if p + 1 < end and data[p] == 0 and data[p + 1] == 0:
                 return p + 2
             if p >= end:
                 raise ParseError("truncated: end-of-contents expected", file=file, offset=p)
-            p = ber_walk(data, p, end, file=file, depth=depth + 1)
+            p = _walk(data, p, end, file, depth + 1)
     stop = p + length
     if constructed:
         while p < stop:
-            p = ber_walk(data, p, stop, file=file, depth=depth + 1)
+            p = _walk(data, p, stop, file, depth + 1)
     return stop
+
+
+def _skip(data: bytes, pos: int, end: int, file: str) -> int:
+    """The end of the element at *pos*, in bytes already walked: by its length if definite."""
+    _, p, length = _header(data, pos, end, file)
+    return _walk(data, pos, end, file, 0) if length is None else p + length
 
 
 # --- SignerInfo -------------------------------------------------------------------------------
@@ -331,14 +345,14 @@ def _raw_signed_attrs(signer_info: Any, *, file: str) -> bytes | None:
 
     :returns: the DER SET OF, or ``None`` if the SignerInfo has no ``[0]``.
     """
-    raw = bytes(signer_info.contents)
+    raw = bytes(signer_info.contents)  # inside the SignedData :func:`parse_signed_data` walked
     pos = 0
     for _ in range(3):  # version, sid, digestAlgorithm
-        pos = ber_walk(raw, pos, len(raw), file=file)
+        pos = _skip(raw, pos, len(raw), file)
     if pos >= len(raw) or raw[pos] != 0xA0:
         return None
-    end = ber_walk(raw, pos, len(raw), file=file)
-    _, start, length = ber_header(raw, pos, end, file=file)
+    end = _skip(raw, pos, len(raw), file)
+    _, start, length = _header(raw, pos, end, file)
     if length is None:
         contents = raw[start : end - 2]
         return b"\x31" + encode_length(len(contents)) + contents
@@ -352,14 +366,31 @@ def _single_value(attr: Any, name: str, *, file: str) -> Any:
     return values[0]
 
 
-def _signer_info(si: Any, *, file: str) -> SignerInfo:
+def _certificate_issuers(certs: Any) -> frozenset[bytes]:
+    """The DER issuer names of the embedded certificates (empty if they cannot be read here)."""
+    try:
+        if isinstance(certs, core.Void):
+            return frozenset()
+        return frozenset(
+            bytes(c.chosen["tbs_certificate"]["issuer"].dump())
+            for c in certs
+            if c.name == "certificate"
+        )
+    except BUILTIN_PARSE_ERRORS:
+        return frozenset()  # the certificates are forced (and refused) after the SignerInfos
+
+
+def _signer_info(si: Any, *, file: str, certificate_issuers: frozenset[bytes]) -> SignerInfo:
     sid = si["sid"]
     issuer = None
     serial = None
     ski = None
     if sid.name == "issuer_and_serial_number":
         issuer = sid.chosen["issuer"]
-        issuer.native  # noqa: B018 - force the parse
+        # Force the parse, unless the same bytes are an embedded certificate's issuer, which
+        # force_certificate parses (the usual case: the SignerInfo names the embedded DS).
+        if bytes(issuer.dump()) not in certificate_issuers:
+            issuer.native  # noqa: B018
         serial = int(sid.chosen["serial_number"].native)
     else:
         ski = bytes(sid.chosen.native)
@@ -410,7 +441,9 @@ def _signer_info(si: Any, *, file: str) -> SignerInfo:
     )
 
 
-def parse_signed_data(data: bytes, *, file: str, offset: int = 0, depth: int = 0) -> SignedData:
+def parse_signed_data(
+    data: bytes, *, file: str, offset: int = 0, depth: int = 0, container: str | None = None
+) -> SignedData:
     """Parse a CMS ``ContentInfo`` of type SignedData (RFC 5652 §3, §5.1).
 
     :param data: exactly the ContentInfo element (BER), nothing after it.
@@ -420,6 +453,9 @@ def parse_signed_data(data: bytes, *, file: str, offset: int = 0, depth: int = 0
         EF.SOD's tag ``'77'``); error and eContent offsets are file offsets.
     :param depth: the nesting level of the ContentInfo in the file (``1``
         inside tag ``'77'``), counted against :data:`MAX_DEPTH`.
+    :param container: the element *data* is the contents of (``"tag 77"``), if
+        any: bytes after the ContentInfo are then reported as that element
+        holding more than one, at the ContentInfo's offset.
     :returns: the SignedData with its eContent, certificates and SignerInfos.
     :raises ParseError: naming *file* (with the offset of the offending element
         for structural errors, else of the ContentInfo) if *data* is not one
@@ -429,53 +465,67 @@ def parse_signed_data(data: bytes, *, file: str, offset: int = 0, depth: int = 0
     """
     data = bytes(data)
     try:
-        end = ber_walk(data, 0, len(data), file=file, depth=depth)
+        end = _walk(data, 0, len(data), file, depth)
     except ParseError as exc:
         raise exc.within(file, offset) from exc
     if end != len(data):
+        if container is not None:
+            raise ParseError(f"{container} holds more than one element", file=file, offset=offset)
         raise ParseError(
             f"{len(data) - end} bytes after the ContentInfo", file=file, offset=offset + end
         )
 
-    with parsing(file, offset, "not a CMS ContentInfo"):
+    # One try for the whole semantic parse (asn1crypto raises builtin errors lazily); *stage*
+    # names the structure being read, as errors.parsing() would.
+    stage = "not a CMS ContentInfo"
+    try:
         content_info = cms.ContentInfo.load(data, strict=True)
         ctype = content_info["content_type"].dotted
-    if ctype != ID_SIGNED_DATA:
-        raise ParseError(
-            f"ContentInfo type {ctype} is not id-signedData (RFC 5652 §5.1)",
-            file=file,
-            offset=offset,
-        )
-    with parsing(file, offset, "malformed SignedData"):
+        if ctype != ID_SIGNED_DATA:
+            raise ParseError(
+                f"ContentInfo type {ctype} is not id-signedData (RFC 5652 §5.1)",
+                file=file,
+                offset=offset,
+            )
+        stage = "malformed SignedData"
         signed_data = content_info["content"]
         version = int(signed_data["version"].native[1:])
         digest_algorithms = tuple(
             str(alg["algorithm"].native) for alg in signed_data["digest_algorithms"]
         )
         eci = signed_data["encap_content_info"]
+        if not isinstance(eci, cms.EncapsulatedContentInfo):
+            # asn1crypto reads the encapContentInfo of a v1 SignedData as a PKCS #7
+            # ContentInfo (content ANY); RFC 5652 §5.2 has one syntax for every version.
+            eci = cms.EncapsulatedContentInfo.load(eci.dump(), strict=True)
         econtent_type = eci["content_type"].dotted
-    with parsing(file, offset, "malformed eContent"):
+        stage = "malformed eContent"
         econtent_value = eci["content"]
         if isinstance(econtent_value, core.Void):
             raise ParseError("eContent absent (detached signature)", file=file, offset=offset)
         econtent = bytes(econtent_value)
-    found = data.find(econtent) if econtent else -1
-    econtent_offset = offset + found if found >= 0 else None
-
-    try:
-        with parsing(file, offset, "malformed SignerInfo or certificate"):
-            signer_infos = tuple(_signer_info(si, file=file) for si in signed_data["signer_infos"])
-            certificates: list[Any] = []
-            certs = signed_data["certificates"]
-            if not isinstance(certs, core.Void):
-                for choice in certs:
-                    if choice.name == "certificate":
-                        force_certificate(choice.chosen)
-                        certificates.append(choice.chosen)
+        stage = "malformed SignerInfo or certificate"
+        certs = signed_data["certificates"]
+        issuers = _certificate_issuers(certs)
+        signer_infos = tuple(
+            _signer_info(si, file=file, certificate_issuers=issuers)
+            for si in signed_data["signer_infos"]
+        )
+        certificates: list[Any] = []
+        if not isinstance(certs, core.Void):
+            for choice in certs:
+                if choice.name == "certificate":
+                    force_certificate(choice.chosen)
+                    certificates.append(choice.chosen)
     except ParseError as exc:
         if exc.offset is not None:
             raise
         raise ParseError(exc.reason, file=file, offset=offset) from exc
+    except BUILTIN_PARSE_ERRORS as exc:
+        reason = str(exc) or type(exc).__name__
+        raise ParseError(f"{stage}: {reason}", file=file, offset=offset) from exc
+    found = data.find(econtent) if econtent else -1
+    econtent_offset = offset + found if found >= 0 else None
     if not signer_infos:
         raise ParseError("SignedData has no SignerInfo", file=file, offset=offset)
     return SignedData(

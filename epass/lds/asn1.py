@@ -292,8 +292,26 @@ def _format_name(name: Any) -> str:
     return ", ".join(parts)
 
 
+#: Countries of names by their DER encoding (``""`` for none), as :data:`_NAME_CACHE`.
+_COUNTRY_CACHE: dict[bytes, str] = {}
+
+
 def name_country(name: Any) -> str | None:
     """The country (C) attribute of an asn1crypto ``Name``, upper-case, or ``None``."""
+    try:
+        key = bytes(name.dump())
+    except BUILTIN_PARSE_ERRORS:
+        return _name_country(name)
+    country = _COUNTRY_CACHE.get(key)
+    if country is None:
+        country = _name_country(name) or ""
+        if len(_COUNTRY_CACHE) >= _NAME_CACHE_MAX:
+            _COUNTRY_CACHE.clear()
+        _COUNTRY_CACHE[key] = country
+    return country or None
+
+
+def _name_country(name: Any) -> str | None:
     try:
         for rdn in name.chosen:
             for attr in rdn:

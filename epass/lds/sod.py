@@ -221,8 +221,12 @@ def _security_object(econtent: bytes, offset: int) -> tuple[Any, dict[int, bytes
     return lso, hashes
 
 
-def _content_info_span(data: bytes) -> tuple[int, int]:
-    """Where the one element inside tag ``'77'`` starts and ends (ends before any EOC)."""
+def _content_info_span(data: bytes) -> tuple[int, int, int]:
+    """Where the one element inside tag ``'77'`` starts and stops, and where tag ``'77'`` ends.
+
+    For the indefinite form (``77 80``) the element is walked here to find its
+    end-of-contents; for the definite form :func:`parse_signed_data` walks it.
+    """
     _, start, length = ber_header(data, 0, len(data), file=FILE)
     if length is None:  # indefinite '77 80': the element, then end-of-contents
         if start >= len(data) or data[start : start + 2] == b"\x00\x00":
@@ -230,14 +234,11 @@ def _content_info_span(data: bytes) -> tuple[int, int]:
         stop = ber_walk(data, start, len(data), file=FILE, depth=1)
         if data[stop : stop + 2] != b"\x00\x00":
             raise ParseError("tag 77 holds more than one element", file=FILE, offset=stop)
-        end = stop + 2
-    else:
-        stop = end = start + length
-        if start == stop:
-            raise ParseError("tag 77 is empty", file=FILE, offset=start)
-    if end != len(data):
-        raise ParseError(f"{len(data) - end} trailing bytes after tag 77", file=FILE, offset=end)
-    return start, stop
+        return start, stop, stop + 2
+    stop = start + length
+    if start == stop:
+        raise ParseError("tag 77 is empty", file=FILE, offset=start)
+    return start, stop, stop
 
 
 def parse(data: bytes) -> Sod:
@@ -253,8 +254,14 @@ def parse(data: bytes) -> Sod:
         raise ParseError("empty file", file=FILE, offset=0)
     if data[0] != SOD_TAG:
         raise ParseError(f"expected tag 77, found {data[0]:02X}", file=FILE, offset=0)
-    start, stop = _content_info_span(data)
-    signed = parse_signed_data(data[start:stop], file=FILE, offset=start, depth=1)
+    start, stop, end = _content_info_span(data)
+    # The structural walk inside parse_signed_data comes before the trailing-bytes check, so
+    # an element that overruns tag 77 is reported as such.
+    signed = parse_signed_data(
+        data[start:stop], file=FILE, offset=start, depth=1, container="tag 77"
+    )
+    if end != len(data):
+        raise ParseError(f"{len(data) - end} trailing bytes after tag 77", file=FILE, offset=end)
     if signed.econtent_type not in ALLOWED_ECONTENT_TYPES:
         raise ParseError(
             f"eContentType {signed.econtent_type} is not an LDS security object "
