@@ -30,6 +30,7 @@ from epass.errors import (
     TransportError,
 )
 from epass.sm import SecureMessaging
+from epass.status import StatusWord
 from epass.transport import Transport
 
 __all__ = ["TRAFFIC", "Channel", "Exchange", "Tracer"]
@@ -43,6 +44,10 @@ logger = logging.getLogger(__name__)
 MAX_RESPONSE = 65536 + 2
 #: Most GET RESPONSE rounds followed for one command.
 MAX_GET_RESPONSE = 300
+#: SW1 of "61xx: xx more bytes available" (ISO/IEC 7816-4 §5.6; GET RESPONSE collects them).
+SW1_BYTES_REMAINING = 0x61
+#: SW1 of "6Cxx: wrong Le, xx bytes available" (ISO/IEC 7816-4 §5.6).
+SW1_WRONG_LE = 0x6C
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +116,7 @@ class Channel:
             raise TransportError(f"transport returned {len(response)} bytes, no status word")
         rounds = 1
         collected = bytearray()
-        while response[-2] == 0x61:
+        while response[-2] == SW1_BYTES_REMAINING:
             collected += response[:-2]
             if rounds > MAX_GET_RESPONSE or len(collected) > MAX_RESPONSE:
                 raise RemoteProtocolError("chip keeps answering 61xx: response too long")
@@ -150,7 +155,7 @@ class Channel:
                 response = ResponseApdu.from_bytes(plain)
             else:
                 response = ResponseApdu.from_bytes(raw)
-                if response.sw1 == 0x6C and command.le is not None:
+                if response.sw1 == SW1_WRONG_LE and command.le is not None:
                     # Wrong Le: the chip tells the exact length (ISO/IEC 7816-4 §5.6).
                     retry = CommandApdu(
                         command.cla,
@@ -196,7 +201,7 @@ class Channel:
         self,
         command: CommandApdu,
         *,
-        accept: Collection[int] = (0x9000,),
+        accept: Collection[int] = (StatusWord.SUCCESS,),
         name: str | None = None,
     ) -> ResponseApdu:
         """Like :meth:`transmit`, but raise :class:`StatusWordError` for a SW not in *accept*."""

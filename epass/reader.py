@@ -1,64 +1,117 @@
-"""Chip session: select the eMRTD application, open access control, read the files.
+"""Chip session: one conversation with one chip, as a sequence of named steps.
 
-Reading strategy (ICAO Doc 9303-10 §4.6, 9303-11 §9.8, ISO/IEC 7816-4 §11.3.3).
-Every APDU costs a radio round trip (10-30 ms on a real link), so the session
-asks for as much as each response can carry:
+ICAO Doc 9303-11 §4.2 (the inspection procedure) and 9303-10 §4.6 (the LDS):
 
-* The first READ BINARY of a file uses its short file identifier (P1 = 80|SFI):
-  no SELECT is needed and the response already holds the TLV header, from
-  which the file's total length is learnt.
-* With extended length (announced by the ATR's card capabilities or
-  EF.ATR/INFO, and not refused by the reader) one command asks for the whole
-  file. Otherwise each response is filled up to 256 bytes after secure
-  messaging: 231 plain bytes with 3DES, 223 with AES.
-* Offsets above 32767 use the odd instruction ``B1`` with DO'54'.
-* ``6700`` and ``6Cxx`` shrink the chunk and retry at the same offset; the
-  secure messaging counter stays in step because those answers are protected.
-  A chip that ends the session with a plain status word is re-opened (applet
-  selected, access control run again) and the read resumes where it stopped.
-* A file may not declare more than ``ReadOptions.max_file_size`` bytes.
+1. :meth:`ChipSession.read_card_access` — learn the card's APDU lengths (ATR,
+   EF.ATR/INFO) and read EF.CardAccess from the master file, plain, before
+   the application is selected (``6A82``: absent, the chip has BAC only);
+2. :meth:`ChipSession.select_application` — SELECT the eMRTD application;
+3. :meth:`ChipSession.access_control` — run the access-control strategy
+   chosen from what EF.CardAccess offers (:mod:`epass.access.control`);
+4. :meth:`ChipSession.read_document` — read EF.COM, EF.SOD and every data
+   group either lists; one bad data group is recorded and the rest read on;
+5. :meth:`ChipSession.chip_authentication` — Active or Chip Authentication
+   (9303-11 §6); not supported yet, so the result says "not performed".
+
+:meth:`ChipSession.open` runs steps 1-3, :meth:`ChipSession.read` all of
+them. Each step reports a :class:`Phase` to the optional ``progress``
+callback, and each file read reports its bytes. How files are read (chunk
+sizes, extended length, odd INS, 6700/6Cxx, recovery) is
+:class:`epass.filesystem.FileReader`.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
 
-from epass import tlv
-from epass.access.bac import perform_bac
-from epass.access.keys import AccessKey, MrzKey
+from epass.access.control import (
+    ACCESS_CONTROLS,
+    NO_ACCESS,
+    AccessControl,
+    AccessProtocol,
+    AccessResult,
+    CardAccessOffer,
+    choose_access_control,
+)
+from epass.access.keys import AccessKey
 from epass.apdu import CommandApdu, Ins
 from epass.capabilities import CardCapabilities, parse_atr, parse_atr_info
 from epass.channel import Channel, Exchange, Tracer
 from epass.errors import (
-    EpassError,
+    AccessControlError,
     LocalProtocolError,
     ParseError,
     RemoteProtocolError,
-    SecureMessagingError,
     StatusWordError,
 )
-from epass.lds.files import LdsFile
-from epass.sm import max_plain_response
+from epass.filesystem import FileReader
+from epass.lds.document import Document
+from epass.lds.files import EAC_PROTECTED, EMRTD_AID, LdsFile
+from epass.status import StatusWord
 from epass.transport import Transport
 
 __all__ = [
     "EMRTD_AID",
+    "NOT_PERFORMED",
+    "AccessProtocol",
+    "AccessResult",
+    "ChipAuthenticationResult",
     "ChipSession",
     "DocumentRead",
+    "Phase",
+    "Progress",
+    "ProgressEvent",
     "ReadOptions",
+    "ReadResult",
     "TrafficStats",
 ]
 
-EMRTD_AID = bytes.fromhex("A0000002471001")
-#: Smallest chunk tried before giving up on a file.
-MIN_CHUNK = 32
-#: Times one document read may re-open a session the chip dropped.
-MAX_RECOVERIES = 3
-#: Data groups that need Extended Access Control (9303-11 §7.1.2).
-EAC_PROTECTED = frozenset({LdsFile.DG3, LdsFile.DG4})
+
+class Phase(IntEnum):
+    """The steps of a session, as reported to a progress callback.
+
+    The numbers are stable: a number never changes meaning and is never
+    reused, so a front end may store or transmit them. New steps get new
+    numbers.
+    """
+
+    #: ATR / EF.ATR/INFO (link capabilities) and EF.CardAccess, from the master file.
+    READ_CARD_ACCESS = 1
+    #: SELECT the eMRTD application.
+    SELECT_APPLICATION = 2
+    #: BAC (or, later, PACE).
+    ACCESS_CONTROL = 3
+    #: EF.COM, EF.SOD and the data groups.
+    READ_FILES = 4
+    #: Active / Chip Authentication (9303-11 §6).
+    CHIP_AUTHENTICATION = 5
+    #: Every step has run.
+    DONE = 6
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """One progress report.
+
+    With ``file=None`` it marks the start of *phase* (``done=0``,
+    ``total=None``). With a file it reports that file's bytes: ``done=0`` when
+    the read starts, then the bytes read after each chunk, with *total* once
+    the TLV header has told it; the last event of a complete read has
+    ``done == total``. After a recovery the file starts again at 0.
+    """
+
+    phase: Phase
+    file: LdsFile | None
+    done: int
+    total: int | None
+
+
+#: A progress callback; it must not raise.
+Progress = Callable[[ProgressEvent], None]
 
 
 @dataclass
@@ -99,7 +152,8 @@ class ReadOptions:
     :ivar extended_length: ``True`` forces extended-length reads, ``False``
         forbids them, ``None`` (default) uses them when the card announces them
         and the transport does not refuse them.
-    :ivar max_file_size: the most bytes a file may declare.
+    :ivar max_file_size: the most bytes a file may declare (each file kind is
+        also bounded by :attr:`LdsFile.max_size`).
     :ivar read_eac_protected: also try DG3/DG4 (they need EAC; a chip answers
         ``6982`` and some end the session).
     :ivar chunk: an upper bound on plain bytes per READ BINARY (testing aid).
@@ -113,29 +167,85 @@ class ReadOptions:
     read_atr_info: bool = True
 
 
-@dataclass
-class DocumentRead:
-    """What a session read: raw file contents by label, and what it could not read."""
+@dataclass(frozen=True)
+class ChipAuthenticationResult:
+    """The chip authentication step (9303-11 §6: Active Authentication, Chip Authentication).
 
-    files: dict[str, bytes]
-    not_read: dict[str, str]
-    access_protocol: str
+    Neither protocol is supported yet, so today's only value is
+    :data:`NOT_PERFORMED`: without it nothing shows the chip is genuine
+    (not a clone), and a report must say so.
+
+    :ivar performed: whether a protocol ran.
+    :ivar protocol: the protocol that ran, or ``None``.
+    :ivar detail: a sentence for reports.
+    """
+
+    performed: bool
+    protocol: str | None
+    detail: str
+
+
+#: What a read carries before (or without) the chip authentication step.
+NOT_PERFORMED = ChipAuthenticationResult(
+    performed=False,
+    protocol=None,
+    detail="not performed: Active and Chip Authentication are not supported",
+)
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What a session read.
+
+    :ivar document: the files read, raw bytes keyed by :class:`LdsFile`
+        (EF.CardAccess too, when the chip has it). EF.SOD was parsed once to
+        learn the data groups; pass this same object on so it is not parsed again.
+    :ivar not_read: files listed but not read, with the reason.
+    :ivar access: how the session was opened and what the chip offered.
+    :ivar capabilities: the card's length capabilities.
+    :ivar stats: the traffic of the whole session (shared with the session).
+    :ivar recoveries: times a session the chip ended was re-opened.
+    :ivar seconds: wall time of :meth:`ChipSession.read_document` (of every
+        step for :meth:`ChipSession.read`).
+    :ivar chip_authentication: the chip authentication step's result.
+    """
+
+    document: Document
+    not_read: Mapping[LdsFile, str]
+    access: AccessResult
     capabilities: CardCapabilities
     stats: TrafficStats
     recoveries: int = 0
     seconds: float = 0.0
+    chip_authentication: ChipAuthenticationResult = NOT_PERFORMED
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        """The files keyed by report label (``"DG1"``), as :func:`epass.pa.verify` takes them."""
+        return self.document.labelled()
+
+    @property
+    def not_read_labelled(self) -> dict[str, str]:
+        """:attr:`not_read` keyed by report label, in LDS order (for JSON)."""
+        return {f.label: self.not_read[f] for f in sorted(self.not_read, key=_dg_order)}
+
+    @property
+    def access_protocol(self) -> str:
+        """The access protocol's name: ``"BAC"``, ``"PACE"`` or ``"none"``."""
+        return self.access.protocol.value
+
+    @property
+    def card_access(self) -> bytes | None:
+        """The bytes of EF.CardAccess, when the chip has it."""
+        return self.document.get(LdsFile.EF_CARD_ACCESS)
 
 
-def _do53_header(n: int) -> int:
-    return 1 + len(tlv.encode_length(n))
+#: The former name of :class:`ReadResult`.
+DocumentRead = ReadResult
 
 
-def _odd_payload(capacity: int) -> int:
-    """The most file bytes a DO'53' of at most *capacity* bytes can carry."""
-    n = max(1, capacity - 5)
-    while n + 1 + _do53_header(n + 1) <= capacity:
-        n += 1
-    return n
+def _dg_order(file: LdsFile) -> tuple[int, str]:
+    return (file.number, file.label)
 
 
 class ChipSession:
@@ -145,6 +255,9 @@ class ChipSession:
     :param options: read strategy.
     :param tracer: called for every exchange, in addition to :attr:`stats`.
     :param rng: randomness for access control (inject for known answers).
+    :param progress: told each step and each file's bytes (:class:`ProgressEvent`).
+    :param access_controls: the access-control strategies, in order of
+        preference (default :data:`epass.access.control.ACCESS_CONTROLS`).
     """
 
     def __init__(
@@ -154,82 +267,65 @@ class ChipSession:
         options: ReadOptions | None = None,
         tracer: Tracer | None = None,
         rng: Callable[[int], bytes] = os.urandom,
+        progress: Progress | None = None,
+        access_controls: Sequence[AccessControl] = ACCESS_CONTROLS,
     ) -> None:
         self.transport = transport
         self.options = options or ReadOptions()
         self.stats = TrafficStats()
         self._user_tracer = tracer
         self.rng = rng
-        self.channel = Channel(transport, tracer=self._trace)
+        self.progress = progress
+        self.access_controls = tuple(access_controls)
         self.capabilities = CardCapabilities()
         self.key: AccessKey | None = None
-        self.access_protocol: str | None = None
-        self.recoveries = 0
-        self._sfi_refused = False
-        self._chunk_cap: int | None = None
+        #: How the session was opened (``None`` until access control ran).
+        self.access: AccessResult | None = None
+        #: What EF.CardAccess offered (empty until :meth:`read_card_access`).
+        self.card_access = CardAccessOffer()
+        #: Every file read by the steps so far.
+        self.document = Document({})
+        self._control: AccessControl | None = None
+        self._phase = Phase.READ_CARD_ACCESS
+        self.file_reader = FileReader(
+            Channel(transport, tracer=self._trace),
+            chunk=self.options.chunk,
+            max_file_size=self.options.max_file_size,
+            recover=self._recover,
+            progress=self._file_progress,
+        )
+        self._configure_link()
+
+    # -- plumbing ----------------------------------------------------------------------
 
     def _trace(self, exchange: Exchange) -> None:
         self.stats(exchange)
         if self._user_tracer is not None:
             self._user_tracer(exchange)
 
-    # -- opening -----------------------------------------------------------------
+    def _enter(self, phase: Phase) -> None:
+        self._phase = phase
+        if self.progress is not None:
+            self.progress(ProgressEvent(phase, None, 0, None))
 
-    def open(self, key: AccessKey) -> None:
-        """Learn the card's length capabilities, select the application and run access control.
+    def _file_progress(self, file: LdsFile, done: int, total: int | None) -> None:
+        if self.progress is not None:
+            self.progress(ProgressEvent(self._phase, file, done, total))
 
-        :raises AccessControlError: if the chip refuses the key.
-        :raises TransportError: if the link fails.
-        """
-        self.key = key
-        self.capabilities = parse_atr(self.transport.atr)
-        if self.capabilities.atr_info_present and self.options.read_atr_info:
-            self._read_atr_info()
-        self._select_application()
-        self._authenticate()
+    @property
+    def channel(self) -> Channel:
+        """The current channel (a fresh one after each recovery)."""
+        return self.file_reader.channel
 
-    def _read_atr_info(self) -> None:
-        """Read EF.ATR/INFO from the master file (plain, before the application is selected)."""
-        try:
-            data = self._read(LdsFile.EF_ATR_INFO, secure=False)
-        except (StatusWordError, ParseError, RemoteProtocolError):
-            return  # advisory only: fall back to what the ATR said
-        try:
-            self.capabilities = parse_atr_info(data, self.capabilities)
-        except ParseError:
-            return
+    @property
+    def recoveries(self) -> int:
+        """Times a session the chip ended was re-opened."""
+        return self.file_reader.recoveries
 
-    def _select_application(self) -> None:
-        select = CommandApdu(0x00, Ins.SELECT, 0x04, 0x0C, EMRTD_AID)
-        response = self.channel.transmit(select)
-        if response.sw == 0x9000:
-            return
-        if response.sw != 0x6A82:
-            # Some chips want P2=00 with Le (return FCI) - ISO/IEC 7816-4 §11.2.2.
-            retry = CommandApdu(0x00, Ins.SELECT, 0x04, 0x00, EMRTD_AID, le=256)
-            response = self.channel.transmit(retry)
-            if response.sw == 0x9000:
-                return
-        raise StatusWordError(response.sw, response.data, "SELECT eMRTD application")
-
-    def _authenticate(self) -> None:
-        key = self.key
-        if isinstance(key, MrzKey):
-            perform_bac(self.channel, key.mrz_information, rng=self.rng)
-            self.access_protocol = "BAC"
-            return
-        raise LocalProtocolError("a CAN opens the chip with PACE only, which this version lacks")
-
-    def _recover(self) -> None:
-        """Re-open a session the chip ended: fresh channel, select, access control."""
-        if self.key is None:
-            raise LocalProtocolError("session was never opened")
-        self.recoveries += 1
-        self.channel = Channel(self.transport, tracer=self._trace)
-        self._select_application()
-        self._authenticate()
-
-    # -- chunk sizes -----------------------------------------------------------------
+    @property
+    def access_protocol(self) -> str | None:
+        """``"BAC"`` (or later ``"PACE"``) once access control ran, else ``None``."""
+        return None if self.access is None else self.access.protocol.value
 
     @property
     def extended_length(self) -> bool:
@@ -241,38 +337,140 @@ class ChipSession:
             return False
         return bool(self.capabilities.extended_length)
 
+    def _configure_link(self) -> None:
+        self.file_reader.extended_length = self.extended_length
+        self.file_reader.max_response = self.capabilities.max_response
+
     def max_chunk(self, *, secure: bool | None = None) -> int:
         """The most plain bytes one READ BINARY response can carry now."""
-        secure = self.channel.secure if secure is None else secure
-        if self.extended_length:
-            limit = min(65536, self.capabilities.max_response or 65536)
-        else:
-            limit = 256
-        sm = self.channel.sm
-        if secure and sm is not None:
-            n = max_plain_response(limit, sm.block_size)
-        else:
-            n = limit
-        if self.options.chunk is not None:
-            n = min(n, self.options.chunk)
-        if self._chunk_cap is not None:
-            n = min(n, self._chunk_cap)
-        return max(n, 1)
+        return self.file_reader.max_chunk(secure=secure)
 
-    def _shrink(self, current: int) -> int:
-        """The chunk size for the rest of the session after ``6700`` (wrong length)."""
-        if current > 256:
-            smaller = (
-                max_plain_response(256, self.channel.sm.block_size) if self.channel.sm else 256
-            )
-        else:
-            smaller = {231: 223, 223: 160, 160: 128}.get(current, current // 2)
-        if smaller < MIN_CHUNK:
-            raise RemoteProtocolError(f"chip refuses READ BINARY even for {current} bytes")
-        self._chunk_cap = smaller
-        return smaller
+    # -- the steps ---------------------------------------------------------------------
 
-    # -- reading ----------------------------------------------------------------------
+    def open(self, key: AccessKey) -> None:
+        """Steps 1-3: EF.CardAccess, SELECT the application, access control.
+
+        :raises AccessControlError: if the chip refuses the key.
+        :raises LocalProtocolError: if no supported protocol takes the key
+            (a :class:`~epass.access.keys.CanKey` needs PACE).
+        :raises StatusWordError: if the chip has no eMRTD application.
+        :raises TransportError: if the link fails.
+        """
+        self.key = key
+        self.read_card_access()
+        self.select_application()
+        self.access_control()
+
+    def read_card_access(self) -> CardAccessOffer:
+        """Step 1: learn the link's lengths, then read EF.CardAccess (9303-11 §4.2, §9.2.11).
+
+        Plain, from the master file, before the application is selected.
+        ``6A82`` means the chip has no EF.CardAccess (BAC only). Any other
+        failure to read or parse it is kept in :attr:`CardAccessOffer.problem`
+        and reported as a fallback; only a link failure raises.
+
+        :raises TransportError: if the link fails.
+        """
+        self._enter(Phase.READ_CARD_ACCESS)
+        self.capabilities = parse_atr(self.transport.atr)
+        self._configure_link()
+        if self.capabilities.atr_info_present and self.options.read_atr_info:
+            self._read_atr_info()
+        self.card_access = self._read_card_access()
+        return self.card_access
+
+    def _read_atr_info(self) -> None:
+        """Read EF.ATR/INFO from the master file (plain, before the application is selected)."""
+        try:
+            data = self.file_reader.read_file(LdsFile.EF_ATR_INFO)
+        except (StatusWordError, ParseError, RemoteProtocolError):
+            return  # advisory only: fall back to what the ATR said
+        try:
+            self.capabilities = parse_atr_info(data, self.capabilities)
+        except ParseError:
+            return
+        self._configure_link()
+
+    def _read_card_access(self) -> CardAccessOffer:
+        file = LdsFile.EF_CARD_ACCESS
+        try:
+            data = self.file_reader.read_file(file)
+        except StatusWordError as exc:
+            if exc.sw == StatusWord.FILE_NOT_FOUND:
+                return CardAccessOffer(present=False)
+            return CardAccessOffer(present=False, problem=f"EF.CardAccess could not be read: {exc}")
+        except ParseError as exc:
+            return CardAccessOffer(present=True, problem=f"EF.CardAccess is malformed: {exc}")
+        except RemoteProtocolError as exc:
+            return CardAccessOffer(present=False, problem=f"EF.CardAccess could not be read: {exc}")
+        self.document = self.document.with_files({file: data})
+        try:
+            infos = self.document.card_access
+        except ParseError as exc:
+            return CardAccessOffer(present=True, problem=f"EF.CardAccess is malformed: {exc}")
+        return CardAccessOffer(present=True, security_infos=infos)
+
+    def select_application(self) -> None:
+        """Step 2: SELECT the eMRTD application by its AID (9303-10 §4.3; 7816-4 §11.2.2).
+
+        :raises StatusWordError: if the chip has no eMRTD application.
+        """
+        self._enter(Phase.SELECT_APPLICATION)
+        self._select_application()
+
+    def _select_application(self) -> None:
+        select = CommandApdu(0x00, Ins.SELECT, 0x04, 0x0C, EMRTD_AID)
+        response = self.channel.transmit(select)
+        if response.sw == StatusWord.SUCCESS:
+            return
+        if response.sw != StatusWord.FILE_NOT_FOUND:
+            # Some chips want P2=00 with Le (return FCI) - ISO/IEC 7816-4 §11.2.2.
+            retry = CommandApdu(0x00, Ins.SELECT, 0x04, 0x00, EMRTD_AID, le=256)
+            response = self.channel.transmit(retry)
+            if response.sw == StatusWord.SUCCESS:
+                return
+        raise StatusWordError(response.sw, response.data, "SELECT eMRTD application")
+
+    def access_control(self) -> AccessResult:
+        """Step 3: run the first strategy that accepts the key and what the chip offers.
+
+        :returns: the protocol used, what EF.CardAccess offered, and any fallback.
+        :raises LocalProtocolError: if no key was given, or no supported
+            protocol takes it (a CAN needs PACE, which is not supported).
+        :raises AccessControlError: if the chip refuses the key.
+        """
+        self._enter(Phase.ACCESS_CONTROL)
+        key = self.key
+        if key is None:
+            raise LocalProtocolError("no access key: open the session with one")
+        control, result = choose_access_control(key, self.card_access, self.access_controls)
+        try:
+            control.perform(self.channel, key, self.card_access, rng=self.rng)
+        except AccessControlError as exc:
+            if not result.pace_offered:
+                raise
+            reason = str(exc).removeprefix(f"{exc.protocol} failed at {exc.step}: ")
+            raise AccessControlError(
+                f"{reason} (the chip also offers PACE, which is not supported)",
+                step=exc.step,
+                protocol=exc.protocol,
+                sw=exc.sw,
+            ) from exc
+        self._control = control
+        self.access = result
+        return result
+
+    def _recover(self) -> Channel:
+        """Re-open a session the chip ended: fresh channel, select, the same access control."""
+        key, control = self.key, self._control
+        if key is None or control is None:
+            raise LocalProtocolError("session was never opened")
+        self.file_reader.channel = Channel(self.transport, tracer=self._trace)
+        self._select_application()
+        control.perform(self.channel, key, self.card_access, rng=self.rng)
+        return self.channel
+
+    # -- reading ------------------------------------------------------------------------
 
     def read_file(self, file: LdsFile) -> bytes:
         """Read one EF of the application (or of the master file before :meth:`open`).
@@ -283,173 +481,103 @@ class ChipSession:
         :raises ParseError: when the header is malformed or declares too much.
         :raises SecureMessagingError: on a bad MAC (never retried).
         """
-        while True:
-            try:
-                return self._read(file, secure=self.channel.secure)
-            except SecureMessagingError as exc:
-                if exc.sw is None or self.recoveries >= MAX_RECOVERIES:
-                    raise
-                if exc.sw == 0x6700:
-                    self._shrink(self.max_chunk())
-                self._recover()
+        if self.access is not None and self._phase < Phase.READ_FILES:
+            self._enter(Phase.READ_FILES)
+        return self.file_reader.read_file(file)
 
-    def _read_command(self, file: LdsFile, offset: int, n: int, *, first: bool) -> CommandApdu:
-        ext = n > 256
-        if first and not self._sfi_refused:
-            return CommandApdu(0x00, Ins.READ_BINARY, 0x80 | file.sfi, 0x00, le=n, extended=ext)
-        if offset <= 0x7FFF:
-            return CommandApdu(
-                0x00, Ins.READ_BINARY, offset >> 8, offset & 0xFF, le=n, extended=ext
-            )
-        do54 = tlv.encode(0x54, offset.to_bytes(3 if offset > 0xFFFF else 2, "big"))
-        le = n + _do53_header(n)
-        return CommandApdu(0x00, Ins.READ_BINARY_ODD, 0x00, 0x00, do54, le=le, extended=le > 256)
+    def read_document(self, extra: Iterable[LdsFile] = ()) -> ReadResult:
+        """Step 4: read EF.COM, EF.SOD and every data group either lists (plus *extra*).
 
-    def _select_ef(self, file: LdsFile) -> None:
-        select = CommandApdu(0x00, Ins.SELECT, 0x02, 0x0C, file.fid.to_bytes(2, "big"))
-        self.channel.send(select, name=f"SELECT {file.label}")
+        EF.SOD is parsed once, through :attr:`ReadResult.document`, to learn
+        its data groups. A data group the chip refuses (``6982`` or any other
+        status word), lacks (``6A82``), declares larger than its bound, or
+        whose header is malformed is listed in :attr:`ReadResult.not_read`
+        with the reason, and the read goes on. DG3/DG4 are skipped unless
+        :attr:`ReadOptions.read_eac_protected` (they need EAC).
 
-    def _read(self, file: LdsFile, *, secure: bool) -> bytes:
-        data = bytearray()
-        total: int | None = None
-        first = not self._sfi_refused  # the first read goes by SFI and selects the file
-        if not first:
-            self._select_ef(file)
-        limit = self.options.max_file_size
-        stingy = 0
-        hint: int | None = None  # the exact length a 6Cxx asked for, for the next request
-        while total is None or len(data) < total:
-            offset = len(data)
-            chunk = self.max_chunk(secure=secure)
-            if offset > 0x7FFF:
-                chunk = _odd_payload(chunk)  # the DO'53' header shares the response
-            want = chunk if total is None else min(chunk, total - offset)
-            hinted, hint = hint, None
-            if hinted is not None:
-                want = min(want, hinted)
-            command = self._read_command(file, offset, want, first=first)
-            response = self.channel.transmit(command)
-            sw = response.sw
-            if sw == 0x6700:
-                self._shrink(chunk)
-                continue
-            if sw >> 8 == 0x6C:
-                # "Wrong Le, xx available" (ISO/IEC 7816-4 §5.6): ask for exactly that, once.
-                # At the end of a file xx is what is left, so it is not a limit for later reads.
-                available = (sw & 0xFF) or 256
-                if hinted is not None or command.le is None or available >= command.le:
-                    raise RemoteProtocolError(
-                        f"{file.label}: chip answers {sw:04X} to a READ BINARY of Le "
-                        f"{command.le} at offset {offset}"
-                    )
-                hint = _odd_payload(available) if command.ins == Ins.READ_BINARY_ODD else available
-                continue
-            if first and sw in (0x6A86, 0x6B00, 0x6A81, 0x6D00):
-                # No SFI support: SELECT by FID and read by offset from now on.
-                self._sfi_refused = True
-                self._select_ef(file)
-                first = False
-                continue
-            if sw not in (0x9000, 0x6282):
-                raise StatusWordError(sw, response.data, f"READ BINARY {file.label}")
-            got = response.data
-            if command.ins == Ins.READ_BINARY_ODD:
-                got = self._unwrap_do53(got, file)
-            if len(got) < min(want, MIN_CHUNK):
-                stingy += 1
-                if not got or stingy > 8:
-                    raise RemoteProtocolError(
-                        f"{file.label}: chip returned {len(got)} bytes at offset {offset} "
-                        f"(asked for {want})"
-                    )
-            data += got
-            first = False
-            if total is None:
-                total = self._total_length(bytes(data), file, limit)
-            if hinted is not None and total is not None and len(data) < total:
-                self._chunk_cap = hinted  # 6Cxx in mid-file: the chip's real limit
-            if sw == 0x6282 and total is not None and len(data) < total:
-                raise ParseError(
-                    f"file ends after {len(data)} bytes but its header declares {total}",
-                    file=file.label,
-                    offset=len(data),
-                )
-        return bytes(data[:total])
-
-    @staticmethod
-    def _unwrap_do53(data: bytes, file: LdsFile) -> bytes:
-        try:
-            do53 = tlv.decode_single(data, file=f"{file.label} (B1 response)", expected_tag=0x53)
-        except ParseError as exc:
-            raise RemoteProtocolError(f"malformed odd-INS READ BINARY response: {exc}") from exc
-        return do53.value
-
-    @staticmethod
-    def _total_length(head: bytes, file: LdsFile, limit: int) -> int | None:
-        try:
-            _tag, header_length, value_length = tlv.header(head, file=file.label)
-        except ParseError:
-            if len(head) >= 8:
-                raise
-            return None  # header not complete yet: read on
-        total = header_length + value_length
-        if total > limit:
-            raise ParseError(
-                f"declares {total} bytes, more than the {limit}-byte limit",
-                file=file.label,
-                offset=0,
-            )
-        return total
-
-    # -- the whole document -------------------------------------------------------------
-
-    def read_document(self, extra: Iterable[LdsFile] = ()) -> DocumentRead:
-        """Read EF.COM, EF.SOD and every data group either lists (plus *extra*).
-
-        Data groups the chip refuses (``6982``) or lacks (``6A82``) are listed
-        in :attr:`DocumentRead.not_read` with the reason; DG3/DG4 are skipped
-        unless :attr:`ReadOptions.read_eac_protected` (they need EAC).
-
-        :raises EpassError: when EF.COM or EF.SOD cannot be read, or the link fails.
+        :raises EpassError: when EF.COM or EF.SOD cannot be read, or EF.COM
+            does not parse (a malformed EF.SOD is left to passive authentication).
+        :raises TransportError: when the link fails.
+        :raises SecureMessagingError: on a bad MAC, or a dropped session that
+            cannot be re-opened.
+        :raises RemoteProtocolError: when the chip misbehaves on READ BINARY.
         """
-        from epass.lds import com as com_parser
-        from epass.lds import sod as sod_parser
-
+        self._enter(Phase.READ_FILES)
         start = time.perf_counter()
-        files: dict[str, bytes] = {}
-        not_read: dict[str, str] = {}
-        wanted: list[LdsFile] = []
-
-        com_raw = self.read_file(LdsFile.EF_COM)
-        files[LdsFile.EF_COM.label] = com_raw
-        wanted += [f for f in com_parser.parse(com_raw).files if f.is_data_group]
-        sod_raw = self.read_file(LdsFile.EF_SOD)
-        files[LdsFile.EF_SOD.label] = sod_raw
+        reader = self.file_reader
+        com = reader.read_file(LdsFile.EF_COM)
+        sod = reader.read_file(LdsFile.EF_SOD)
+        document = self.document.with_files({LdsFile.EF_COM: com, LdsFile.EF_SOD: sod})
+        self.document = document
+        parsed_com = document.com
+        wanted = {f for f in parsed_com.files if f.is_data_group} if parsed_com else set()
         try:
-            wanted += [LdsFile.data_group(n) for n in sod_parser.parse(sod_raw).dg_hashes]
-        except (EpassError, ValueError):
-            pass  # passive authentication reports a malformed SOD; read what EF.COM lists
-        wanted += list(extra)
+            parsed_sod = document.sod
+        except ParseError:
+            parsed_sod = None  # passive authentication reports it; read what EF.COM lists
+        if parsed_sod is not None:
+            wanted.update(LdsFile.data_group(n) for n in parsed_sod.dg_hashes)
+        wanted.update(extra)
 
-        for dg in sorted(set(wanted), key=lambda f: f.number):
+        files: dict[LdsFile, bytes] = {}
+        not_read: dict[LdsFile, str] = {}
+        for dg in sorted(wanted, key=_dg_order):
             if dg in EAC_PROTECTED and not self.options.read_eac_protected:
-                not_read[dg.label] = "needs Extended Access Control (not performed)"
+                not_read[dg] = "needs Extended Access Control (not performed)"
                 continue
             try:
-                files[dg.label] = self.read_file(dg)
+                files[dg] = reader.read_file(dg)
             except StatusWordError as exc:
-                if exc.sw == 0x6982:
-                    not_read[dg.label] = f"access denied ({exc.sw:04X})"
-                elif exc.sw == 0x6A82:
-                    not_read[dg.label] = f"not on the chip ({exc.sw:04X})"
-                else:
-                    raise
-        return DocumentRead(
-            files=files,
+                not_read[dg] = _refusal(exc)
+            except ParseError as exc:
+                not_read[dg] = f"unreadable: {exc}"
+        if files:
+            document = document.with_files(files)
+            self.document = document
+        return ReadResult(
+            document=document,
             not_read=not_read,
-            access_protocol=self.access_protocol or "none",
+            access=self.access or NO_ACCESS,
             capabilities=self.capabilities,
             stats=self.stats,
             recoveries=self.recoveries,
             seconds=time.perf_counter() - start,
         )
+
+    def chip_authentication(self) -> ChipAuthenticationResult:
+        """Step 5: Active Authentication / Chip Authentication (9303-11 §6.1, §6.2).
+
+        Neither is supported yet: the result says nothing was performed
+        (:data:`NOT_PERFORMED`); it never claims a genuine chip. AA and CA
+        will take their keys from :attr:`document` (DG15, DG14).
+        """
+        self._enter(Phase.CHIP_AUTHENTICATION)
+        return NOT_PERFORMED
+
+    def read(self, key: AccessKey, *, extra: Iterable[LdsFile] = ()) -> ReadResult:
+        """Run every step: :meth:`open`, :meth:`read_document`, :meth:`chip_authentication`.
+
+        :returns: the read, with :attr:`ReadResult.seconds` covering every step.
+        :raises EpassError: as the steps do.
+        """
+        start = time.perf_counter()
+        self.open(key)
+        result = self.read_document(extra)
+        chip = self.chip_authentication()
+        self._enter(Phase.DONE)
+        return replace(
+            result,
+            chip_authentication=chip,
+            recoveries=self.recoveries,
+            seconds=time.perf_counter() - start,
+        )
+
+
+def _refusal(exc: StatusWordError) -> str:
+    """The reason a data group was not read, from the chip's status word."""
+    sw = StatusWord.from_int(exc.sw)
+    if sw == StatusWord.SECURITY_STATUS_NOT_SATISFIED:
+        return f"access denied ({sw:04X})"
+    if sw == StatusWord.FILE_NOT_FOUND:
+        return f"not on the chip ({sw:04X})"
+    return f"refused: {sw}"

@@ -92,7 +92,7 @@ def test_d3_session_keys_from_chip_response():
 
 
 def test_d3_chip_side_produces_the_published_response():
-    chip = bac.ChipAuthenticator(MRZ_INFORMATION, rng=scripted_rng(RND_IC, K_IC))
+    chip = bac.BacChip(MRZ_INFORMATION, rng=scripted_rng(RND_IC, K_IC))
     assert chip.challenge() == RND_IC
     response, chip_sm = chip.authenticate(E_IFD + M_IFD)
     assert response == CHIP_RESPONSE

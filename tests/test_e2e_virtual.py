@@ -65,13 +65,14 @@ def test_specimen_is_deterministic_and_matches_the_committed_test_csca():
     assert doc.pki.csca_cert.public_bytes(serialization.Encoding.PEM) == committed
 
 
-def test_demo_document_reads_in_ten_apdus_and_verifies():
+def test_demo_document_reads_in_eleven_apdus_and_verifies():
     doc = specimen()
     _session, result = read(doc)
     assert result.files == doc.dump()
     assert result.access_protocol == "BAC"
-    # EF.ATR/INFO, SELECT, GET CHALLENGE, EXTERNAL AUTHENTICATE, then one READ per file.
-    assert result.stats.apdus == 4 + 6 <= 12
+    # EF.ATR/INFO, EF.CardAccess (6A82: BAC only; 9303-11 §4.2 reads it before choosing),
+    # SELECT, GET CHALLENGE, EXTERNAL AUTHENTICATE, then one READ per file.
+    assert result.stats.apdus == 5 + 6 <= 12
     report = verify(result.files, doc.trust_store(), at=AT)
     assert report.verdict is Verdict.VALID
     assert {dg.name for dg in report.data_groups} == {"DG1", "DG2", "DG14", "DG15"}
@@ -85,7 +86,8 @@ def test_short_apdus_reach_the_minimum_count():
     _, result = read(doc, config=ChipConfig(extended_length=False))
     assert result.files == doc.dump()
     reads = sum(-(-len(data) // 231) for data in doc.files.values())
-    assert result.stats.apdus == 3 + reads  # SELECT, GET CHALLENGE, EXTERNAL AUTHENTICATE
+    # EF.CardAccess (6A82), SELECT, GET CHALLENGE, EXTERNAL AUTHENTICATE
+    assert result.stats.apdus == 4 + reads
 
 
 @pytest.mark.parametrize("extended", [True, False])

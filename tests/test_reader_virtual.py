@@ -63,8 +63,8 @@ def test_extended_length_reads_each_file_in_one_command():
         data, n = count(s, lambda f=f: s.read_file(f))
         assert data == files[f]
         assert n == 1
-    # open = EF.ATR/INFO + SELECT + GET CHALLENGE + EXTERNAL AUTHENTICATE
-    assert s.stats.apdus == 4 + 3
+    # open = EF.ATR/INFO + EF.CardAccess (6A82) + SELECT + GET CHALLENGE + EXTERNAL AUTHENTICATE
+    assert s.stats.apdus == 5 + 3
 
 
 def test_short_reads_fill_each_response():
@@ -134,10 +134,12 @@ def test_extended_refused_despite_atr_falls_back_to_short_reads():
 
 
 def test_extended_refused_under_sm_reopens_the_session():
-    # Without EF.ATR/INFO the first extended read happens under SM; the chip's plain 6700
-    # ends the session, which is re-opened, and the read resumes with short APDUs.
+    # A chip that takes extended APDUs plain (EF.CardAccess) but not under SM: the first
+    # protected extended read gets a plain 6700, which ends the session; it is re-opened and
+    # the file is read with short APDUs. (A chip refusing every extended APDU is caught at the
+    # plain EF.CardAccess read instead: test_reader_steps.py.)
     s, files, _ = session(
-        faults=Faults(reject_extended=True), options=ReadOptions(read_atr_info=False)
+        faults=Faults(reject_extended_secure=True), options=ReadOptions(read_atr_info=False)
     )
     assert s.read_file(LdsFile.DG2) == files[LdsFile.DG2]
     assert s.recoveries == 1
@@ -190,7 +192,8 @@ def test_declared_length_beyond_limit_is_refused_before_reading():
     s, _, _ = session(files, options=ReadOptions(max_file_size=1 << 20))
     with pytest.raises(ParseError, match="limit"):
         s.read_file(LdsFile.DG2)
-    assert s.stats.by_command["READ BINARY"] == 1 + 1  # EF.ATR/INFO, then the one DG2 read
+    # EF.ATR/INFO, EF.CardAccess (6A82), then the one DG2 read
+    assert s.stats.by_command["READ BINARY"] == 1 + 1 + 1
 
 
 def test_eac_protected_and_missing_files():

@@ -5,7 +5,7 @@ Implemented (ICAO Doc 9303-11 and ISO/IEC 7816-4):
 * SELECT of the master file, the eMRTD application (AID ``A0000002471001``)
   and EFs by FID (§ 7816-4 §11.2.2); selecting the application drops any session.
 * BAC: GET CHALLENGE and EXTERNAL AUTHENTICATE (9303-11 §4.3, §9.7), using
-  the same pure code as the terminal (:class:`epass.access.bac.ChipAuthenticator`).
+  the same pure code as the terminal (:class:`epass.access.bac.BacChip`).
 * Secure messaging with :class:`epass.sm.SecureMessaging` in the chip role: a
   command without SM or with a bad MAC ends the session with a plain
   ``6988``/``6987``, as chips do (§9.8).
@@ -16,8 +16,9 @@ Implemented (ICAO Doc 9303-11 and ISO/IEC 7816-4):
   as real chips do); ``6282`` at the end of the file, ``6B00`` past it.
 * Access control: nothing in the application is readable before BAC; DG3 and
   DG4 need Extended Access Control and answer ``6982``.
-* EF.CardAccess and EF.ATR/INFO in the master file, readable without
-  authentication.
+* EF.CardAccess (only when :attr:`ChipConfig.card_access` or the files give
+  one; otherwise ``6A82``, a BAC-only chip) and EF.ATR/INFO in the master
+  file, readable without authentication.
 
 Fault switches (:class:`Faults`) let tests provoke what real chips and
 readers do wrong. No I/O happens here: transports call :meth:`VirtualChip.process`.
@@ -30,33 +31,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from epass import tlv
-from epass.access.bac import ChipAuthenticator
+from epass.access.bac import BacChip
 from epass.apdu import CommandApdu, Ins
 from epass.errors import AccessControlError, ParseError, SecureMessagingError
-from epass.lds.files import LdsFile
+from epass.lds.files import EAC_PROTECTED, EMRTD_AID, LdsFile
 from epass.sm import SecureMessaging, max_plain_response
+from epass.status import StatusWord
 
-__all__ = ["EMRTD_AID", "ChipConfig", "Faults", "VirtualChip"]
+__all__ = ["ChipConfig", "Faults", "VirtualChip"]
 
-EMRTD_AID = bytes.fromhex("A0000002471001")
 MF_FID = 0x3F00
 
-SW_OK = 0x9000
-SW_EOF = 0x6282
-SW_VERIFICATION_FAILED = 0x6300
-SW_WRONG_LENGTH = 0x6700
-SW_SECURITY = 0x6982
-SW_CONDITIONS = 0x6985
-SW_SM_MISSING = 0x6987
-SW_SM_INCORRECT = 0x6988
-SW_WRONG_DATA = 0x6A80
-SW_NOT_FOUND = 0x6A82
-SW_WRONG_P1P2 = 0x6B00
-SW_INS = 0x6D00
-SW_CLA = 0x6E00
 
-#: Data groups that need Extended Access Control (9303-11 §7.1.2): refused after BAC alone.
-EAC_PROTECTED = frozenset({LdsFile.DG3, LdsFile.DG4})
+def _wrong_le(available: int) -> int:
+    """``6Cxx``: wrong Le, xx bytes available (ISO/IEC 7816-4 §5.6; 00 means 256)."""
+    return 0x6C00 | (available & 0xFF)
 
 
 def _contactless_atr(historical: bytes) -> bytes:
@@ -77,11 +66,16 @@ class ChipConfig:
     :ivar max_response: the most bytes one response may carry (the chip's
         buffer); with extended length up to 65536.
     :ivar announce_in_atr: put the card capabilities byte in the ATR.
+    :ivar card_access: the content of EF.CardAccess in the master file
+        (SecurityInfos, 9303-11 §9.2.11), e.g. one offering PACE; ``None``
+        (default) for a BAC-only chip, which answers ``6A82``. A file given
+        to :class:`VirtualChip` directly takes precedence.
     """
 
     extended_length: bool = True
     max_response: int = 65536
     announce_in_atr: bool = True
+    card_access: bytes | None = None
 
     def atr(self) -> bytes:
         third = 0x40 | 0x20 if self.extended_length else 0x00
@@ -113,6 +107,9 @@ class Faults:
         read with ``6282`` when Le reaches past the end of the file.
     :ivar reject_extended: answer ``6700`` to any extended-length APDU even
         if the ATR says otherwise.
+    :ivar reject_extended_secure: answer a plain ``6700`` to an extended-length
+        APDU under secure messaging (ending the session), though plain
+        extended APDUs are taken (a chip whose SM buffer is short).
     :ivar refuse_sfi: answer ``6A86`` to READ BINARY with an SFI.
     :ivar remove_after: the transport reports card removal on APDU number N.
     :ivar truncate: serve these files cut to this many bytes (the header
@@ -125,6 +122,7 @@ class Faults:
     hint_le_above: int | None = None
     exact_le_at_eof: bool = False
     reject_extended: bool = False
+    reject_extended_secure: bool = False
     refuse_sfi: bool = False
     remove_after: int | None = None
     truncate: dict[LdsFile, int] = field(default_factory=dict)
@@ -154,6 +152,8 @@ class VirtualChip:
         self.files = dict(files)
         if LdsFile.EF_ATR_INFO not in self.files:
             self.files[LdsFile.EF_ATR_INFO] = self.config.atr_info()
+        if self.config.card_access is not None:
+            self.files.setdefault(LdsFile.EF_CARD_ACCESS, self.config.card_access)
         self.mrz_information = mrz_information
         self.rng = rng
         self.atr = self.config.atr()
@@ -169,7 +169,7 @@ class VirtualChip:
         self.in_applet = False
         self.current: LdsFile | None = None
         self.sm: SecureMessaging | None = None
-        self.bac = ChipAuthenticator(self.mrz_information, rng=self.rng)
+        self.bac = BacChip(self.mrz_information, rng=self.rng)
 
     def _end_session(self) -> None:
         self.sm = None
@@ -183,37 +183,40 @@ class VirtualChip:
         try:
             command = CommandApdu.from_bytes(apdu)
         except ParseError:
-            return self._sw(SW_WRONG_LENGTH)
-        if command.is_extended and (not self.config.extended_length or self.faults.reject_extended):
+            return self._sw(StatusWord.WRONG_LENGTH)
+        refused = self.faults.reject_extended or (
+            self.faults.reject_extended_secure and bool(command.cla & 0x0C)
+        )
+        if command.is_extended and (not self.config.extended_length or refused):
             # The chip cannot take the frame at all, so it cannot check an SM MAC either:
             # a plain error, and any session is over.
             self._end_session()
-            return self._sw(SW_WRONG_LENGTH)
+            return self._sw(StatusWord.WRONG_LENGTH)
         if command.cla & 0x0C:
             return self._process_protected(apdu)
         if self.sm is not None:
             # A plain command in a secure session: the chip drops the session (9303-11 §9.8).
             self._end_session()
-            return self._sw(SW_SM_MISSING)
+            return self._sw(StatusWord.SM_DATA_OBJECTS_MISSING)
         return self._dispatch(command, secure=False)
 
     def _process_protected(self, apdu: bytes) -> bytes:
         sm = self.sm
         if sm is None:
-            return self._sw(SW_CONDITIONS)
+            return self._sw(StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED)
         try:
             plain = CommandApdu.from_bytes(sm.unwrap(apdu))
         except (SecureMessagingError, ParseError):
             self._end_session()
-            return self._sw(SW_SM_INCORRECT)
+            return self._sw(StatusWord.SM_DATA_OBJECTS_INCORRECT)
         self.protected_count += 1
         response = self._dispatch(plain, secure=True)
         if self.sm is None:  # the command ended the session (e.g. SELECT applet)
             return response
-        if self.faults.plain_error_on_read is not None and plain.ins in (0xB0, 0xB1):
+        if plain.ins in (Ins.READ_BINARY, Ins.READ_BINARY_ODD):
             if self.read_count == self.faults.plain_error_on_read:
                 self._end_session()
-                return self._sw(SW_SM_INCORRECT)
+                return self._sw(StatusWord.SM_DATA_OBJECTS_INCORRECT)
         protected = self.sm.wrap(response)
         after = self.faults.corrupt_mac_after
         if after is not None and self.protected_count >= after:
@@ -228,7 +231,7 @@ class VirtualChip:
 
     def _dispatch(self, command: CommandApdu, *, secure: bool) -> bytes:
         if command.cla & 0xF3 != 0x00:
-            return self._sw(SW_CLA)
+            return self._sw(StatusWord.CLA_NOT_SUPPORTED)
         ins = command.ins
         if ins == Ins.SELECT:
             return self._select(command, secure=secure)
@@ -238,31 +241,31 @@ class VirtualChip:
             return self._external_authenticate(command)
         if ins in (Ins.READ_BINARY, Ins.READ_BINARY_ODD):
             return self._read_binary(command, secure=secure)
-        return self._sw(SW_INS)
+        return self._sw(StatusWord.INS_NOT_SUPPORTED)
 
     def _select(self, command: CommandApdu, *, secure: bool) -> bytes:
         p1 = command.p1
         if p1 == 0x04:  # by DF name
             if command.data != EMRTD_AID:
-                return self._sw(SW_NOT_FOUND)
+                return self._sw(StatusWord.FILE_NOT_FOUND)
             self.in_applet = True
             self._end_session()
             self.bac.rnd_ic = None
-            return self._sw(SW_OK)
+            return self._sw(StatusWord.SUCCESS)
         if p1 == 0x00 and command.data in (b"", MF_FID.to_bytes(2, "big")):
             self.in_applet = False
             self._end_session()
-            return self._sw(SW_OK)
+            return self._sw(StatusWord.SUCCESS)
         if p1 in (0x00, 0x02) and len(command.data) == 2:
             fid = int.from_bytes(command.data, "big")
             target = self._lookup(lambda f: f.fid == fid)
             if target is None:
-                return self._sw(SW_NOT_FOUND)
+                return self._sw(StatusWord.FILE_NOT_FOUND)
             if not self._readable(target, secure=secure):
-                return self._sw(SW_SECURITY)
+                return self._sw(StatusWord.SECURITY_STATUS_NOT_SATISFIED)
             self.current = target
-            return self._sw(SW_OK)
-        return self._sw(SW_WRONG_P1P2)
+            return self._sw(StatusWord.SUCCESS)
+        return self._sw(StatusWord.WRONG_P1P2)
 
     def _lookup(self, match: Callable[[LdsFile], bool]) -> LdsFile | None:
         for f in self.files:
@@ -277,21 +280,21 @@ class VirtualChip:
 
     def _get_challenge(self, command: CommandApdu) -> bytes:
         if command.le != 8 or command.data:
-            return self._sw(SW_WRONG_LENGTH)
+            return self._sw(StatusWord.WRONG_LENGTH)
         if not self.in_applet:
-            return self._sw(SW_CONDITIONS)
-        return self._sw(SW_OK, self.bac.challenge())
+            return self._sw(StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED)
+        return self._sw(StatusWord.SUCCESS, self.bac.challenge())
 
     def _external_authenticate(self, command: CommandApdu) -> bytes:
         if not self.in_applet:
-            return self._sw(SW_CONDITIONS)
+            return self._sw(StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED)
         try:
             response, session = self.bac.authenticate(command.data)
         except AccessControlError:
-            return self._sw(SW_VERIFICATION_FAILED)
+            return self._sw(StatusWord.VERIFICATION_FAILED)
         self.sm = session
         self.current = None
-        return self._sw(SW_OK, response)
+        return self._sw(StatusWord.SUCCESS, response)
 
     def _response_budget(self, command: CommandApdu, *, secure: bool) -> int:
         """How many plain data bytes fit in the response to *command*."""
@@ -304,13 +307,13 @@ class VirtualChip:
     def _read_binary(self, command: CommandApdu, *, secure: bool) -> bytes:
         self.read_count += 1
         if command.le is None:
-            return self._sw(SW_WRONG_LENGTH)
+            return self._sw(StatusWord.WRONG_LENGTH)
         limit = self.faults.reject_le_above
         if limit is not None and command.le > limit:
-            return self._sw(SW_WRONG_LENGTH)
+            return self._sw(StatusWord.WRONG_LENGTH)
         hint = self.faults.hint_le_above
         if hint is not None and command.le > hint:
-            return self._sw(0x6C00 | (hint & 0xFF))
+            return self._sw(_wrong_le(hint))
         odd = command.ins == Ins.READ_BINARY_ODD
         if odd:
             target, offset, error = self._odd_target(command)
@@ -320,14 +323,14 @@ class VirtualChip:
             return self._sw(error)
         assert target is not None  # noqa: S101 - error is None implies a target
         if not self._readable(target, secure=secure):
-            return self._sw(SW_SECURITY)
+            return self._sw(StatusWord.SECURITY_STATUS_NOT_SATISFIED)
         self.current = target
         content = self.files[target]
         cut = self.faults.truncate.get(target)
         if cut is not None:
             content = content[:cut]
         if offset > len(content):
-            return self._sw(SW_WRONG_P1P2)
+            return self._sw(StatusWord.WRONG_P1P2)
         budget = self._response_budget(command, secure=secure)
         want = command.le
         if odd:  # the response is DO'53' around the data
@@ -335,44 +338,45 @@ class VirtualChip:
             header = 4 if want > 0xFF + 4 else 3 if want > 0x7F + 3 else 2
             n = min(want - header, len(content) - offset)
             if n < 0:
-                return self._sw(SW_WRONG_LENGTH)
+                return self._sw(StatusWord.WRONG_LENGTH)
             chunk = content[offset : offset + n]
-            sw = SW_EOF if offset + n >= len(content) and n < want - header else SW_OK
+            eof = offset + n >= len(content) and n < want - header
+            sw = StatusWord.END_OF_FILE if eof else StatusWord.SUCCESS
             return self._sw(sw, tlv.encode(0x53, chunk))
         n = min(want, budget, len(content) - offset)
         if self.faults.exact_le_at_eof and n < min(want, budget) and 0 < n < 256:
-            return self._sw(0x6C00 | n)
+            return self._sw(_wrong_le(n))
         chunk = content[offset : offset + n]
-        sw = SW_EOF if n < min(want, budget) else SW_OK
+        sw = StatusWord.END_OF_FILE if n < min(want, budget) else StatusWord.SUCCESS
         return self._sw(sw, chunk)
 
     def _even_target(self, command: CommandApdu) -> tuple[LdsFile | None, int, int | None]:
         if command.p1 & 0x80:
             if command.p1 & 0x60:
-                return None, 0, SW_WRONG_P1P2
+                return None, 0, StatusWord.WRONG_P1P2
             if self.faults.refuse_sfi:
-                return None, 0, 0x6A86
+                return None, 0, StatusWord.INCORRECT_P1P2
             sfi = command.p1 & 0x1F
             target = self._lookup(lambda f: f.sfi == sfi)
             if target is None:
-                return None, 0, SW_NOT_FOUND
+                return None, 0, StatusWord.FILE_NOT_FOUND
             return target, command.p2, None
         if self.current is None:
-            return None, 0, SW_CONDITIONS
+            return None, 0, StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED
         return self.current, (command.p1 << 8) | command.p2, None
 
     def _odd_target(self, command: CommandApdu) -> tuple[LdsFile | None, int, int | None]:
         try:
             do54 = tlv.decode_single(command.data, expected_tag=0x54)
         except ParseError:
-            return None, 0, SW_WRONG_DATA
+            return None, 0, StatusWord.WRONG_DATA
         if not 1 <= len(do54.value) <= 3:
-            return None, 0, SW_WRONG_DATA
+            return None, 0, StatusWord.WRONG_DATA
         offset = int.from_bytes(do54.value, "big")
         p1p2 = (command.p1 << 8) | command.p2
         if p1p2 == 0:
             if self.current is None:
-                return None, 0, SW_CONDITIONS
+                return None, 0, StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED
             return self.current, offset, None
         if command.p1 == 0 and command.p2 & 0x07 == 0 and command.p2 >> 3:
             sfi = command.p2 >> 3
@@ -380,5 +384,5 @@ class VirtualChip:
         else:
             target = self._lookup(lambda f: f.fid == p1p2)
         if target is None:
-            return None, 0, SW_NOT_FOUND
+            return None, 0, StatusWord.FILE_NOT_FOUND
         return target, offset, None

@@ -33,9 +33,10 @@ from epass.apdu import CommandApdu, Ins
 from epass.channel import Channel
 from epass.errors import AccessControlError, LocalProtocolError, StatusWordError
 from epass.sm import Role, SecureMessaging
+from epass.status import StatusWord
 
 __all__ = [
-    "ChipAuthenticator",
+    "BacChip",
     "build_authentication_data",
     "derive_keys",
     "derive_session",
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 Rng = Callable[[int], bytes]
+
+#: What a chip answers EXTERNAL AUTHENTICATE with when the MRZ key is wrong.
+_WRONG_KEY = frozenset({StatusWord.VERIFICATION_FAILED, StatusWord.SECURITY_STATUS_NOT_SATISFIED})
 
 
 def key_seed(mrz_information: str) -> bytes:
@@ -115,8 +119,10 @@ def open_chip_response(
 
 
 @dataclass
-class ChipAuthenticator:
+class BacChip:
     """The chip's side of BAC, used by the virtual chip (and tests).
+
+    (Not to be confused with Chip Authentication, 9303-11 §6.2, a different protocol.)
 
     :param mrz_information: the chip's own MRZ information.
     :param rng: randomness for RND.IC and K.IC.
@@ -193,14 +199,14 @@ def perform_bac(
     k_ifd = rng(16)
     data = build_authentication_data(k_enc, k_mac, rnd_ic, rnd_ifd, k_ifd)
     response = channel.transmit(CommandApdu(0x00, Ins.EXTERNAL_AUTHENTICATE, 0, 0, data, le=40))
-    if response.sw != 0x9000:
+    if response.sw != StatusWord.SUCCESS:
         hint = (
             " (wrong document number, date of birth or date of expiry?)"
-            if response.sw in (0x6300, 0x6982)
+            if response.sw in _WRONG_KEY
             else ""
         )
         raise AccessControlError(
-            f"chip answered 0x{response.sw:04X}{hint}",
+            f"chip answered {StatusWord.from_int(response.sw)}{hint}",
             step="EXTERNAL AUTHENTICATE",
             protocol="BAC",
             sw=response.sw,

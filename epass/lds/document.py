@@ -89,6 +89,21 @@ class Document:
             out[file] = bytes(data)
         return cls(out)
 
+    def with_files(self, files: Mapping[LdsFile, bytes]) -> Document:
+        """A new document with *files* added (or replaced); the rest keep their parsed views.
+
+        A reader grows its document file by file (EF.CardAccess, then EF.COM
+        and EF.SOD, then the data groups EF.SOD lists) and EF.SOD is parsed
+        once across all of it.
+
+        :raises TypeError: as the constructor.
+        """
+        merged = dict(self._raw)
+        merged.update(files)
+        grown = Document(merged)
+        grown._cache.update({f: v for f, v in self._cache.items() if f not in files})
+        return grown
+
     # -- raw bytes --------------------------------------------------------------------------
 
     @property
