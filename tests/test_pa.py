@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
-import types
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -396,7 +393,9 @@ def test_to_dict_is_json_and_carries_hashes(ec_pki: TestPki):
         "signer",
         "anchor",
         "sod",
+        "findings",
     }
+    assert data["findings"] == []  # the TEST PKI's SOD follows the 9303-10 profile
     assert data["verdict"] == "INVALID" and data["checked_at"] == AT.isoformat()
     expected = hash_data_groups(DGS_NO_DG1)
     by_name = {dg["name"]: dg for dg in data["data_groups"]}
@@ -432,20 +431,10 @@ def test_verdict_rule():
 # --- DG1 issuing state vs DS country (9303-12 §7.1.1) ----------------------------------------
 
 
-@dataclass
-class _Mrz:
-    issuing_state: str
-
-
-@dataclass
-class _Dg1:
-    mrz: _Mrz
-
-
-def _fake_dg1_parser(monkeypatch, code: str) -> None:
-    module = types.ModuleType("epass.lds.dg1")
-    module.parse = lambda data: _Dg1(_Mrz(code))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "epass.lds.dg1", module)
+def _dg1(code: str) -> bytes:
+    """DG1 of the specimen MRZ with another issuing state (TD3 line 1, characters 3-5)."""
+    mrz = MRZ[:2] + code.encode("ascii") + MRZ[5:]
+    return b"\x61\x5b\x5f\x1f\x58" + mrz
 
 
 @pytest.mark.parametrize(
@@ -456,11 +445,11 @@ def _fake_dg1_parser(monkeypatch, code: str) -> None:
         ("XQZ", CheckStatus.ERROR, Verdict.INDETERMINATE),
     ],
 )
-def test_issuing_state_comparison(monkeypatch, ec_pki: TestPki, code, status, verdict):
-    # The comparison logic, with a stand-in DG1 parser returning the MRZ issuing state.
-    _fake_dg1_parser(monkeypatch, code)
-    dgs = {1: DG1, **DGS_NO_DG1}
+def test_issuing_state_comparison(ec_pki: TestPki, code, status, verdict):
+    # The comparison logic, on a signed DG1 whose MRZ names another issuing state.
+    dgs = {1: _dg1(code), **DGS_NO_DG1}
     report = verify(_files(ec_pki.sign_sod(hash_data_groups(dgs)), dgs), _store(ec_pki), at=AT)
+    assert report.check(CHECK_DG_HASHES).status is CheckStatus.PASS
     assert report.check(CHECK_ISSUING_STATE).status is status
     assert report.verdict is verdict
 
@@ -469,15 +458,22 @@ def test_issuing_state_with_the_real_dg1_parser(ec_pki: TestPki):
     dgs = {1: DG1, **DGS_NO_DG1}
     report = verify(_files(ec_pki.sign_sod(hash_data_groups(dgs)), dgs), _store(ec_pki), at=AT)
     check = report.check(CHECK_ISSUING_STATE)
-    try:
-        import epass.lds.dg1  # noqa: F401
-    except ImportError:
-        # parser not written yet: a required step was not done -> not VALID
-        assert check.status is CheckStatus.SKIP and check.required
-        assert report.verdict is Verdict.INDETERMINATE and report.reasons == (CHECK_ISSUING_STATE,)
-    else:
-        assert check.status is CheckStatus.PASS, check
-        assert report.verdict is Verdict.VALID
+    assert check.status is CheckStatus.PASS, check
+    assert check.evidence["dg1_issuing_state"] == "UTO"
+    assert report.verdict is Verdict.VALID
+
+
+def test_unreadable_dg1_is_an_error_without_mrz_content(ec_pki: TestPki):
+    # A signed DG1 whose MRZ is not 88/72/90 characters: hashes match, the state cannot be read.
+    dg1 = b"\x61\x0c\x5f\x1f\x09" + MRZ[:9]
+    dgs = {1: dg1, **DGS_NO_DG1}
+    report = verify(_files(ec_pki.sign_sod(hash_data_groups(dgs)), dgs), _store(ec_pki), at=AT)
+    assert report.check(CHECK_DG_HASHES).status is CheckStatus.PASS
+    check = report.check(CHECK_ISSUING_STATE)
+    assert check.status is CheckStatus.ERROR and check.required
+    assert check.detail == "issuing state not read from DG1 (ParseError)"
+    assert MRZ[:9].decode() not in json.dumps(report.to_dict())
+    assert report.verdict is Verdict.INDETERMINATE
 
 
 def test_country_table():

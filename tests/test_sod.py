@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asn1crypto import cms
+from asn1crypto import cms as asn1_cms
 
 from drivers.virtual.pki import TestPki, hash_data_groups, make_test_pki
+from epass import cms
 from epass.errors import ParseError
 from epass.lds import sod
 from epass.lds.asn1 import (
@@ -71,7 +72,7 @@ def test_signed_attrs_are_the_received_bytes_retagged(sod_bytes):
     sa = s.signed_attrs
     assert sa is not None and sa[0] == 0x31
     assert b"\xa0" + sa[1:] in sod_bytes
-    assert sa == cms.CMSAttributes.load(sa).dump(force=True)
+    assert sa == asn1_cms.CMSAttributes.load(sa).dump(force=True)
 
 
 def test_parse_v1_lds_version_info(pki):
@@ -187,7 +188,7 @@ def test_bit_flips_never_escape_as_other_exceptions(sod_bytes):
 
 def test_wrong_content_info_type(pki):
     # RFC 5652 §5.1: the content type must be id-signedData
-    ci = cms.ContentInfo({"content_type": "data", "content": b"\x01\x02"}).dump()
+    ci = asn1_cms.ContentInfo({"content_type": "data", "content": b"\x01\x02"}).dump()
     with pytest.raises(ParseError, match="id-signedData"):
         sod.parse(tlv_encode(0x77, ci))
 
@@ -288,3 +289,23 @@ def test_sample_truncations(samples: Path):
     for n in range(0, len(raw), 7):
         with pytest.raises(ParseError):
             sod.parse(raw[:n])
+
+
+def test_signed_data_v1_reads_the_same_econtent(sod_bytes):
+    # RFC 5652 §5.1 wants v3 for this eContentType; a v1 SignedData (PKCS #7 style version) is
+    # read with the one EncapsulatedContentInfo syntax of §5.2, not mistaken for ContentInfo.
+    at = sod_bytes.find(b"\x02\x01\x03")
+    v1 = sod_bytes[:at] + b"\x02\x01\x01" + sod_bytes[at + 3 :]
+    a, b = sod.parse(sod_bytes), sod.parse(v1)
+    assert (a.signed_data_version, b.signed_data_version) == (3, 1)
+    assert b.econtent == a.econtent and b.econtent_offset == a.econtent_offset
+    assert dict(b.dg_hashes) == dict(a.dg_hashes)
+
+
+def test_two_elements_inside_tag_77(sod_bytes):
+    _, start, length = cms.ber_header(sod_bytes, 0, len(sod_bytes), file="EF.SOD")
+    assert length is not None
+    inner = sod_bytes[start:] + b"\x05\x00"
+    with pytest.raises(ParseError, match="tag 77 holds more than one element") as info:
+        sod.parse(b"\x77" + encode_length(len(inner)) + inner)
+    assert info.value.offset == len(encode_length(len(inner))) + 1

@@ -63,8 +63,6 @@ __all__ = [
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
-_ASN1_ERRORS = BUILTIN_PARSE_ERRORS
-
 
 # --- hashes -----------------------------------------------------------------------------------
 
@@ -183,7 +181,7 @@ def describe_public_key(public_key_info: Any) -> PublicKeyDescription:
                 name = _CURVES[oid][0] if oid in _CURVES else str(params.chosen.native)
                 try:
                     size: int | None = int(spki.bit_size)
-                except _ASN1_ERRORS:
+                except BUILTIN_PARSE_ERRORS:
                     size = None
                 return PublicKeyDescription("ec", size, name)
             if params.name == "specified":
@@ -191,7 +189,7 @@ def describe_public_key(public_key_info: Any) -> PublicKeyDescription:
                 return PublicKeyDescription("ec", size, "explicit parameters")
             return PublicKeyDescription("ec", None, str(params.name))
         return PublicKeyDescription(str(alg), None, None)
-    except _ASN1_ERRORS:
+    except BUILTIN_PARSE_ERRORS:
         return PublicKeyDescription("unknown", None, None)
 
 
@@ -236,7 +234,7 @@ def load_public_key(public_key_info: Any) -> PublicKey:
         raise
     except _CryptoUnsupported as exc:
         raise UnsupportedAlgorithmError(f"key not supported by the backend: {exc}") from exc
-    except _ASN1_ERRORS as exc:
+    except BUILTIN_PARSE_ERRORS as exc:
         raise UnsupportedAlgorithmError(f"unusable public key: {exc}") from exc
     raise UnsupportedAlgorithmError(f"public key algorithm {alg} is not supported")
 
@@ -355,7 +353,7 @@ def resolve_signature_algorithm(
             return SignatureScheme("rsa-pss", hash_name, mgf_hash, salt)
     except UnsupportedAlgorithmError:
         raise
-    except _ASN1_ERRORS as exc:
+    except BUILTIN_PARSE_ERRORS as exc:
         raise UnsupportedAlgorithmError(f"malformed signature algorithm: {exc}") from exc
     name = signature_algorithm["algorithm"].native
     raise UnsupportedAlgorithmError(f"signature algorithm {name} is not supported")
@@ -449,6 +447,6 @@ def verify_certificate_signature(certificate: Any, issuer_public_key_info: Any) 
         if bit_string.contents[:1] != b"\x00":
             raise InvalidSignatureError("signatureValue BIT STRING has unused bits")
         signature = bytes(bit_string.contents[1:])
-    except _ASN1_ERRORS as exc:
+    except BUILTIN_PARSE_ERRORS as exc:
         raise InvalidSignatureError(f"malformed certificate: {exc}") from exc
     return verify_signature(_spki(issuer_public_key_info), outer, tbs_bytes, signature)

@@ -27,7 +27,7 @@ from typing import Any
 
 from asn1crypto import algos, core, x509
 
-from epass.errors import ParseError
+from epass.errors import BUILTIN_PARSE_ERRORS, parsing
 
 __all__ = [
     "ID_ICAO_CSCA_MASTER_LIST",
@@ -188,11 +188,9 @@ def load_strict(cls: type[Any], data: bytes, *, file: str, offset: int = 0) -> A
     :raises ParseError: naming *file* and *offset* if *data* is not a valid
         *cls* (trailing bytes included).
     """
-    try:
+    with parsing(file, offset, f"malformed {cls.__name__}"):
         value = cls.load(bytes(data), strict=True)
         value.native  # noqa: B018 - forces asn1crypto's lazy parse
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise ParseError(f"malformed {cls.__name__}: {exc}", file=file, offset=offset) from exc
     return value
 
 
@@ -206,11 +204,9 @@ def load_certificate(data: bytes, *, file: str, offset: int = 0) -> Any:
     :returns: an :class:`asn1crypto.x509.Certificate`.
     :raises ParseError: naming *file* if the bytes are not a certificate.
     """
-    try:
+    with parsing(file, offset, "malformed certificate"):
         cert = x509.Certificate.load(bytes(data), strict=True)
         force_certificate(cert)
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise ParseError(f"malformed certificate: {exc}", file=file, offset=offset) from exc
     return cert
 
 
@@ -268,7 +264,7 @@ def format_name(name: Any) -> str:
     """
     try:
         key = bytes(name.dump())
-    except (ValueError, TypeError, AttributeError):
+    except BUILTIN_PARSE_ERRORS:
         return _format_name(name)
     text = _NAME_CACHE.get(key)
     if text is None:
@@ -288,21 +284,39 @@ def _format_name(name: Any) -> str:
                 label = _NAME_KEYS.get(key, attr["type"].dotted)
                 try:
                     value = attr["value"].native
-                except (ValueError, TypeError):
+                except BUILTIN_PARSE_ERRORS:
                     value = attr["value"].contents.hex()
                 parts.append(f"{label}={_escape(str(value))}")
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except BUILTIN_PARSE_ERRORS:
         return "<unreadable name>"
     return ", ".join(parts)
+
+
+#: Countries of names by their DER encoding (``""`` for none), as :data:`_NAME_CACHE`.
+_COUNTRY_CACHE: dict[bytes, str] = {}
 
 
 def name_country(name: Any) -> str | None:
     """The country (C) attribute of an asn1crypto ``Name``, upper-case, or ``None``."""
     try:
+        key = bytes(name.dump())
+    except BUILTIN_PARSE_ERRORS:
+        return _name_country(name)
+    country = _COUNTRY_CACHE.get(key)
+    if country is None:
+        country = _name_country(name) or ""
+        if len(_COUNTRY_CACHE) >= _NAME_CACHE_MAX:
+            _COUNTRY_CACHE.clear()
+        _COUNTRY_CACHE[key] = country
+    return country or None
+
+
+def _name_country(name: Any) -> str | None:
+    try:
         for rdn in name.chosen:
             for attr in rdn:
                 if attr["type"].native == "country_name":
                     return str(attr["value"].native).strip().upper()
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except BUILTIN_PARSE_ERRORS:
         return None
     return None

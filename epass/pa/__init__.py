@@ -6,33 +6,42 @@ ICAO Doc 9303-11 §5.1. The public API::
     store = TrustStore.from_paths("certs/csca")
     report = verify({"EF.SOD": sod, "DG1": dg1, "DG2": dg2}, store, at=now)
     report.verdict          # Verdict.VALID / INVALID / INDETERMINATE
-    report.checks           # one Check per step, in order
+    report.checks           # one Check per step, in order (names: CheckName)
+    report.findings         # deviations that do not change the verdict
     report.to_dict()        # JSON-serialisable
 
+``verify`` also takes an :class:`epass.lds.document.Document` (EF.SOD parsed once).
 Pure and offline: no I/O beyond :meth:`TrustStore.from_paths`, time explicit.
 """
 
 from __future__ import annotations
 
+from epass.pa.certificates import certificate_info, find_ds_certificate
 from epass.pa.report import (
     CertificateInfo,
     Check,
+    CheckName,
     CheckStatus,
     DataGroupResult,
     DataGroupStatus,
+    Finding,
+    FindingCode,
     Report,
     SodSummary,
     Verdict,
 )
 from epass.pa.trust import IssuerCandidate, TrustAnchor, TrustStore
-from epass.pa.verify import certificate_info, find_ds_certificate, verify
+from epass.pa.verify import verify
 
 __all__ = [
     "CertificateInfo",
     "Check",
+    "CheckName",
     "CheckStatus",
     "DataGroupResult",
     "DataGroupStatus",
+    "Finding",
+    "FindingCode",
     "IssuerCandidate",
     "Report",
     "SodSummary",

@@ -1,8 +1,10 @@
 """The passive-authentication report (ICAO Doc 9303-11 §5.1; DESIGN.md "Verification").
 
 A :class:`Report` is plain frozen data: the verdict, one :class:`Check` per
-step in the order they ran, one :class:`DataGroupResult` per data group, the
-signer (DS) and anchor (CSCA) certificates, and a summary of EF.SOD.
+step in the order they ran (named by :class:`CheckName`), one
+:class:`DataGroupResult` per data group, the signer (DS) and anchor (CSCA)
+certificates, a summary of EF.SOD, and the :class:`~epass.verdict.Finding`
+values for deviations that are not failures (codes in :class:`FindingCode`).
 :meth:`Report.to_dict` gives a JSON-serialisable dict with stable keys (bytes
 as lowercase hex, datetimes as ISO 8601).
 
@@ -39,24 +41,70 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from epass.verdict import Check, CheckStatus, EvidenceValue, Verdict, decide
+from epass.verdict import Check, CheckStatus, EvidenceValue, Finding, Verdict, decide
 
 __all__ = [
     "SCHEMA",
     "CertificateInfo",
     "Check",
+    "CheckName",
     "CheckStatus",
     "DataGroupResult",
     "DataGroupStatus",
     "EvidenceValue",
+    "Finding",
+    "FindingCode",
     "Report",
     "SodSummary",
     "Verdict",
     "decide",
+    "skipped",
 ]
 
-#: Identifies the layout of :meth:`Report.to_dict`; bumped on incompatible changes.
+#: Identifies the layout of :meth:`Report.to_dict`; bumped on incompatible changes
+#: (``"findings"`` was added compatibly: readers of /1 ignore unknown keys).
 SCHEMA = "epass.pa.report/1"
+
+
+class CheckName(StrEnum):
+    """The stable names of the passive-authentication checks, in the order they run.
+
+    9303-11 §5.1; :mod:`epass.pa.verify` describes each step.
+    """
+
+    SOD_PARSE = "sod.parse"
+    DG_HASHES = "dg.hashes"
+    SOD_MESSAGE_DIGEST = "sod.message_digest"
+    SOD_SIGNATURE = "sod.signature"
+    DS_VALIDITY = "ds.validity"
+    DS_ISSUER = "ds.issuer"
+    DG1_ISSUING_STATE = "dg1.issuing_state"
+
+
+class FindingCode(StrEnum):
+    """Deviations passive authentication notices that do not change the verdict."""
+
+    #: eContentType is one of the accepted pre-standard OIDs (:mod:`epass.lds.sod`).
+    LEGACY_ECONTENT_TYPE = "sod.legacy_econtent_type"
+    #: SignedData version other than v3 (9303-10 §4.6.2.2).
+    SIGNED_DATA_VERSION = "sod.signed_data_version"
+    #: more than one SignerInfo; only the first is verified (9303-10 §4.6.2.2).
+    SIGNER_INFOS = "sod.signer_infos"
+    #: the SignerInfo's digestAlgorithm is not listed in digestAlgorithms (RFC 5652 §5.1).
+    DIGEST_ALGORITHMS = "sod.digest_algorithms"
+    #: an LDSSecurityObject v1 without LDSVersionInfo (9303-10 §4.6.2.2: v1 is for LDS 1.8).
+    LDS_VERSION_INFO = "sod.lds_version_info"
+    #: the DS certificate is not in SignedData.certificates; it came from the caller.
+    DS_NOT_EMBEDDED = "sod.ds_not_embedded"
+    #: the DS certificate's issuer name has no country (9303-12 §7.1.1 requires C).
+    DS_ISSUER_COUNTRY = "ds.issuer_country"
+    #: the DS certificate's subject name has no country (9303-12 §7.1.1 requires C).
+    DS_SUBJECT_COUNTRY = "ds.subject_country"
+
+
+def skipped(name: CheckName, detail: str, **kwargs: Any) -> Check:
+    """A ``SKIP`` check: *name* was not run because its input is missing (*detail* says which)."""
+    return Check(name, CheckStatus.SKIP, detail, **kwargs)
 
 
 class DataGroupStatus(StrEnum):
@@ -209,7 +257,7 @@ class Report:
     """The result of :func:`epass.pa.verify`.
 
     Build it with :meth:`build`, which applies :func:`decide`; the verdict is
-    never set independently of the checks.
+    never set independently of the checks. :attr:`findings` never change it.
     """
 
     verdict: Verdict
@@ -220,6 +268,7 @@ class Report:
     anchor: CertificateInfo | None
     checked_at: datetime
     sod: SodSummary | None
+    findings: tuple[Finding, ...] = ()
 
     @classmethod
     def build(
@@ -231,6 +280,7 @@ class Report:
         anchor: CertificateInfo | None,
         checked_at: datetime,
         sod: SodSummary | None,
+        findings: Sequence[Finding] = (),
     ) -> Report:
         verdict, reasons = decide(checks)
         return cls(
@@ -242,6 +292,7 @@ class Report:
             anchor=anchor,
             checked_at=checked_at,
             sod=sod,
+            findings=tuple(findings),
         )
 
     def check(self, name: str) -> Check:
@@ -276,4 +327,5 @@ class Report:
             "signer": None if self.signer is None else self.signer.to_dict(),
             "anchor": None if self.anchor is None else self.anchor.to_dict(),
             "sod": None if self.sod is None else self.sod.to_dict(),
+            "findings": [f.to_dict() for f in self.findings],
         }

@@ -1,0 +1,409 @@
+"""The EF.SOD steps of passive authentication (ICAO Doc 9303-11 §5.1 steps 2-3; RFC 5652 §5).
+
+``sod.parse``
+    EF.SOD parses as CMS SignedData over an LDSSecurityObject with an allowed
+    eContentType (:mod:`epass.lds.sod`); its signer certificate is located.
+``dg.hashes``
+    every data group given is hashed over its raw bytes and compared with EF.SOD.
+``sod.message_digest``
+    the messageDigest and content-type signed attributes bind the signature
+    to the eContent (RFC 5652 §5.4, §11.1, §11.2).
+``sod.signature``
+    the SignerInfo signature over the DER SET OF signed attributes verifies
+    with the DS public key (:func:`epass.cms.verify_signer`).
+
+Each step is ``(Context) -> Check`` and runs only when its inputs are present
+(:mod:`epass.pa.context`); :mod:`epass.pa.verify` lists them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from epass._crypto.signatures import (
+    ExplicitCurveParametersError,
+    InvalidSignatureError,
+    UnsupportedAlgorithmError,
+    digest,
+)
+from epass.cms import find_signer_certificate, verify_signer
+from epass.errors import ParseError
+from epass.lds import sod as sod_module
+from epass.lds.asn1 import ID_ICAO_LDS_SECURITY_OBJECT
+from epass.lds.files import LdsFile
+from epass.pa.certificates import ds_name_findings, hex_or_none, signature_algorithm_name
+from epass.pa.context import Context
+from epass.pa.report import (
+    Check,
+    CheckName,
+    CheckStatus,
+    DataGroupResult,
+    DataGroupStatus,
+    EvidenceValue,
+    Finding,
+    FindingCode,
+    SodSummary,
+)
+
+__all__ = [
+    "check_data_groups",
+    "check_message_digest",
+    "check_signature",
+    "check_sod",
+    "sod_findings",
+    "sod_summary",
+]
+
+_SOD = LdsFile.EF_SOD.label
+
+
+def check_sod(context: Context) -> Check:
+    """``sod.parse``: parse EF.SOD (once, via the document) and locate the DS certificate.
+
+    Sets :attr:`Context.sod` and :attr:`Context.ds` and records the findings
+    of :func:`sod_findings`. A SOD larger than :attr:`LdsFile.max_size` is a
+    malformed SOD: the document refuses it before parsing.
+
+    :raises ParseError: if a caller-supplied certificate examined while
+        looking for the DS is malformed (EF.SOD's own errors are a FAIL).
+    """
+    name = CheckName.SOD_PARSE
+    raw = context.document.get(LdsFile.EF_SOD) or b""
+    try:
+        sod = context.document.sod
+    except ParseError as exc:
+        return Check(
+            name,
+            CheckStatus.FAIL,
+            f"EF.SOD is malformed: {exc.reason}",
+            {"offset": exc.offset, "size": len(raw), "sha256": hashlib.sha256(raw).digest()},
+        )
+    if sod is None:  # the step runs only when EF.SOD is present
+        raise LookupError("sod.parse ran without EF.SOD")
+    si = sod.signer_info
+    context.sod = sod
+    context.findings.extend(sod_findings(sod))
+    ds = find_signer_certificate(si, sod.certificates)
+    if ds is None:
+        context.findings.append(
+            Finding(
+                FindingCode.DS_NOT_EMBEDDED,
+                "EF.SOD does not embed the DS certificate its SignerInfo names "
+                "(9303-10 §4.6.2.2 profiles SignedData.certificates to carry it)",
+                _SOD,
+            )
+        )
+        ds = find_signer_certificate(si, context.certificates)
+        if ds is not None:
+            context.findings.extend(ds_name_findings(ds, file=None))
+    else:
+        context.findings.extend(ds_name_findings(ds, file=_SOD))
+    context.ds = ds
+
+    algorithm = signature_algorithm_name(si.signature_algorithm, si.digest_algorithm)
+    evidence: dict[str, EvidenceValue] = {
+        "econtent_type": sod.econtent_type,
+        "econtent_type_name": sod_module.ALLOWED_ECONTENT_TYPES[sod.econtent_type],
+        "legacy_econtent_type": sod.legacy_econtent_type,
+        "lds_security_object_version": sod.version,
+        "hash_algorithm": sod.hash_algorithm,
+        "digest_algorithm": si.digest_algorithm,
+        "signature_algorithm": algorithm,
+        "signature_algorithm_oid": si.signature_algorithm["algorithm"].dotted,
+        "signer_infos": len(sod.signer_infos),
+        "certificates": len(sod.certificates),
+        "data_groups": tuple(f"DG{n}" for n in sod.dg_hashes),
+        "size": len(raw),
+        "sha256": hashlib.sha256(raw).digest(),
+    }
+    if sod.lds_version is not None:
+        evidence["lds_version"] = sod.lds_version
+        evidence["unicode_version"] = sod.unicode_version
+    detail = (
+        f"EF.SOD parsed: LDSSecurityObject v{sod.version}, {sod.hash_algorithm} hashes of "
+        f"{len(sod.dg_hashes)} data groups, signed with {algorithm}"
+    )
+    if sod.legacy_econtent_type:
+        detail += f" (pre-standard eContentType {sod.econtent_type} accepted)"
+    return Check(name, CheckStatus.PASS, detail, evidence)
+
+
+def sod_findings(sod: sod_module.Sod) -> list[Finding]:
+    """Deviations of a parsed EF.SOD from the 9303-10 §4.6.2.2 profile that are not failures."""
+    out: list[Finding] = []
+    if sod.legacy_econtent_type:
+        out.append(
+            Finding(
+                FindingCode.LEGACY_ECONTENT_TYPE,
+                f"pre-standard eContentType {sod.econtent_type} "
+                f"({sod_module.ALLOWED_ECONTENT_TYPES[sod.econtent_type]}) accepted; "
+                f"9303-10 §4.6.2.2 specifies {ID_ICAO_LDS_SECURITY_OBJECT}",
+                _SOD,
+            )
+        )
+    if sod.signed_data_version != 3:
+        out.append(
+            Finding(
+                FindingCode.SIGNED_DATA_VERSION,
+                f"SignedData version {sod.signed_data_version} (9303-10 §4.6.2.2 specifies v3)",
+                _SOD,
+            )
+        )
+    if len(sod.signer_infos) > 1:
+        out.append(
+            Finding(
+                FindingCode.SIGNER_INFOS,
+                f"{len(sod.signer_infos)} SignerInfos; only the first is verified "
+                "(9303-10 §4.6.2.2 recommends exactly one)",
+                _SOD,
+            )
+        )
+    if sod.signer_info.digest_algorithm not in sod.digest_algorithms:
+        out.append(
+            Finding(
+                FindingCode.DIGEST_ALGORITHMS,
+                f"the SignerInfo's digestAlgorithm {sod.signer_info.digest_algorithm} is not "
+                f"listed in SignedData.digestAlgorithms {list(sod.digest_algorithms)} "
+                "(RFC 5652 §5.1)",
+                _SOD,
+            )
+        )
+    if sod.version == 1 and sod.lds_version is None:
+        out.append(
+            Finding(
+                FindingCode.LDS_VERSION_INFO,
+                "LDSSecurityObject v1 without ldsVersionInfo (9303-10 §4.6.2.2: v1 carries it)",
+                _SOD,
+            )
+        )
+    return out
+
+
+def check_data_groups(context: Context) -> Check:
+    """``dg.hashes``: hash each data group given and compare it with EF.SOD (9303-11 §5.1 step 3).
+
+    MATCH, MISMATCH (FAIL), NOT_IN_SOD (given but not hashed in the SOD:
+    injection, FAIL) or NOT_READ (hashed in the SOD but not given: listed,
+    not a failure). Fills :attr:`Context.data_group_results`.
+    """
+    name = CheckName.DG_HASHES
+    sod = context.require_sod()
+    given = context.data_groups
+    results = context.data_group_results
+    algorithm = sod.hash_algorithm
+    supported = True
+    try:
+        digest(algorithm, b"")
+    except UnsupportedAlgorithmError:
+        supported = False
+    unchecked: list[str] = []
+    for n in sorted(set(given) | set(sod.dg_hashes)):
+        expected = sod.dg_hashes.get(n)
+        data = given.get(n)
+        actual = None
+        if data is None:
+            status = DataGroupStatus.NOT_READ
+        elif expected is None:
+            status = DataGroupStatus.NOT_IN_SOD
+            actual = digest(algorithm, data) if supported else None
+        elif not supported:
+            unchecked.append(f"DG{n}")
+            continue
+        else:
+            actual = digest(algorithm, data)
+            status = DataGroupStatus.MATCH if actual == expected else DataGroupStatus.MISMATCH
+        results.append(
+            DataGroupResult(
+                f"DG{n}",
+                n,
+                status,
+                algorithm,
+                hex_or_none(expected),
+                hex_or_none(actual),
+                None if data is None else len(data),
+            )
+        )
+
+    def names(status: DataGroupStatus) -> tuple[str, ...]:
+        return tuple(r.name for r in results if r.status is status)
+
+    matched = names(DataGroupStatus.MATCH)
+    mismatched = names(DataGroupStatus.MISMATCH)
+    injected = names(DataGroupStatus.NOT_IN_SOD)
+    not_read = names(DataGroupStatus.NOT_READ)
+    evidence: dict[str, EvidenceValue] = {
+        "algorithm": algorithm,
+        "match": matched,
+        "mismatch": mismatched,
+        "not_in_sod": injected,
+        "not_read": not_read,
+        "unchecked": tuple(unchecked),
+    }
+    if mismatched or injected:
+        parts = []
+        if mismatched:
+            parts.append(f"hash mismatch in {', '.join(mismatched)}")
+        if injected:
+            parts.append(f"{', '.join(injected)} present but not hashed in EF.SOD")
+        return Check(name, CheckStatus.FAIL, "; ".join(parts), evidence)
+    if not supported:
+        return Check(
+            name,
+            CheckStatus.ERROR,
+            f"hash algorithm {algorithm} is not supported: data groups not checked",
+            evidence,
+        )
+    if not matched:
+        return Check(name, CheckStatus.SKIP, "no data group was supplied", evidence)
+    detail = f"{len(matched)} data group hashes ({algorithm}) match: {', '.join(matched)}"
+    if not_read:
+        detail += f"; in EF.SOD but not supplied: {', '.join(not_read)}"
+    return Check(name, CheckStatus.PASS, detail, evidence)
+
+
+def check_message_digest(context: Context) -> Check:
+    """``sod.message_digest``: the signed attributes bind the eContent (RFC 5652 §5.4, §11).
+
+    The messageDigest attribute must equal the digest of the eContent octets
+    and the content-type attribute the eContentType.
+    """
+    name = CheckName.SOD_MESSAGE_DIGEST
+    sod = context.require_sod()
+    si = sod.signer_info
+    evidence: dict[str, EvidenceValue] = {
+        "digest_algorithm": si.digest_algorithm,
+        "econtent_type": sod.econtent_type,
+        "content_type_attribute": si.content_type,
+        "message_digest_attribute": si.message_digest,
+        "signed_attributes": tuple(si.signed_attr_types),
+    }
+    if si.signed_attrs is None:
+        return Check(
+            name,
+            CheckStatus.FAIL,
+            "SignerInfo has no signed attributes (9303-10 §4.6.2.2 requires them)",
+            evidence,
+        )
+    if si.content_type is None or si.message_digest is None:
+        missing = "content-type" if si.content_type is None else "message-digest"
+        return Check(
+            name,
+            CheckStatus.FAIL,
+            f"signed attributes lack the {missing} attribute (RFC 5652 §5.3)",
+            evidence,
+        )
+    if si.content_type != sod.econtent_type:
+        return Check(
+            name,
+            CheckStatus.FAIL,
+            f"content-type attribute {si.content_type} differs from eContentType "
+            f"{sod.econtent_type} (RFC 5652 §11.1)",
+            evidence,
+        )
+    try:
+        actual = digest(si.digest_algorithm, sod.econtent)
+    except UnsupportedAlgorithmError as exc:
+        return Check(name, CheckStatus.ERROR, str(exc), evidence)
+    evidence["econtent_digest"] = actual
+    if actual != si.message_digest:
+        return Check(
+            name,
+            CheckStatus.FAIL,
+            f"messageDigest attribute does not equal the {si.digest_algorithm} of the eContent "
+            "(RFC 5652 §11.2): the data group hashes are not the ones signed",
+            evidence,
+        )
+    return Check(
+        name,
+        CheckStatus.PASS,
+        f"messageDigest equals the {si.digest_algorithm} of the eContent; content-type matches",
+        evidence,
+    )
+
+
+def check_signature(context: Context) -> Check:
+    """``sod.signature``: the SignerInfo signature verifies with the DS key (9303-11 §5.1 step 2).
+
+    ERROR when the DS certificate is neither embedded nor supplied, or its key
+    or algorithm cannot be checked; FAIL when the signature does not verify.
+    """
+    name = CheckName.SOD_SIGNATURE
+    sod = context.require_sod()
+    ds = context.ds
+    si = sod.signer_info
+    evidence: dict[str, EvidenceValue] = {
+        "signature_algorithm": signature_algorithm_name(
+            si.signature_algorithm, si.digest_algorithm
+        ),
+        "digest_algorithm": si.digest_algorithm,
+        "signer_identifier": si.sid_kind,
+        "signature": si.signature,
+    }
+    if si.serial_number is not None:
+        evidence["signer_serial"] = format(si.serial_number, "x")
+    if si.subject_key_identifier is not None:
+        evidence["signer_key_identifier"] = si.subject_key_identifier
+    if ds is None:
+        return Check(
+            name,
+            CheckStatus.ERROR,
+            "the DS certificate named by the SignerInfo is neither in EF.SOD nor supplied",
+            evidence,
+        )
+    info = context.ds_info()
+    evidence["ds_subject"] = info.subject
+    evidence["ds_serial"] = info.serial
+    evidence["ds_public_key"] = f"{info.public_key_algorithm} {info.public_key_size or '?'}" + (
+        f" {info.curve}" if info.curve else ""
+    )
+    if si.signed_attrs is None:
+        return Check(
+            name,
+            CheckStatus.FAIL,
+            "no signed attributes to verify (9303-10 §4.6.2.2 requires them)",
+            evidence,
+        )
+    evidence["signed_attributes_sha256"] = hashlib.sha256(si.signed_attrs).digest()
+    try:
+        scheme = verify_signer(si, ds)
+    except ExplicitCurveParametersError:
+        return Check(
+            name,
+            CheckStatus.ERROR,
+            "the DS key uses explicit EC parameters: not yet supported, signature not checked",
+            evidence,
+        )
+    except UnsupportedAlgorithmError as exc:
+        return Check(name, CheckStatus.ERROR, f"signature not checked: {exc}", evidence)
+    except InvalidSignatureError as exc:
+        return Check(
+            name,
+            CheckStatus.FAIL,
+            f"the SOD signature does not verify with the DS key: {exc}",
+            evidence,
+        )
+    evidence["signature_algorithm"] = str(scheme)
+    return Check(
+        name,
+        CheckStatus.PASS,
+        f"the {scheme} signature over the signed attributes verifies with the DS key",
+        evidence,
+    )
+
+
+def sod_summary(sod: sod_module.Sod) -> SodSummary:
+    """EF.SOD at a glance, for :attr:`Report.sod`."""
+    si = sod.signer_info
+    return SodSummary(
+        econtent_type=sod.econtent_type,
+        version=sod.version,
+        hash_algorithm=sod.hash_algorithm,
+        digest_algorithm=si.digest_algorithm,
+        signature_algorithm=signature_algorithm_name(si.signature_algorithm, si.digest_algorithm),
+        data_groups=tuple(sod.dg_hashes),
+        lds_version=sod.lds_version,
+        unicode_version=sod.unicode_version,
+        signing_time=si.signing_time,
+        size=len(sod.raw),
+        sha256=hashlib.sha256(sod.raw).hexdigest(),
+    )

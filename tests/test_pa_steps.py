@@ -1,0 +1,475 @@
+"""Passive authentication as a list of steps: the Document path, findings, and each step's failures.
+
+ICAO Doc 9303-11 §5.1; RFC 5652 §5.4 and §11 for the signed attributes; 9303-10 §4.6.2.2
+for the SignedData profile the findings compare with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asn1crypto import cms as asn1_cms
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from drivers.virtual.pki import TestPki, hash_data_groups, make_test_pki, sign_sod
+from epass.lds import sod as sod_module
+from epass.lds.asn1 import (
+    ID_ICAO_LDS_SECURITY_OBJECT,
+    ID_ICAO_LDS_SECURITY_OBJECT_LEGACY,
+    LdsSecurityObject,
+)
+from epass.lds.document import Document
+from epass.lds.files import LdsFile
+from epass.pa import (
+    CheckName,
+    CheckStatus,
+    FindingCode,
+    Report,
+    TrustStore,
+    Verdict,
+    verify,
+)
+from epass.pa.context import Context, Needs, Step, run
+from epass.pa.report import Check
+from epass.pa.verify import STEPS
+from epass.tlv import encode as tlv_encode
+from tests.conftest import sample_bytes
+
+AT = datetime(2030, 6, 1, tzinfo=UTC)
+MRZ = b"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C36UTO7408122F1204159ZE184226B<<<<<10"
+DG1 = b"\x61\x5b\x5f\x1f\x58" + MRZ
+DG2 = b"\x75\x0a\x7f\x61\x07\x02\x01\x01\x7f\x60\x01\x00"
+DG14 = b"\x6e\x05\x31\x03\x02\x01\x01"
+DGS = {1: DG1, 2: DG2, 14: DG14}
+
+
+@pytest.fixture(scope="module")
+def pki() -> TestPki:
+    return make_test_pki()
+
+
+@pytest.fixture(scope="module")
+def store(pki: TestPki) -> TrustStore:
+    trust = TrustStore()
+    trust.add(pki.csca_der, source="test-pki")
+    return trust
+
+
+def _files(sod: bytes, dgs: dict[int, bytes] = DGS) -> dict[str, bytes]:
+    return {"EF.SOD": sod, **{f"DG{n}": data for n, data in dgs.items()}}
+
+
+def _statuses(report: Report) -> dict[str, CheckStatus]:
+    return {c.name: c.status for c in report.checks}
+
+
+def _codes(report: Report) -> list[str]:
+    return [f.code for f in report.findings]
+
+
+# --- a SOD built field by field (the fault cases sign_sod does not make) ----------------------
+
+
+def _custom_sod(
+    pki: TestPki,
+    *,
+    dgs: dict[int, bytes] = DGS,
+    lds_hash: str = "sha256",
+    lds_version: int = 0,
+    digest_algorithm: str = "sha256",
+    attrs: list[dict[str, Any]] | str | None = "standard",
+) -> bytes:
+    """An EF.SOD signed by *pki*'s DS (ECDSA-SHA256 over the signed attributes as DER).
+
+    :param attrs: the signed attributes; ``"standard"`` = content-type and the true
+        message-digest; ``None`` = no signed attributes (the signature covers the eContent).
+    """
+    lso = LdsSecurityObject(
+        {
+            "version": lds_version,
+            "hash_algorithm": {"algorithm": lds_hash},
+            "data_group_hash_values": [
+                {"data_group_number": n, "data_group_hash_value": h}
+                for n, h in sorted(hash_data_groups(dgs, lds_hash).items())
+            ],
+        }
+    )
+    econtent = lso.dump()
+    if attrs == "standard":
+        attrs = [
+            {"type": "content_type", "values": [ID_ICAO_LDS_SECURITY_OBJECT]},
+            {"type": "message_digest", "values": [hashlib.new("sha256", econtent).digest()]},
+        ]
+    cert = asn1_x509.Certificate.load(pki.ds_der)
+    signer: dict[str, Any] = {
+        "version": "v1",
+        "sid": {
+            "issuer_and_serial_number": {
+                "issuer": cert.issuer,
+                "serial_number": cert.serial_number,
+            }
+        },
+        "digest_algorithm": {"algorithm": digest_algorithm},
+        "signature_algorithm": {"algorithm": "sha256_ecdsa"},
+    }
+    if attrs is None:
+        to_sign = econtent
+    else:
+        assert isinstance(attrs, list)
+        signed_attrs = asn1_cms.CMSAttributes(attrs)
+        signer["signed_attrs"] = signed_attrs
+        to_sign = signed_attrs.dump()
+    assert isinstance(pki.ds_key, ec.EllipticCurvePrivateKey)
+    signer["signature"] = pki.ds_key.sign(to_sign, ec.ECDSA(hashes.SHA256()))
+    signed_data = asn1_cms.SignedData(
+        {
+            "version": "v3",
+            "digest_algorithms": [{"algorithm": digest_algorithm}],
+            "encap_content_info": {
+                "content_type": ID_ICAO_LDS_SECURITY_OBJECT,
+                "content": econtent,
+            },
+            "certificates": [cert],
+            "signer_infos": [asn1_cms.SignerInfo(signer)],
+        }
+    )
+    ci = asn1_cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
+    return tlv_encode(0x77, ci.dump())
+
+
+def _resealed(sod: bytes, **changes: Any) -> bytes:
+    """*sod* with SignedData fields outside the signature replaced (version, lists)."""
+    sd = sod_module.parse(sod).content_info["content"]
+    fields = {
+        "version": sd["version"],
+        "digest_algorithms": sd["digest_algorithms"],
+        "encap_content_info": sd["encap_content_info"],
+        "certificates": sd["certificates"],
+        "signer_infos": sd["signer_infos"],
+    }
+    fields.update(changes)
+    signed = asn1_cms.SignedData(fields)
+    ci = asn1_cms.ContentInfo({"content_type": "signed_data", "content": signed})
+    return tlv_encode(0x77, ci.dump())
+
+
+# --- the step table -------------------------------------------------------------------------
+
+
+def test_steps_are_one_table_in_check_name_order():
+    assert [s.name for s in STEPS] == list(CheckName)
+    assert [c.value for c in CheckName] == [
+        "sod.parse",
+        "dg.hashes",
+        "sod.message_digest",
+        "sod.signature",
+        "ds.validity",
+        "ds.issuer",
+        "dg1.issuing_state",
+    ]
+
+
+def test_without_a_usable_sod_every_dependent_step_skips_through_the_table(pki, store):
+    malformed = verify({"EF.SOD": b"\x77\x03\x30\x01\x00", "DG1": DG1, "DG2": DG2}, store, at=AT)
+    checks = {c.name: c for c in malformed.checks}
+    assert checks[CheckName.SOD_PARSE].status is CheckStatus.FAIL
+    dg = checks[CheckName.DG_HASHES]
+    assert (dg.status, dg.detail) == (CheckStatus.SKIP, "no usable EF.SOD: data groups not checked")
+    assert dg.evidence["unchecked"] == ("DG1", "DG2")
+    for name in list(CheckName)[2:]:
+        assert (checks[name].status, checks[name].detail, checks[name].required) == (
+            CheckStatus.SKIP,
+            "no usable EF.SOD",
+            True,
+        ), name
+    # no DG1: the issuing-state comparison has nothing to compare and is not required
+    no_dg1 = verify({"DG2": DG2}, store, at=AT)
+    issuing = no_dg1.check(CheckName.DG1_ISSUING_STATE)
+    assert issuing.status is CheckStatus.SKIP and not issuing.required
+    assert no_dg1.check(CheckName.SOD_PARSE).detail.startswith("EF.SOD was not supplied")
+    assert no_dg1.verdict is Verdict.INDETERMINATE
+
+
+def test_without_a_ds_certificate_the_chain_steps_skip(pki, store):
+    sod = pki.sign_sod(hash_data_groups(DGS), include_certificate=False)
+    report = verify(_files(sod), store, at=AT)
+    assert report.check(CheckName.SOD_SIGNATURE).status is CheckStatus.ERROR
+    for name in (CheckName.DS_VALIDITY, CheckName.DS_ISSUER, CheckName.DG1_ISSUING_STATE):
+        check = report.check(name)
+        assert (check.status, check.detail, check.required) == (
+            CheckStatus.SKIP,
+            "no DS certificate",
+            True,
+        )
+    assert report.signer is None and report.anchor is None
+    assert report.verdict is Verdict.INDETERMINATE
+
+
+def test_a_new_step_is_one_row(pki, store):
+    # e.g. revocation: a row that needs the DS certificate, skipped through the same table
+    def revocation(context: Context) -> Check:
+        return Check("ds.revocation", CheckStatus.PASS, f"not revoked at {context.at}")
+
+    needs_ds = Needs(lambda c: c.ds is not None, "no DS certificate")
+    steps = (*STEPS, Step("ds.revocation", revocation, (needs_ds,)))  # type: ignore[arg-type]
+    embedded = pki.sign_sod(hash_data_groups(DGS))
+    not_embedded = pki.sign_sod(hash_data_groups(DGS), include_certificate=False)
+    for sod, status in ((embedded, CheckStatus.PASS), (not_embedded, CheckStatus.SKIP)):
+        document = Document.from_labels(_files(sod))
+        context = Context(document, store, AT)
+        checks = run(steps, context)
+        assert [c.name for c in checks][-1] == "ds.revocation"
+        assert checks[-1].status is status
+
+
+# --- the Document path: EF.SOD parsed once ----------------------------------------------------
+
+
+def test_document_gives_the_same_report_and_parses_the_sod_once(pki, store, mocker):
+    sod = pki.sign_sod(hash_data_groups(DGS), signing_time=datetime(2025, 1, 1, tzinfo=UTC))
+    files = _files(sod)
+    spy = mocker.spy(sod_module, "parse_signed_data")
+    by_mapping = verify(files, store, at=AT)
+    assert spy.call_count == 1  # the mapping path parses EF.SOD exactly once
+    document = Document.from_labels(files)
+    assert document.sod is not None  # as the reader does, to learn the data groups
+    assert spy.call_count == 2
+    by_document = verify(document, store, at=AT)
+    assert spy.call_count == 2  # verify used the document's parsed SOD
+    assert by_document.verdict is Verdict.VALID
+    assert by_document.to_dict() == by_mapping.to_dict()
+    assert verify(document, store, at=AT).to_dict() == by_mapping.to_dict()
+    assert spy.call_count == 2
+
+
+def test_document_parses_each_file_at_most_once(pki, store, mocker):
+    document = Document.from_labels(_files(pki.sign_sod(hash_data_groups(DGS))))
+    spy = mocker.spy(Document, "_parse")
+    first = verify(document, store, at=AT)
+    assert sorted(call.args[0].label for call in spy.call_args_list) == ["DG1", "EF.SOD"]
+    second = verify(document, store, at=AT)
+    assert spy.call_count == 2
+    assert first.to_dict() == second.to_dict()
+    assert first.check(CheckName.DG1_ISSUING_STATE).status is CheckStatus.PASS
+
+
+def test_lds_file_keys_and_labels_give_the_same_report(pki, store):
+    sod = pki.sign_sod(hash_data_groups(DGS))
+    by_label = verify(_files(sod), store, at=AT)
+    by_file = verify(
+        {LdsFile.EF_SOD: sod, LdsFile.DG1: DG1, LdsFile.DG2: DG2, LdsFile.DG14: DG14}, store, at=AT
+    )
+    mixed: dict[str | LdsFile, bytes] = {
+        LdsFile.EF_SOD: sod,
+        "DG1": DG1,
+        "EF_DG2.bin": DG2,
+        "010E": DG14,  # DG14 by FID
+    }
+    assert by_file.to_dict() == by_label.to_dict() == verify(mixed, store, at=AT).to_dict()
+    with pytest.raises(ValueError, match="two different files"):
+        twice: dict[str | LdsFile, bytes] = {LdsFile.DG2: DG2, "DG2": DG14}
+        verify(twice, store, at=AT)
+    with pytest.raises(TypeError):
+        verify({"DG2": "not bytes"}, store, at=AT)  # type: ignore[arg-type]
+
+
+def test_a_malformed_sod_in_a_document_is_a_fail(pki, store):
+    sod = pki.sign_sod(hash_data_groups(DGS))
+    document = Document.from_labels(_files(sod[:-1]))
+    assert document.parse_error(LdsFile.EF_SOD) is not None  # the reader saw it already
+    report = verify(document, store, at=AT)
+    check = report.check(CheckName.SOD_PARSE)
+    assert check.status is CheckStatus.FAIL and check.detail.startswith("EF.SOD is malformed")
+    assert report.verdict is Verdict.INVALID
+    assert report.to_dict() == verify(_files(sod[:-1]), store, at=AT).to_dict()
+
+
+def test_an_oversized_sod_fails_without_being_parsed(pki, store, mocker):
+    limit = LdsFile.EF_SOD.max_size
+    body = b"\x04\x84" + (limit).to_bytes(4, "big") + bytes(limit)
+    big = b"\x77\x84" + len(body).to_bytes(4, "big") + body
+    spy = mocker.spy(sod_module, "parse_signed_data")
+    report = verify({"EF.SOD": big, "DG2": DG2}, store, at=AT)
+    assert spy.call_count == 0
+    check = report.check(CheckName.SOD_PARSE)
+    assert check.status is CheckStatus.FAIL and "not parsed" in check.detail
+    assert check.evidence["offset"] == limit and check.evidence["size"] == len(big)
+    assert report.verdict is Verdict.INVALID
+    assert report.check(CheckName.DG_HASHES).status is CheckStatus.SKIP
+
+
+# --- findings ----------------------------------------------------------------------------------
+
+
+def test_a_conforming_sod_has_no_findings(pki, store):
+    report = verify(_files(pki.sign_sod(hash_data_groups(DGS))), store, at=AT)
+    assert report.verdict is Verdict.VALID and report.findings == ()
+    assert report.to_dict()["findings"] == []
+
+
+def test_legacy_econtent_type_is_a_finding(pki, store):
+    sod = pki.sign_sod(hash_data_groups(DGS), econtent_type=ID_ICAO_LDS_SECURITY_OBJECT_LEGACY)
+    report = verify(_files(sod), store, at=AT)
+    assert report.verdict is Verdict.VALID  # a finding never changes the verdict
+    assert _codes(report) == [FindingCode.LEGACY_ECONTENT_TYPE]
+    finding = report.findings[0]
+    assert finding.file == "EF.SOD" and ID_ICAO_LDS_SECURITY_OBJECT_LEGACY in finding.detail
+    # the detail string still says so, as before findings existed
+    assert "pre-standard eContentType" in report.check(CheckName.SOD_PARSE).detail
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["findings"] == [
+        {"code": "sod.legacy_econtent_type", "file": "EF.SOD", "detail": finding.detail}
+    ]
+
+
+def test_signed_data_deviations_outside_the_signature_are_findings(pki, store):
+    sod = pki.sign_sod(hash_data_groups(DGS))
+    sd = sod_module.parse(sod).content_info["content"]
+    signer = sd["signer_infos"][0]
+    odd = _resealed(sod, digest_algorithms=[{"algorithm": "sha512"}], signer_infos=[signer, signer])
+    # SignedData version 1 (RFC 5652 §5.1 wants 3 for this eContentType); asn1crypto will not
+    # build that with an EncapsulatedContentInfo, so the version INTEGER is patched in place.
+    at = odd.find(b"\x02\x01\x03")
+    assert at == sod.find(b"\x02\x01\x03") > 0
+    odd = odd[:at] + b"\x02\x01\x01" + odd[at + 3 :]
+    assert sod_module.parse(odd).signed_data_version == 1
+    report = verify(_files(odd), store, at=AT)
+    assert report.verdict is Verdict.VALID
+    assert _codes(report) == [
+        FindingCode.SIGNED_DATA_VERSION,
+        FindingCode.SIGNER_INFOS,
+        FindingCode.DIGEST_ALGORITHMS,
+    ]
+    assert all(f.file == "EF.SOD" for f in report.findings)
+
+
+def test_lds_v1_without_version_info_is_a_finding(pki, store):
+    report = verify(_files(_custom_sod(pki, lds_version=1)), store, at=AT)
+    assert report.verdict is Verdict.VALID
+    assert _codes(report) == [FindingCode.LDS_VERSION_INFO]
+
+
+def test_ds_not_embedded_is_a_finding(pki, store):
+    sod = pki.sign_sod(hash_data_groups(DGS), include_certificate=False)
+    report = verify(_files(sod), store, at=AT, certificates=[pki.ds_der])
+    assert report.verdict is Verdict.VALID
+    assert _codes(report) == [FindingCode.DS_NOT_EMBEDDED]
+    # a malformed certificate among those supplied is the caller's error
+    with pytest.raises(Exception, match="certificate #0"):
+        verify(_files(sod), store, at=AT, certificates=[b"\x30\x00"])
+
+
+def test_ds_names_without_country_are_findings(pki):
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "DS without country")])
+    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CSCA without country")])
+    ds_cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(pki.ds_key.public_key())
+        .serial_number(77)
+        .not_valid_before(datetime(2024, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(2040, 1, 1, tzinfo=UTC))
+        .sign(pki.csca_key, hashes.SHA256())
+    )
+    sod = sign_sod(hash_data_groups(DGS), ds_key=pki.ds_key, ds_cert=ds_cert)
+    report = verify(_files(sod), TrustStore(), at=AT)
+    assert _codes(report) == [FindingCode.DS_ISSUER_COUNTRY, FindingCode.DS_SUBJECT_COUNTRY]
+    assert report.check(CheckName.SOD_SIGNATURE).status is CheckStatus.PASS
+    issuing = report.check(CheckName.DG1_ISSUING_STATE)
+    assert issuing.status is CheckStatus.ERROR and "names no country" in issuing.detail
+
+
+# --- each step's failures -------------------------------------------------------------------
+
+
+def test_custom_sod_builder_is_valid(pki, store):
+    # the baseline for the fault cases below
+    report = verify(_files(_custom_sod(pki)), store, at=AT)
+    assert report.verdict is Verdict.VALID, report.to_dict()
+
+
+def test_content_type_attribute_differs(pki, store):
+    attrs: list[dict[str, Any]] = [
+        {"type": "content_type", "values": [ID_ICAO_LDS_SECURITY_OBJECT_LEGACY]},
+        {"type": "message_digest", "values": [bytes(32)]},
+    ]
+    report = verify(_files(_custom_sod(pki, attrs=attrs)), store, at=AT)
+    check = report.check(CheckName.SOD_MESSAGE_DIGEST)
+    assert check.status is CheckStatus.FAIL and "RFC 5652 §11.1" in check.detail
+    assert report.check(CheckName.SOD_SIGNATURE).status is CheckStatus.PASS
+    assert report.verdict is Verdict.INVALID
+
+
+def test_message_digest_attribute_missing(pki, store):
+    attrs: list[dict[str, Any]] = [
+        {"type": "content_type", "values": [ID_ICAO_LDS_SECURITY_OBJECT]}
+    ]
+    report = verify(_files(_custom_sod(pki, attrs=attrs)), store, at=AT)
+    check = report.check(CheckName.SOD_MESSAGE_DIGEST)
+    assert check.status is CheckStatus.FAIL and "message-digest" in check.detail
+    assert report.verdict is Verdict.INVALID
+
+
+def test_no_signed_attributes(pki, store):
+    # RFC 5652 allows it, 9303-10 §4.6.2.2 does not: nothing binds the signature to the profile
+    report = verify(_files(_custom_sod(pki, attrs=None)), store, at=AT)
+    assert report.check(CheckName.SOD_MESSAGE_DIGEST).status is CheckStatus.FAIL
+    signature = report.check(CheckName.SOD_SIGNATURE)
+    assert signature.status is CheckStatus.FAIL and "no signed attributes" in signature.detail
+    assert report.verdict is Verdict.INVALID
+
+
+def test_unsupported_digest_algorithm_is_an_error(pki, store):
+    report = verify(_files(_custom_sod(pki, digest_algorithm="md5")), store, at=AT)
+    assert report.check(CheckName.SOD_MESSAGE_DIGEST).status is CheckStatus.ERROR
+    assert report.check(CheckName.DG_HASHES).status is CheckStatus.PASS
+    assert report.verdict is Verdict.INDETERMINATE
+
+
+def test_unsupported_data_group_hash_is_an_error(pki, store):
+    report = verify(_files(_custom_sod(pki, lds_hash="md5")), store, at=AT)
+    check = report.check(CheckName.DG_HASHES)
+    assert check.status is CheckStatus.ERROR and "md5" in check.detail
+    assert check.evidence["unchecked"] == ("DG1", "DG2", "DG14")
+    assert report.data_groups == ()
+    assert _statuses(report)[CheckName.SOD_SIGNATURE] is CheckStatus.PASS
+    assert report.verdict is Verdict.INDETERMINATE
+
+
+# --- public samples (../shared/samples) ---------------------------------------------------------
+
+
+@pytest.mark.samples
+def test_bsi2008_ds_issuer_without_country_is_a_finding(samples: Path):
+    # README §1.1: issuer DN "CN=CSCA BDR TEST 19.09.07" carries no C; DG1 is compared with the
+    # DS subject's C=DE instead, and the deviation is reported beside the verdict.
+    files = {
+        "EF.SOD": sample_bytes(samples, "bsi_refset_2008/EF_SOD.bin"),
+        "DG1": sample_bytes(samples, "bsi_refset_2008/DG1.bin"),
+    }
+    report = verify(files, TrustStore(), at=datetime(2008, 6, 1, tzinfo=UTC))
+    assert [(f.code, f.file) for f in report.findings] == [
+        (FindingCode.DS_ISSUER_COUNTRY, "EF.SOD")
+    ]
+    issuing = report.check(CheckName.DG1_ISSUING_STATE)
+    assert issuing.evidence["compared_with"] == "ds_subject_country"
+    assert issuing.status is CheckStatus.PASS
+
+
+@pytest.mark.samples
+@pytest.mark.parametrize("country", ["AT", "DE", "FR", "NZ", "NZ2013", "RU", "US"])
+def test_real_world_sods_have_no_findings(samples: Path, country: str):
+    sod = sample_bytes(samples, f"real_world_sod/{country}_EF_SOD.bin")
+    report = verify({"EF.SOD": sod}, TrustStore(), at=datetime(2025, 1, 1, tzinfo=UTC))
+    assert report.check(CheckName.SOD_PARSE).status is CheckStatus.PASS
+    assert report.findings == ()
