@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from epass._version import __version__
+from epass.access.control import AccessProtocol, AccessResult
 from epass.access.keys import AccessKey
 from epass.dump import read_dump
 from epass.errors import DumpError, ParseError
@@ -46,9 +47,8 @@ from epass.lds.files import MANDATORY_DATA_GROUPS, LdsFile
 from epass.lds.mrz import Mrz
 from epass.pa import TrustStore, verify
 from epass.pa.report import Report
-from epass.access.control import AccessProtocol, AccessResult
 from epass.reader import ChipSession, Progress, ReadOptions, ReadResult
-from epass.verdict import Check, CheckStatus, Finding, Verdict, decide, json_value
+from epass.verdict import Check, CheckStatus, Finding, Verdict, decide, find_check, json_value
 
 __all__ = [
     "EVIDENCE_SCHEMA",
@@ -357,10 +357,7 @@ class Inspection:
 
         :raises KeyError: if there is none.
         """
-        for c in self.checks:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        return find_check(self.checks, name)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON layout :data:`SCHEMA` (``json.dumps`` works as is)."""
@@ -667,8 +664,8 @@ def _assemble(
     )
     time_validity, time_findings = _time_validity(holder, document, at)
     findings += time_findings
-    all_checks = tuple(access_checks) + passive.checks + tuple(document_checks) + chip.checks
-    verdict, reasons = decide(all_checks)
+    # the same order as Inspection.checks: access, passive, document, chip
+    verdict, reasons = decide((*access_checks, *passive.checks, *document_checks, *chip.checks))
     return Inspection(
         source=source,
         source_detail=source_detail,

@@ -39,6 +39,7 @@ __all__ = [
     "Finding",
     "Verdict",
     "decide",
+    "find_check",
     "json_value",
 ]
 
@@ -138,3 +139,14 @@ def decide(checks: Iterable[Check]) -> tuple[Verdict, tuple[str, ...]]:
     if unproven or not checks:
         return Verdict.INDETERMINATE, unproven
     return Verdict.VALID, ()
+
+
+def find_check(checks: Iterable[Check], name: str) -> Check:
+    """The check called *name* among *checks*.
+
+    :raises KeyError: if there is none.
+    """
+    for c in checks:
+        if c.name == name:
+            return c
+    raise KeyError(name)

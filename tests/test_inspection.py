@@ -18,8 +18,8 @@ from epass.errors import DumpError, ParseError
 from epass.inspection import SCHEMA, ChipAuthenticityStatus, inspect_dump, json_schema
 from epass.lds.files import LdsFile
 from epass.pa import TrustStore
-from epass.reader import Phase
-from epass.verdict import CheckStatus, Verdict
+from epass.reader import Phase, ProgressEvent
+from epass.verdict import CheckStatus, Verdict, decide
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -55,6 +55,7 @@ def test_inspect_the_virtual_passport_is_valid():
     assert "ERIKSSON" not in repr(inspection.holder)  # personal data stays out of reprs
     assert inspection.faces and inspection.faces[0].format == "JPEG"
     assert inspection.time_validity.expired is False
+    assert decide(inspection.checks) == (inspection.verdict, inspection.reasons)
 
 
 def test_inspect_a_tampered_data_group_is_invalid():
@@ -71,7 +72,7 @@ def test_inspect_without_an_anchor_is_indeterminate():
 
 
 def test_inspect_reports_progress_phases_in_order():
-    events = []
+    events: list[ProgressEvent] = []
     _inspect(progress=events.append)
     phases = [e.phase for e in events]
     assert phases == sorted(phases), "phases never go back"

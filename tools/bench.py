@@ -52,9 +52,9 @@ from epass.access.bac import perform_bac
 from epass.access.keys import MrzKey
 from epass.apdu import CommandApdu, Ins
 from epass.channel import Channel
+from epass.inspection import inspect, inspect_dump
 from epass.lds.document import PARSERS, Document
 from epass.lds.files import EMRTD_AID, LdsFile
-from epass.inspection import inspect, inspect_dump
 from epass.pa import verify
 from epass.reader import ChipSession, ReadOptions, TrafficStats
 from epass.sm import max_plain_response

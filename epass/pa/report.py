@@ -41,7 +41,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from epass.verdict import Check, CheckStatus, EvidenceValue, Finding, Verdict, decide
+from epass.verdict import Check, CheckStatus, EvidenceValue, Finding, Verdict, decide, find_check
 
 __all__ = [
     "SCHEMA",
@@ -300,10 +300,7 @@ class Report:
 
         :raises KeyError: if there is none.
         """
-        for c in self.checks:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        return find_check(self.checks, name)
 
     def data_group(self, name: str) -> DataGroupResult:
         """The result for data group *name* (``"DG2"``).
