@@ -128,7 +128,7 @@ def test_save_dump_is_atomic(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(DumpError, match="No space left"):
-        save_dump({"DG1": b"new"}, tmp_path)
+        save_dump({"DG1": b"new"}, tmp_path, force=True)  # a non-empty folder needs force
     monkeypatch.undo()
     assert (tmp_path / "DG1.bin").read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["DG1.bin"]  # no temporary left behind

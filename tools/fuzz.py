@@ -43,7 +43,7 @@ from epass.access.keys import MrzKey
 from epass.apdu import CommandApdu
 from epass.errors import EpassError
 from epass.lds import com, dg1, dg2, dg14, dg15, mrz, security_infos, sod
-from epass.lds.document import Document
+from epass.lds.document import PARSERS, Document
 from epass.lds.files import LdsFile
 from epass.pa import TrustStore, verify
 from epass.reader import ChipSession
@@ -105,6 +105,19 @@ def _mrz_bytes(data: bytes) -> object:
     return mrz.parse(data.decode("latin-1"))
 
 
+def _every_view(data: bytes) -> object:
+    """Parse *data* as every file kind through :class:`Document`; re-raise the last refusal."""
+    refused: EpassError | None = None
+    for file in PARSERS:
+        try:
+            Document({file: data}).parsed(file)
+        except EpassError as exc:
+            refused = exc
+    if refused is not None:
+        raise refused
+    return None
+
+
 def targets() -> dict[str, tuple[Callable[[bytes], object], list[bytes]]]:
     """Parser name -> (function over bytes, seed inputs)."""
     doc = specimen()
@@ -153,6 +166,7 @@ def targets() -> dict[str, tuple[Callable[[bytes], object], list[bytes]]]:
             seeds["EF.CardAccess"],
         ),
         "MRZ": (_mrz_bytes, seeds["MRZ"]),
+        "Document": (_every_view, [data for data in files.values()]),
         "TLV": (tlv.decode_all, seeds["EF.COM"] + seeds["DG1"]),
         "C-APDU": (CommandApdu.from_bytes, [bytes.fromhex("00B0810000FFFF")]),
         "EF.ATR/INFO": (
