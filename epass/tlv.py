@@ -116,15 +116,13 @@ class Tlv:
         buffer: bytes | memoryview,
         base: int = 0,
     ) -> None:
-        for name, value in (
-            ("tag", tag),
-            ("offset", offset),
-            ("header_length", header_length),
-            ("length", length),
-            ("_buffer", buffer),
-            ("_base", base),
-        ):
-            object.__setattr__(self, name, value)
+        init = object.__setattr__  # the class refuses plain assignment: it is immutable
+        init(self, "tag", tag)
+        init(self, "offset", offset)
+        init(self, "header_length", header_length)
+        init(self, "length", length)
+        init(self, "_buffer", buffer)
+        init(self, "_base", base)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Tlv is immutable: cannot set {name}")
@@ -305,16 +303,28 @@ def _read_length(
     return int.from_bytes(data[pos : pos + count], "big"), pos + count
 
 
-def _decode_at(data: bytes | memoryview, pos: int, end: int, file: str | None, base: int) -> Tlv:
-    """The object whose tag starts at index *pos*, which must end by index *end*."""
-    tag, value_pos = _read_tag(data, pos, end, file, base)
-    length, value_pos = _read_length(data, value_pos, end, file, base)
+def _header_at(
+    data: bytes | memoryview, pos: int, end: int, file: str | None, base: int
+) -> tuple[int, int, int]:
+    """``(tag, value index, length)`` of the object at index *pos*, which must end by *end*."""
+    first = data[pos] if pos + 2 <= end else 0
+    if first & 0x1F != 0x1F and first != 0x00 and data[pos + 1] < 0x80:
+        tag, length, value_pos = first, data[pos + 1], pos + 2  # one-byte tag, short length
+    else:
+        tag, value_pos = _read_tag(data, pos, end, file, base)
+        length, value_pos = _read_length(data, value_pos, end, file, base)
     if length > end - value_pos:
         raise ParseError(
             f"length {length} of tag {tag:02X} exceeds the {end - value_pos} bytes present",
             file=file,
             offset=base + pos,
         )
+    return tag, value_pos, length
+
+
+def _decode_at(data: bytes | memoryview, pos: int, end: int, file: str | None, base: int) -> Tlv:
+    """The object whose tag starts at index *pos*, which must end by index *end*."""
+    tag, value_pos, length = _header_at(data, pos, end, file, base)
     return Tlv(tag, base + pos, value_pos - pos, length, data, base)
 
 
@@ -453,26 +463,32 @@ def check_tree(
     :raises ParseError: on any malformed object, nesting deeper than
         *max_depth*, or more than *max_items* objects.
     """
+    if not item.constructed:
+        return 1
+    data, base = item._buffer, item._base
+    pos = item._start
+    ends = [pos + item.length]  # where each open constructed value ends (no objects kept)
     count = 1
-    stack: list[Iterator[Tlv]] = [item.iter_children(file=file)] if item.constructed else []
-    while stack:
-        child = next(stack[-1], None)
-        if child is None:
-            stack.pop()
+    while ends:
+        if pos >= ends[-1]:
+            ends.pop()
             continue
+        first = data[pos]
+        _tag, value_pos, length = _header_at(data, pos, ends[-1], file, base)
         count += 1
         if count > max_items:
             raise ParseError(
-                f"more than {max_items} data objects in one structure",
-                file=file,
-                offset=child.offset,
+                f"more than {max_items} data objects in one structure", file=file, offset=base + pos
             )
-        if child.constructed:
-            if len(stack) + 1 > max_depth:
+        if first & 0x20:  # constructed: descend
+            if len(ends) + 1 > max_depth:
                 raise ParseError(
-                    f"TLV nesting deeper than {max_depth}", file=file, offset=child.offset
+                    f"TLV nesting deeper than {max_depth}", file=file, offset=base + pos
                 )
-            stack.append(child.iter_children(file=file))
+            ends.append(value_pos + length)
+            pos = value_pos
+        else:
+            pos = value_pos + length
     return count
 
 
