@@ -91,6 +91,17 @@ def test_nesting_is_bounded():
         list(tlv.walk(item))
 
 
+def test_decoded_objects_are_immutable_values_with_a_short_repr():
+    big = tlv.encode(0x04, bytes(100_000))
+    item = tlv.decode(big)
+    with pytest.raises(AttributeError):
+        item.tag = 5
+    assert repr(item) == "Tlv(tag=04, offset=0, header_length=5, length=100000)"
+    assert item == tlv.decode(bytes(big))  # equal by tag, position and value
+    assert item != tlv.decode(tlv.encode(0x04, bytes(99_999) + b"\x01"))
+    assert item.encode() == big == item.encoded
+
+
 def test_truncation_at_every_offset_is_a_parse_error():
     good = H("60145F0104303130365F36063034303030305C026175")
     for cut in range(len(good)):

@@ -12,6 +12,13 @@ insertion, long-form lengths claiming gigabytes, and deep nesting.
 
 Run: ``.venv/bin/python tools/fuzz.py [--iterations N] [--seed S]``; the test
 suite runs a short deterministic pass (tests/test_fuzz.py).
+
+``--junk [MB]`` instead feeds every parser large junk files (zeros, ``FF``,
+one short object repeated, a huge value inside the deepest container each
+parser opens) and prints the time and the tracemalloc peak of each: a parser
+must refuse them in well under a second with memory bounded by a small
+multiple of the input, whatever their size (the parsers are linear; the size
+bounds of :class:`epass.lds.document.Document` come on top).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import argparse
 import random
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +43,7 @@ from epass.access.keys import MrzKey
 from epass.apdu import CommandApdu
 from epass.errors import EpassError
 from epass.lds import com, dg1, dg2, dg14, dg15, mrz, security_infos, sod
+from epass.lds.document import PARSERS, Document
 from epass.lds.files import LdsFile
 from epass.pa import TrustStore, verify
 from epass.reader import ChipSession
@@ -96,6 +105,19 @@ def _mrz_bytes(data: bytes) -> object:
     return mrz.parse(data.decode("latin-1"))
 
 
+def _every_view(data: bytes) -> object:
+    """Parse *data* as every file kind through :class:`Document`; re-raise the last refusal."""
+    refused: EpassError | None = None
+    for file in PARSERS:
+        try:
+            Document({file: data}).parsed(file)
+        except EpassError as exc:
+            refused = exc
+    if refused is not None:
+        raise refused
+    return None
+
+
 def targets() -> dict[str, tuple[Callable[[bytes], object], list[bytes]]]:
     """Parser name -> (function over bytes, seed inputs)."""
     doc = specimen()
@@ -144,6 +166,7 @@ def targets() -> dict[str, tuple[Callable[[bytes], object], list[bytes]]]:
             seeds["EF.CardAccess"],
         ),
         "MRZ": (_mrz_bytes, seeds["MRZ"]),
+        "Document": (_every_view, [data for data in files.values()]),
         "TLV": (tlv.decode_all, seeds["EF.COM"] + seeds["DG1"]),
         "C-APDU": (CommandApdu.from_bytes, [bytes.fromhex("00B0810000FFFF")]),
         "EF.ATR/INFO": (
@@ -263,6 +286,131 @@ def fuzz_reader(iterations: int, seed: int) -> Outcome:
     return out
 
 
+def _document(label: str) -> Callable[[bytes], object]:
+    """Parse *data* as file *label* through :class:`Document` (size bound first)."""
+
+    def parse(data: bytes) -> object:
+        return Document.from_labels({label: data}).parsed(LdsFile.by_name(label))
+
+    return parse
+
+
+def _tlv_tree(data: bytes) -> int:
+    """Decode *data* as TLV objects and every constructed value in them."""
+    return sum(tlv.check_tree(item, file="TLV") for item in tlv.iter_decode(data, file="TLV"))
+
+
+def junk_cases(size: int) -> list[tuple[str, str, Callable[[bytes], object], bytes]]:
+    """Large junk inputs: ``(parser, kind, function, data)``, each about *size* bytes.
+
+    Each parser gets zeros, ``FF``, its own tag wrapped around zeros, ``FF`` or
+    one short object repeated, and a huge value inside the deepest container it
+    opens. Every one of them is malformed: a parser must raise ParseError.
+    """
+    enc = tlv.encode
+    card_access = lambda d: security_infos.parse_security_infos(d, file="EF.CardAccess")  # noqa: E731
+
+    def fill(n: int, unit: bytes) -> bytes:
+        return unit * max(1, n // len(unit))
+
+    body = size - 16
+    oid = bytes.fromhex("060A04007F00070202040202")  # id-PACE-ECDH-GM-AES-CBC-CMAC-128
+    fac = b"FAC\x00010\x00" + (body).to_bytes(4, "big") + (2).to_bytes(2, "big")
+    face = (body - 40).to_bytes(4, "big") + bytes(16)  # face 1 spans the record; 2 is cut
+    deep: dict[str, list[tuple[str, bytes]]] = {
+        "EF.COM": [("tag list", enc(0x60, enc(0x5C, fill(body, b"\x61"))))],
+        "DG1": [("MRZ", enc(0x61, enc(0x5F1F, fill(body, b"A"))))],
+        "DG2": [
+            (
+                "19794 record",
+                enc(
+                    0x75,
+                    enc(
+                        0x7F61,
+                        enc(0x02, b"\x01")
+                        + enc(0x7F60, enc(0x5F2E, fac + face + bytes(body - 60))),
+                    ),
+                ),
+            ),
+            ("templates", enc(0x75, enc(0x7F61, fill(body, enc(0x7F60, b""))))),
+            (
+                "39794 blocks",
+                enc(
+                    0x75,
+                    enc(0x7F61, enc(0x7F60, enc(0x7F2E, enc(0xA1, fill(body, enc(0xA1, b"")))))),
+                ),
+            ),
+        ],
+        "DG14": [
+            ("element", enc(0x6E, enc(0x31, enc(0x30, oid + enc(0x04, bytes(body)))))),
+            ("elements", enc(0x6E, enc(0x31, fill(body, enc(0x30, oid + enc(0x02, b"\x02")))))),
+            ("long tag", enc(0x6E, enc(0x31, enc(0x30, oid + b"\x1f" + fill(body, b"\xff"))))),
+        ],
+        "DG15": [
+            (
+                "key",
+                enc(
+                    0x6F,
+                    enc(
+                        0x30,
+                        enc(0x30, bytes.fromhex("06092A864886F70D0101010500"))
+                        + enc(0x03, bytes(body)),
+                    ),
+                ),
+            ),
+            ("long tag", enc(0x6F, enc(0x30, b"\x1f" + fill(body, b"\xff")))),
+        ],
+        "EF.CardAccess": [("elements", enc(0x31, fill(body, enc(0x30, b""))))],
+    }
+    parsers: dict[str, tuple[int, Callable[[bytes], object]]] = {
+        "EF.COM": (0x60, com.parse),
+        "DG1": (0x61, dg1.parse),
+        "DG2": (0x75, dg2.parse),
+        "DG14": (0x6E, dg14.parse),
+        "DG15": (0x6F, dg15.parse),
+        "EF.CardAccess": (0x31, card_access),
+        "TLV": (0x30, _tlv_tree),
+        "EF.SOD": (0x77, sod.parse),
+    }
+    cases: list[tuple[str, str, Callable[[bytes], object], bytes]] = []
+    for name, (tag, fn) in parsers.items():
+        kinds = [
+            ("zeros", bytes(size)),
+            ("FF", b"\xff" * size),
+            ("wrapped zeros", enc(tag, bytes(body))),
+            ("wrapped FF", enc(tag, b"\xff" * body)),
+            ("repeated 0200", enc(tag, fill(body, b"\x02\x00"))),
+            ("nested 30", enc(tag, fill(body, b"\x30\x84") + bytes(4))),
+            *deep.get(name, []),
+        ]
+        cases += [(name, kind, fn, data) for kind, data in kinds]
+    for label in ("DG1", "DG2", "DG14"):
+        cases.append((f"Document[{label}]", "zeros", _document(label), bytes(size)))
+    cases.append(("MRZ", "letters", _mrz_bytes, fill(size, b"A")))
+    cases.append(("MRZ", "spaces", _mrz_bytes, fill(size, b" ")))
+    return cases
+
+
+def measure_junk(size: int) -> list[tuple[str, str, float, int, str]]:
+    """Run :func:`junk_cases`: ``(parser, kind, seconds, peak bytes, outcome)`` per case."""
+    rows: list[tuple[str, str, float, int, str]] = []
+    for name, kind, fn, data in junk_cases(size):
+        tracemalloc.start()
+        start = time.perf_counter()
+        try:
+            result = fn(data)
+            outcome = f"returned {type(result).__name__}: {str(result)[:60]}"
+        except EpassError as exc:
+            outcome = f"{type(exc).__name__}: {str(exc)[:70]}"
+        except Exception as exc:  # the contract is broken: report it
+            outcome = f"CONTRACT BROKEN {type(exc).__name__}: {exc}"
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        rows.append((name, kind, elapsed, peak, outcome))
+    return rows
+
+
 def run(iterations: int, seed: int) -> dict[str, Outcome]:
     results = fuzz_parsers(iterations, seed)
     results["verify"] = fuzz_verify(max(1, iterations // 4), seed)
@@ -279,7 +427,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Mutation fuzzer for epass parsers and reader")
     parser.add_argument("--iterations", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--junk",
+        type=int,
+        nargs="?",
+        const=16,
+        metavar="MB",
+        help="instead of fuzzing, time each parser on junk files of MB megabytes (16)",
+    )
     args = parser.parse_args(argv)
+    if args.junk is not None:
+        rows = measure_junk(args.junk << 20)
+        for name, kind, elapsed, peak, outcome in rows:
+            print(
+                f"{name:<18} {kind:<14} {elapsed * 1000:8.1f} ms  peak {peak / 2**20:6.1f} MB"
+                f"  {outcome}"
+            )
+        return (
+            1 if any("CONTRACT" in r[4] or not r[4].startswith("ParseError") for r in rows) else 0
+        )
     results = run(args.iterations, args.seed)
     for name, out in results.items():
         print(

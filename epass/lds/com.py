@@ -21,7 +21,7 @@ from epass import tlv
 from epass.errors import ParseError
 from epass.lds.files import LdsFile
 
-__all__ = ["Com", "encode", "parse"]
+__all__ = ["MAX_TAG_LIST", "Com", "encode", "parse"]
 
 FILE = "EF.COM"
 TAG_COM = 0x60
@@ -71,9 +71,20 @@ class Com:
         return tuple(f.number for f in self.files if f.is_data_group)
 
 
+#: Longest tag list accepted: one byte per data group, and there are far fewer
+#: than 256 one-byte tags (9303-10 §4.6.1).
+MAX_TAG_LIST = 256
+
+
 def _digits(item: tlv.Tlv, length: int, what: str) -> str:
+    if item.length != length:
+        raise ParseError(
+            f"{what} must be {length} ASCII digits, found {item.length} bytes",
+            file=FILE,
+            offset=item.value_offset,
+        )
     value = item.value
-    if len(value) != length or not all(0x30 <= b <= 0x39 for b in value):
+    if not all(0x30 <= b <= 0x39 for b in value):
         raise ParseError(
             f"{what} must be {length} ASCII digits, found {value.hex().upper()}",
             file=FILE,
@@ -85,16 +96,18 @@ def _digits(item: tlv.Tlv, length: int, what: str) -> str:
 def parse(data: bytes) -> Com:
     """Parse EF.COM (Doc 9303-10 §4.6.1).
 
+    Time and memory are linear in the input; nothing but the fields kept is copied.
+
     :raises ParseError: if the bytes are not one ``'60'`` object, the tag
-        list ``'5C'`` is missing, or a version is not the right number of
-        ASCII digits.
+        list ``'5C'`` is missing or longer than :data:`MAX_TAG_LIST`, or a
+        version is not the right number of ASCII digits.
     """
     raw = bytes(data)
     top = tlv.decode_single(raw, file=FILE, expected_tag=TAG_COM)
     lds_version: str | None = None
     unicode_version: str | None = None
     tag_list: tlv.Tlv | None = None
-    for child in top.children(file=FILE):
+    for child in top.iter_children(file=FILE):
         if child.tag == TAG_LDS_VERSION and lds_version is None:
             lds_version = _digits(child, 4, "LDS version")
         elif child.tag == TAG_UNICODE_VERSION and unicode_version is None:
@@ -103,6 +116,12 @@ def parse(data: bytes) -> Com:
             tag_list = child
     if tag_list is None:
         raise ParseError("tag list '5C' missing", file=FILE, offset=top.offset)
+    if tag_list.length > MAX_TAG_LIST:
+        raise ParseError(
+            f"tag list of {tag_list.length} bytes (at most {MAX_TAG_LIST})",
+            file=FILE,
+            offset=tag_list.offset,
+        )
     tags = tuple(tag_list.value)
     files: list[LdsFile] = []
     unknown: list[int] = []

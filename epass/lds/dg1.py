@@ -56,6 +56,12 @@ def parse(data: bytes) -> Dg1:
     raw = bytes(data)
     top = tlv.decode_single(raw, file=FILE, expected_tag=TAG_DG1)
     item = top.require(TAG_MRZ, file=FILE)
+    if item.length > mrz_module.MAX_LENGTH:
+        raise ParseError(
+            f"MRZ of {item.length} characters: expected 90 (TD1), 72 (TD2) or 88 (TD3)",
+            file=FILE,
+            offset=item.value_offset,
+        )
     try:
         text = item.value.decode("ascii")
     except UnicodeDecodeError as exc:

@@ -76,7 +76,7 @@ def parse(data: bytes) -> Dg14:
     """
     raw = bytes(data)
     top = tlv.decode_single(raw, file=FILE, expected_tag=TAG_DG14)
-    infos = parse_security_infos(top.value, file=FILE, base=top.value_offset, allow_trailing=False)
+    infos = parse_security_infos(top.view, file=FILE, base=top.value_offset, allow_trailing=False)
     return Dg14(infos, raw)
 
 

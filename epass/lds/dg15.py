@@ -19,15 +19,21 @@ from typing import Any
 from asn1crypto import keys
 
 from epass import tlv
-from epass.errors import ParseError
+from epass.errors import ParseError, parsing
 from epass.lds.security_infos import NAMED_CURVE_BITS
 
-__all__ = ["Dg15", "encode", "parse"]
+__all__ = ["MAX_KEY_INFO", "Dg15", "encode", "parse"]
 
 FILE = "DG15"
 TAG_DG15 = 0x6F
 
-_ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
+#: Largest SubjectPublicKeyInfo accepted, in bytes: far above any real key (an
+#: RSA-8192 key is about 1.1 KB, explicit EC parameters about 0.6 KB), and a
+#: bound on what asn1crypto is given.
+MAX_KEY_INFO = 64 * 1024
+
+#: Algorithms whose BIT STRING holds DER that asn1crypto decodes further.
+_DER_KEYS = ("rsa", "rsassa_pss", "rsaes_oaep", "dsa")
 
 
 @dataclass(frozen=True)
@@ -79,22 +85,43 @@ def _describe(info: Any) -> tuple[str, int | None, str | None, bool]:
 def parse(data: bytes) -> Dg15:
     """Parse DG15 (Doc 9303-10 §4.7.15).
 
+    The DER is checked to be well-formed, shallow and small
+    (:data:`MAX_KEY_INFO`) before asn1crypto decodes it, so time and memory
+    are linear in the input.
+
     :raises ParseError: naming ``DG15`` and the offset if the bytes are not a
         ``'6F'`` object holding exactly one well-formed SubjectPublicKeyInfo
         (for RSA, the RSAPublicKey inside must parse too).
     """
     raw = bytes(data)
     top = tlv.decode_single(raw, file=FILE, expected_tag=TAG_DG15)
-    try:
-        info = keys.PublicKeyInfo.load(top.value, strict=True)
+    if top.length > MAX_KEY_INFO:
+        raise ParseError(
+            f"SubjectPublicKeyInfo of {top.length} bytes (at most {MAX_KEY_INFO})",
+            file=FILE,
+            offset=top.value_offset,
+        )
+    spki = tlv.decode_single(top.view, file=FILE, expected_tag=0x30, base=top.value_offset)
+    tlv.check_tree(spki, file=FILE)
+    der = top.value
+    with parsing(FILE, top.value_offset, "malformed SubjectPublicKeyInfo"):
+        info = keys.PublicKeyInfo.load(der, strict=True)
         info["algorithm"].native  # noqa: B018 - forces asn1crypto's lazy parse
+        if info["algorithm"]["algorithm"].native in _DER_KEYS:
+            _check_key_der(spki)
         info["public_key"].native  # noqa: B018
         algorithm, key_size, curve, explicit = _describe(info)
-    except _ASN1_ERRORS as exc:
-        raise ParseError(
-            f"malformed SubjectPublicKeyInfo: {exc}", file=FILE, offset=top.value_offset
-        ) from exc
-    return Dg15(info, algorithm, key_size, curve, explicit, top.value, raw)
+    return Dg15(info, algorithm, key_size, curve, explicit, der, raw)
+
+
+def _check_key_der(spki: tlv.Tlv) -> None:
+    """Check the DER inside the subjectPublicKey BIT STRING before asn1crypto decodes it."""
+    children = spki.children(file=FILE)
+    if len(children) != 2 or children[1].tag != 0x03 or children[1].length < 2:
+        return  # asn1crypto names what is wrong
+    bits = children[1]
+    inner = tlv.decode_single(bits.view[1:], file=FILE, base=bits.value_offset + 1)
+    tlv.check_tree(inner, file=FILE)
 
 
 def encode(subject_public_key_info: bytes) -> bytes:

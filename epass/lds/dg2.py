@@ -44,6 +44,8 @@ from epass import tlv
 from epass.errors import ParseError
 
 __all__ = [
+    "MAX_FACES",
+    "MAX_FEATURE_POINTS",
     "BiometricHeader",
     "ColourSpace",
     "Dg2",
@@ -82,6 +84,13 @@ ENCODING_39794 = "ISO/IEC 39794-5"
 #: CBEFF format owner of ISO/IEC JTC 1/SC 37 and the 19794-5 format type (9303-10 §4.7.2).
 FORMAT_OWNER_SC37 = 0x0101
 FORMAT_TYPE_19794_5 = 0x0008
+
+#: Most face images accepted in one DG2: the number of instances ('02') is
+#: one byte (9303-10 §4.7.2), and a record is normally one face.
+MAX_FACES = 255
+#: Most feature points accepted per face: MPEG-4 defines fewer than 100
+#: facial feature points (ISO/IEC 14496-2 Annex C, used by 19794-5 §5.6).
+MAX_FEATURE_POINTS = 255
 
 _FAC = b"FAC\x00"
 _RECORD_HEADER = 14
@@ -420,26 +429,27 @@ class Dg2:
 # parsing helpers
 
 
-def _uint(value: bytes) -> int:
+def _uint(value: bytes | memoryview) -> int:
     return int.from_bytes(value, "big")
 
 
 def _tlv_int(item: tlv.Tlv, *, signed: bool = False, max_bytes: int = 8) -> int:
-    if not item.value or len(item.value) > max_bytes:
+    if not item.length or item.length > max_bytes:
         raise ParseError(
-            f"integer of {len(item.value)} bytes in tag {item.tag:02X}",
+            f"integer of {item.length} bytes in tag {item.tag:02X}",
             file=FILE,
             offset=item.offset,
         )
-    return int.from_bytes(item.value, "big", signed=signed)
+    return int.from_bytes(item.view, "big", signed=signed)
 
 
 def _bht(item: tlv.Tlv | None) -> BiometricHeader:
     if item is None:
         return BiometricHeader()
     values: dict[int, bytes] = {}
-    for child in item.children(file=FILE):
-        values.setdefault(child.tag, child.value)
+    for child in item.iter_children(file=FILE):
+        if child.tag not in values:
+            values[child.tag] = child.value
 
     def num(tag: int) -> int | None:
         v = values.get(tag)
@@ -489,9 +499,13 @@ def _pose_19794(raw: bytes) -> PoseAngles:
 
 
 def _parse_19794(
-    buf: bytes, base: int, header: BiometricHeader, problems: list[str]
+    buf: memoryview, base: int, header: BiometricHeader, problems: list[str], room: int
 ) -> list[FaceImage]:
-    """Parse an ISO/IEC 19794-5:2005 facial record starting at DG2 offset *base*."""
+    """Parse an ISO/IEC 19794-5:2005 facial record starting at DG2 offset *base*.
+
+    *buf* is read in place; only the images (and a few small fields) are
+    copied out. At most *room* faces are accepted.
+    """
 
     def need(pos: int, n: int, what: str) -> None:
         if pos + n > len(buf):
@@ -503,7 +517,7 @@ def _parse_19794(
             )
 
     need(0, _RECORD_HEADER, "record header")
-    version = buf[4:8]
+    version = bytes(buf[4:8])
     version_text = version.rstrip(b"\x00").decode("ascii", "replace")
     if version != b"010\x00":
         problems.append(f"19794-5 record version {version!r} (expected '010\\0')")
@@ -515,6 +529,12 @@ def _parse_19794(
     count = _uint(buf[12:14])
     if count == 0:
         raise ParseError("19794-5 record holds no face", file=FILE, offset=base + 12)
+    if count > room:
+        raise ParseError(
+            f"19794-5 record declares {count} faces: more than the {MAX_FACES} a DG2 may hold",
+            file=FILE,
+            offset=base + 12,
+        )
     faces: list[FaceImage] = []
     pos = _RECORD_HEADER
     for index in range(count):
@@ -522,6 +542,12 @@ def _parse_19794(
         start = pos
         block_length = _uint(buf[pos : pos + 4])
         points = _uint(buf[pos + 4 : pos + 6])
+        if points > MAX_FEATURE_POINTS:
+            raise ParseError(
+                f"{points} feature points (at most {MAX_FEATURE_POINTS})",
+                file=FILE,
+                offset=base + pos + 4,
+            )
         fixed = _FACIAL_INFO + points * _FEATURE_POINT + _IMAGE_INFO
         if block_length < fixed:
             raise ParseError(
@@ -535,7 +561,7 @@ def _parse_19794(
         hair = HairColour(buf[pos + 8])
         mask = _uint(buf[pos + 9 : pos + 12])
         expression = Expression(_uint(buf[pos + 12 : pos + 14]))
-        pose = _pose_19794(buf[pos + 14 : pos + 20])
+        pose = _pose_19794(bytes(buf[pos + 14 : pos + 20]))
         pos += _FACIAL_INFO
         feature_points: list[FeaturePoint] = []
         for _ in range(points):
@@ -549,7 +575,7 @@ def _parse_19794(
         data_type = ImageDataType(info[1])
         pos += _IMAGE_INFO
         end = start + block_length
-        image = buf[pos:end]
+        image = bytes(buf[pos:end])
         face_problems: list[str] = []
         declared = {
             ImageDataType.JPEG: FORMAT_JPEG,
@@ -626,9 +652,10 @@ def _flags(item: tlv.Tlv | None, names: Sequence[str]) -> tuple[str, ...]:
     if item is None:
         return ()
     out: list[str] = []
-    for child in item.children(file=FILE):
+    for child in item.iter_children(file=FILE):
         index = child.tag - 0x80
-        if 0 <= index < len(names) and child.value not in (b"", b"\x00"):
+        is_set = child.length > 1 or (child.length == 1 and child.view[0] != 0)
+        if 0 <= index < len(names) and is_set:
             out.append(names[index])
     return tuple(out)
 
@@ -732,11 +759,12 @@ def _parse_39794_representation(
     )
 
 
-def _parse_39794(bdb: tlv.Tlv, header: BiometricHeader, problems: list[str]) -> list[FaceImage]:
-    """Parse an ISO/IEC 39794-5 FaceImageDataBlock held in a BDB."""
-    items = bdb.children(file=FILE)
+def _parse_39794(
+    bdb: tlv.Tlv, header: BiometricHeader, problems: list[str], room: int
+) -> list[FaceImage]:
+    """Parse an ISO/IEC 39794-5 FaceImageDataBlock held in a BDB (at most *room* faces)."""
     block: tlv.Tlv | None = None
-    for item in items:
+    for item in bdb.iter_children(file=FILE):
         if item.tag == 0x65:
             block = item
             break
@@ -759,12 +787,18 @@ def _parse_39794(bdb: tlv.Tlv, header: BiometricHeader, problems: list[str]) -> 
             version = f"{_tlv_int(gen)}/{_tlv_int(year)}"
     reps = _require(block, 0xA1, "representationBlocks")
     faces: list[FaceImage] = []
-    for rep in reps.children(file=FILE):
+    for rep in reps.iter_children(file=FILE):
         if rep.tag != 0x30:
             problems.append(f"unexpected tag {rep.tag:02X} among 39794-5 representation blocks")
             continue
         face = _parse_39794_representation(rep, header, version, problems)
         if face is not None:
+            if len(faces) == room:
+                raise ParseError(
+                    f"more than the {MAX_FACES} face images a DG2 may hold",
+                    file=FILE,
+                    offset=rep.offset,
+                )
             faces.append(face)
             problems.extend(f"face {len(faces)}: {p}" for p in face.problems)
     return faces
@@ -776,7 +810,11 @@ def parse(data: bytes) -> Dg2:
     :raises ParseError: naming ``DG2`` and the offset on any malformation
         that stops an image from being extracted: bad TLV, no biometric
         information template, a missing or unrecognised biometric data block,
-        a face block longer than the bytes present.
+        a face block longer than the bytes present, more than
+        :data:`MAX_FACES` faces or :data:`MAX_FEATURE_POINTS` feature points.
+
+    Time and memory are linear in the input: the TLV structure is read in
+    place and only the images and small fields are copied out.
     """
     raw = bytes(data)
     top = tlv.decode_single(raw, file=FILE, expected_tag=TAG_DG2)
@@ -784,7 +822,7 @@ def parse(data: bytes) -> Dg2:
     problems: list[str] = []
     declared: int | None = None
     templates: list[tlv.Tlv] = []
-    for child in group.children(file=FILE):
+    for child in group.iter_children(file=FILE):
         if child.tag == TAG_INSTANCES and declared is None:
             declared = _tlv_int(child, max_bytes=2)
         elif child.tag == TAG_BIT:
@@ -799,7 +837,7 @@ def parse(data: bytes) -> Dg2:
     for bit in templates:
         header_item: tlv.Tlv | None = None
         bdb: tlv.Tlv | None = None
-        for child in bit.children(file=FILE):
+        for child in bit.iter_children(file=FILE):
             if child.tag == TAG_BHT and header_item is None:
                 header_item = child
             elif child.tag in (TAG_BDB, TAG_BDB_CONSTRUCTED) and bdb is None:
@@ -813,10 +851,11 @@ def parse(data: bytes) -> Dg2:
             problems.append("biometric header template 'A1' missing")
         elif header.format_owner is None or header.format_type is None:
             problems.append("format owner '87' or format type '88' missing from the BHT")
-        if bdb.value.startswith(_FAC):
-            faces += _parse_19794(bdb.value, bdb.value_offset, header, problems)
-        elif bdb.tag == TAG_BDB_CONSTRUCTED or (bdb.value and bdb.value[0] in (0x65, 0xA1)):
-            faces += _parse_39794(bdb, header, problems)
+        block = bdb.view
+        if block[: len(_FAC)] == _FAC:
+            faces += _parse_19794(block, bdb.value_offset, header, problems, MAX_FACES - len(faces))
+        elif bdb.tag == TAG_BDB_CONSTRUCTED or (block and block[0] in (0x65, 0xA1)):
+            faces += _parse_39794(bdb, header, problems, MAX_FACES - len(faces))
         else:
             raise ParseError(
                 "biometric data block is neither a 19794-5 record ('FAC\\0') nor 39794-5 (tag 65)",

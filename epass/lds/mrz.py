@@ -35,6 +35,8 @@ from typing import Literal
 from epass.errors import ParseError
 
 __all__ = [
+    "MAX_LENGTH",
+    "MAX_TEXT",
     "Mrz",
     "MrzDate",
     "check_digit",
@@ -50,6 +52,12 @@ _LAYOUTS: dict[int, tuple[str, int, int]] = {
     72: ("TD2", 2, 36),
     88: ("TD3", 2, 44),
 }
+
+#: Longest MRZ, in characters without separators (TD1).
+MAX_LENGTH = max(_LAYOUTS)
+#: Longest text :func:`parse` looks at: the MRZ with room for line breaks and
+#: spaces around the lines; anything longer is refused before it is split.
+MAX_TEXT = 1024
 
 DateKind = Literal["birth", "expiry"]
 
@@ -337,11 +345,16 @@ def parse(text: str, *, strict: bool = True) -> Mrz:
         continuous string of 90 (TD1), 72 (TD2) or 88 (TD3) characters.
     :param strict: raise on a wrong check digit (``True``) or record it in
         :attr:`Mrz.check_digit_errors` (``False``).
-    :raises ParseError: on a wrong length, a character outside ``A-Z``,
+    :raises ParseError: on a text longer than :data:`MAX_TEXT`, a wrong
+        length, a character outside ``A-Z``,
         ``0-9``, ``<``, a malformed date, or (if *strict*) a wrong check
         digit, naming which one; the offset is the character index in the
         continuous string.
     """
+    if len(text) > MAX_TEXT:
+        raise ParseError(
+            f"MRZ text of {len(text)} characters (at most {MAX_TEXT} with separators)", offset=0
+        )
     lines, fmt = _split(text)
     checks = _Checks()
     optional_2 = ""

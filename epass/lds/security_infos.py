@@ -34,7 +34,7 @@ from typing import Any
 from asn1crypto import algos, core, keys
 
 from epass import tlv
-from epass.errors import ParseError
+from epass.errors import BUILTIN_PARSE_ERRORS, ParseError, parsing
 
 __all__ = [
     "ID_AA",
@@ -43,6 +43,8 @@ __all__ = [
     "ID_PK",
     "ID_STANDARDIZED_DOMAIN_PARAMETERS",
     "ID_TA",
+    "MAX_ELEMENT",
+    "MAX_INFOS",
     "STANDARDIZED_DOMAIN_PARAMETERS",
     "AaInfo",
     "ActiveAuthenticationInfo",
@@ -608,7 +610,13 @@ class SecurityInfos:
 # ---------------------------------------------------------------------------
 # parsing
 
-_ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
+#: Largest SecurityInfo element accepted, in bytes. The largest real one, a
+#: ChipAuthenticationPublicKeyInfo with explicit 2048-bit DH parameters, is
+#: about 1.5 KB; the bound keeps what asn1crypto is given small.
+MAX_ELEMENT = 64 * 1024
+#: Most SecurityInfo elements accepted in one set: a DG14 or EF.CardSecurity
+#: announces a handful of protocols and keys (fewer than twenty in practice).
+MAX_INFOS = 256
 
 
 def _force(value: Any, depth: int = 0) -> None:
@@ -634,11 +642,9 @@ def _force(value: Any, depth: int = 0) -> None:
 
 
 def _load(cls: type[Any], der: bytes, *, file: str, offset: int) -> Any:
-    try:
+    with parsing(file, offset, f"malformed {cls.__name__}"):
         value = cls.load(der, strict=True)
         _force(value)
-    except _ASN1_ERRORS as exc:
-        raise ParseError(f"malformed {cls.__name__}: {exc}", file=file, offset=offset) from exc
     return value
 
 
@@ -686,7 +692,7 @@ def _parse_element(der: bytes, offset: int, file: str) -> AnySecurityInfo:
     oid = generic["protocol"].dotted
     name = protocol_name(oid)
     common = {"protocol": oid, "name": name, "raw": der, "offset": offset}
-    try:
+    with parsing(file, offset, f"malformed {name}"):  # a value present but of an unusable form
         pace = _suffix(oid, ID_PACE)
         if pace is not None and len(pace) == 2 and pace[0] in _PACE_FAMILIES:
             v = _load(PACEInfo, der, file=file, offset=offset)
@@ -788,52 +794,69 @@ def _parse_element(der: bytes, offset: int, file: str) -> AnySecurityInfo:
                 signature_algorithm=sig,
                 signature_algorithm_name=_AA_SIGNATURE_NAMES.get(sig, sig),
             )
-    except _ASN1_ERRORS as exc:  # a value present but of an unusable form
-        raise ParseError(f"malformed {name}: {exc}", file=file, offset=offset) from exc
     return UnknownSecurityInfo(**common)
 
 
 def parse_security_infos(
-    data: bytes, *, file: str, base: int = 0, allow_trailing: bool | None = None
+    data: bytes | bytearray | memoryview,
+    *,
+    file: str,
+    base: int = 0,
+    allow_trailing: bool | None = None,
 ) -> SecurityInfos:
     """Parse a DER ``SecurityInfos`` set (9303-11 §9.2, TR-03110-3 A.1).
 
     Used for the content of DG14, EF.CardAccess and the signed content of
-    EF.CardSecurity.
+    EF.CardSecurity. Each element is checked to be well-formed, shallow and
+    at most :data:`MAX_ELEMENT` bytes before asn1crypto decodes it, so time
+    and memory are linear in the input.
 
+    :param data: the bytes (a memoryview over bytes is read in place).
     :param file: the file name for errors (``"DG14"``, ``"EF.CardAccess"``).
     :param base: offset of ``data[0]`` in that file.
     :param allow_trailing: tolerate bytes after the SET (kept in
         :attr:`SecurityInfos.trailing`). Defaults to ``True`` for
         ``"EF.CardAccess"`` (chips pad it) and ``False`` otherwise.
     :raises ParseError: naming *file* and the offset if the bytes are not a
-        SET of SEQUENCEs each starting with an OID, or an element of a known
-        protocol is malformed.
+        SET of SEQUENCEs each starting with an OID, there are more than
+        :data:`MAX_INFOS` elements or one is larger than :data:`MAX_ELEMENT`,
+        or an element of a known protocol is malformed.
     """
-    raw = bytes(data)
     if allow_trailing is None:
         allow_trailing = file == "EF.CardAccess"
-    top = tlv.decode(raw, 0, file=file, base=base)
+    top = tlv.decode(data, 0, file=file, base=base)
     if top.tag != 0x31:
         raise ParseError(
             f"SecurityInfos must be a SET (31), found tag {top.tag:02X}", file=file, offset=base
         )
-    trailing = raw[top.end - base :]
-    if trailing and not allow_trailing:
+    set_end = top.end - base
+    if set_end != len(data) and not allow_trailing:
         raise ParseError(
-            f"{len(trailing)} trailing bytes after SecurityInfos", file=file, offset=top.end
+            f"{len(data) - set_end} trailing bytes after SecurityInfos", file=file, offset=top.end
         )
     infos: list[AnySecurityInfo] = []
-    for element in top.children(file=file):
+    for element in top.iter_children(file=file):
+        if len(infos) == MAX_INFOS:
+            raise ParseError(
+                f"more than {MAX_INFOS} SecurityInfo elements", file=file, offset=element.offset
+            )
         if element.tag != 0x30:
             raise ParseError(
                 f"SecurityInfo must be a SEQUENCE (30), found tag {element.tag:02X}",
                 file=file,
                 offset=element.offset,
             )
-        der = raw[element.offset - base : element.end - base]
-        infos.append(_parse_element(der, element.offset, file))
-    return SecurityInfos(tuple(infos), raw, trailing)
+        size = element.end - element.offset
+        if size > MAX_ELEMENT:
+            raise ParseError(
+                f"SecurityInfo of {size} bytes (at most {MAX_ELEMENT})",
+                file=file,
+                offset=element.offset,
+            )
+        tlv.check_tree(element, file=file)
+        infos.append(_parse_element(element.encoded, element.offset, file))
+    raw = bytes(data)
+    return SecurityInfos(tuple(infos), raw, raw[set_end:])
 
 
 # ---------------------------------------------------------------------------
@@ -904,7 +927,7 @@ def encode_ca_public_key_info(
     try:
         spki = SubjectPublicKeyInfo.load(bytes(subject_public_key_info), strict=True)
         spki.native  # noqa: B018
-    except _ASN1_ERRORS as exc:
+    except BUILTIN_PARSE_ERRORS as exc:
         raise ValueError(f"not a SubjectPublicKeyInfo: {exc}") from exc
     if protocol is None:
         dh = spki["algorithm"]["algorithm"].native in ("dh", "dh_pkcs3")
