@@ -91,7 +91,8 @@ def parse_atr_info(data: bytes, base: CardCapabilities | None = None) -> CardCap
     :raises ParseError: if the file is not a well-formed TLV sequence.
     """
     base = base or CardCapabilities()
-    for item in tlv.decode_all(data, file="EF.ATR/INFO"):
+    # an EF in the master file may be padded with 00 or FF (ISO/IEC 7816-4 §5.2.2.1)
+    for item in tlv.decode_all(data, file="EF.ATR/INFO", padding=True):
         if item.tag != 0x7F66:
             continue
         ints = [c for c in item.children(file="EF.ATR/INFO") if c.tag == 0x02]

@@ -149,3 +149,14 @@ def test_response_and_status_words():
     assert str(StatusWord.from_int(0x6CE7)) == "0x6CE7 - WRONG_LE"
     assert str(StatusWord.from_int(0x1234)) == "0x1234 - UNKNOWN"
     assert str(StatusWordError(0x6A82, command="SELECT")) == "SELECT: 0x6A82 - FILE_NOT_FOUND"
+
+
+def test_ef_atr_info_padded_with_ff_still_gives_the_limits():
+    from epass.capabilities import parse_atr_info
+
+    # 7F66 with max command 1000 and max response 65535 bytes (ISO/IEC 7816-4 §12.7.1),
+    # then the FF padding a master-file EF often carries
+    info = bytes.fromhex("7F6609020203E8020300FFFF") + b"\xff" * 8
+    caps = parse_atr_info(info)
+    assert caps.extended_length is True
+    assert (caps.max_command, caps.max_response) == (1000, 0xFFFF)
