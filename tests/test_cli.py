@@ -260,3 +260,31 @@ def test_face_out_decodes_jpeg2000_to_png(capsys, tmp_path):
 
     with Image.open(png) as image:
         assert image.format == "PNG" and image.size[0] > 0
+
+
+def test_progress_display_draws_each_file_on_a_terminal():
+    import io
+
+    from rich.console import Console
+
+    from epass.cli.main import _progress_display
+    from epass.lds.files import LdsFile
+    from epass.reader import Phase, ProgressEvent
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    with _progress_display(True, console) as update:
+        assert update is not None
+        update(ProgressEvent(Phase.READ_FILES, LdsFile.DG2, 0, None))
+        update(ProgressEvent(Phase.READ_FILES, LdsFile.DG2, 20614, 20614))
+        console.file.flush()
+    assert "reading DG2" in screen.getvalue()
+
+
+def test_no_progress_display_when_piped_or_for_json(capsys):
+    from epass.cli.main import _progress_display
+
+    with _progress_display(True) as update:  # pytest's stderr is not a terminal
+        assert update is None
+    with _progress_display(False) as update:
+        assert update is None

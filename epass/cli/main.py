@@ -90,11 +90,15 @@ def _exit(inspection: Inspection) -> NoReturn:
 
 
 @contextmanager
-def _progress_display(enabled: bool) -> Iterator[Callable[[Any], None] | None]:
-    """A per-file progress bar on a terminal (stderr); nothing when piped or disabled."""
-    if not enabled or not sys.stderr.isatty():
+def _progress_display(enabled: bool, console: Any = None) -> Iterator[Callable[[Any], None] | None]:
+    """A per-file progress bar on stderr when it is a terminal; nothing when piped or disabled.
+
+    :param console: a ``rich.console.Console`` to draw on (default: stderr).
+    """
+    if not enabled or (console is None and not sys.stderr.isatty()):
         yield None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
     from epass.reader import Phase, ProgressEvent
@@ -104,7 +108,7 @@ def _progress_display(enabled: bool) -> Iterator[Callable[[Any], None] | None]:
         BarColumn(),
         DownloadColumn(),
         transient=True,
-        console=None,
+        console=console if console is not None else Console(stderr=True),
     ) as bar:
         tasks: dict[str, Any] = {}
 
