@@ -28,7 +28,7 @@ inspect the document; it never appears in check details, findings or logs.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -39,11 +39,11 @@ from typing import Any, TypeVar
 from epass._version import __version__
 from epass.access.control import AccessProtocol, AccessResult
 from epass.access.keys import AccessKey
-from epass.dump import read_dump
-from epass.errors import DumpError, ParseError
+from epass.dump import EVIDENCE_FILE, read_dump
+from epass.errors import ParseError
 from epass.lds import mrz as mrz_module
 from epass.lds.document import Document
-from epass.lds.files import MANDATORY_DATA_GROUPS, LdsFile
+from epass.lds.files import MANDATORY_DATA_GROUPS, LdsFile, lds_order
 from epass.lds.mrz import Mrz
 from epass.pa import TrustStore, verify
 from epass.pa.report import Report
@@ -76,6 +76,7 @@ EVIDENCE_SCHEMA = "epass.dump.evidence/1"
 
 CHECK_MANDATORY = "lds.mandatory_data_groups"
 CHECK_ACCESS = "access.protocol"
+CHECK_READ = "read.files"
 CHECK_CHIP = "chip.authenticity"
 CHECK_PRINTED_MRZ = "mrz.printed_vs_chip"
 
@@ -142,6 +143,9 @@ class TimeValidity:
     expired: bool | None
     detail: str
 
+    def __repr__(self) -> str:  # the date of expiry is personal data (and a BAC key input)
+        return f"TimeValidity(expired={self.expired}, <date hidden>)"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "checked_at": self.checked_at.isoformat(),
@@ -177,7 +181,12 @@ class HolderView:
         return f"HolderView({self.format}, <personal data hidden>)"
 
     @classmethod
-    def from_mrz(cls, mrz: Mrz) -> HolderView:
+    def from_mrz(cls, mrz: Mrz, *, at: datetime | None = None) -> HolderView:
+        """The view of *mrz*; a date of birth is placed in the century that puts it
+        before both the date of expiry and *at* (the MRZ has two-digit years)."""
+        pivot = mrz.date_of_birth.pivot_year
+        if at is not None:
+            pivot = at.year if pivot is None else min(pivot, at.year)
         return cls(
             format=mrz.format,
             document_code=mrz.document_code,
@@ -186,7 +195,7 @@ class HolderView:
             primary_identifier=mrz.primary_identifier,
             secondary_identifier=mrz.secondary_identifier,
             nationality=mrz.nationality,
-            date_of_birth=_mrz_date(mrz.date_of_birth),
+            date_of_birth=_mrz_date(mrz.date_of_birth, pivot_year=pivot),
             sex=mrz.sex,
             date_of_expiry=_mrz_date(mrz.date_of_expiry),
             optional_data=mrz.optional_data,
@@ -254,6 +263,10 @@ class ReadSummary:
     :ivar not_read: label -> reason for every file wanted but not read.
     :ivar recoveries: times a session the chip dropped was re-opened.
     :ivar seconds: wall time of the read.
+    :ivar malformed: labels of the files the chip *served* malformed (a subset of
+        :attr:`not_read`; a genuine chip does not do that).
+    :ivar from_evidence: ``True`` when this summary comes from a dump's evidence
+        file (what the saving read recorded), not from a read just made.
     """
 
     access: AccessResult
@@ -264,6 +277,8 @@ class ReadSummary:
     not_read: Mapping[str, str] = field(default_factory=dict)
     recoveries: int = 0
     seconds: float | None = None
+    malformed: tuple[str, ...] = ()
+    from_evidence: bool = False
 
     @classmethod
     def from_read(cls, result: ReadResult, *, link: str) -> ReadSummary:
@@ -281,6 +296,7 @@ class ReadSummary:
             not_read={f.label: why for f, why in result.not_read.items()},
             recoveries=result.recoveries,
             seconds=round(result.seconds, 6),
+            malformed=tuple(f.label for f in sorted(result.malformed, key=lds_order)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -293,6 +309,8 @@ class ReadSummary:
             "not_read": dict(self.not_read),
             "recoveries": self.recoveries,
             "seconds": self.seconds,
+            "malformed": list(self.malformed),
+            "from_evidence": self.from_evidence,
         }
 
 
@@ -322,7 +340,7 @@ class Inspection:
     :ivar passive: the passive-authentication report.
     :ivar chip: the chip-authenticity section.
     :ivar document_checks: checks on the document as a whole (mandatory data groups, printed MRZ).
-    :ivar access_checks: checks on how the chip was opened.
+    :ivar read_checks: checks on how the chip was opened and what it served.
     :ivar findings: deviations that are not failures, from every section.
     :ivar verdict: decided by :func:`epass.verdict.decide` over :attr:`checks`.
     :ivar reasons: the checks that decided a non-VALID verdict.
@@ -340,7 +358,7 @@ class Inspection:
     passive: Report
     chip: ChipAuthenticity
     document_checks: tuple[Check, ...]
-    access_checks: tuple[Check, ...]
+    read_checks: tuple[Check, ...]
     findings: tuple[Finding, ...]
     verdict: Verdict
     reasons: tuple[str, ...]
@@ -349,8 +367,8 @@ class Inspection:
 
     @property
     def checks(self) -> tuple[Check, ...]:
-        """Every check of every section, in order: access, passive, document, chip."""
-        return self.access_checks + self.passive.checks + self.document_checks + self.chip.checks
+        """Every check of every section, in order: read, passive, document, chip."""
+        return self.read_checks + self.passive.checks + self.document_checks + self.chip.checks
 
     def check(self, name: str) -> Check:
         """The check called *name*.
@@ -362,7 +380,7 @@ class Inspection:
     def to_dict(self) -> dict[str, Any]:
         """The JSON layout :data:`SCHEMA` (``json.dumps`` works as is)."""
         sections = (
-            [("access", c) for c in self.access_checks]
+            [("read", c) for c in self.read_checks]
             + [("passive_authentication", c) for c in self.passive.checks]
             + [("document", c) for c in self.document_checks]
             + [("chip_authenticity", c) for c in self.chip.checks]
@@ -397,9 +415,9 @@ class Inspection:
 # --- building blocks ---------------------------------------------------------------------------
 
 
-def _mrz_date(value: Any) -> str:
+def _mrz_date(value: Any, *, pivot_year: int | None = None) -> str:
     try:
-        return str(value.to_date().isoformat())
+        return str(value.to_date(pivot_year=pivot_year).isoformat())
     except ValueError:
         return str(value)
 
@@ -416,12 +434,12 @@ def _check_at(at: datetime | None) -> datetime:
     return at
 
 
-def _holder(document: Document) -> HolderView | None:
+def _holder(document: Document, at: datetime) -> HolderView | None:
     try:
         dg1 = document.dg1
     except ParseError:
         return None
-    return None if dg1 is None else HolderView.from_mrz(dg1.mrz)
+    return None if dg1 is None else HolderView.from_mrz(dg1.mrz, at=at)
 
 
 def _faces(document: Document) -> tuple[FaceView, ...]:
@@ -511,7 +529,19 @@ def _mandatory_check(document: Document, passive: Report, not_read: Mapping[str,
     )
 
 
-def _access_check(access: AccessResult) -> tuple[Check, list[Finding]]:
+def _access_check(access: AccessResult, *, recorded: bool) -> tuple[Check, list[Finding]]:
+    """How the chip was opened (9303-11 §4.2: PACE when offered); informative, never the verdict.
+
+    :param recorded: the facts come from a dump's evidence file, not from this run.
+    """
+    check, findings = _access_check_facts(access)
+    if not recorded:
+        return check, findings
+    detail = f"as the dump's evidence records it (not re-verifiable offline): {check.detail}"
+    return Check(check.name, check.status, detail, check.evidence, required=False), findings
+
+
+def _access_check_facts(access: AccessResult) -> tuple[Check, list[Finding]]:
     evidence: dict[str, Any] = {
         "protocol": str(access.protocol),
         "card_access_present": access.card_access_present,
@@ -548,13 +578,45 @@ def _access_check(access: AccessResult) -> tuple[Check, list[Finding]]:
     )
 
 
+def _read_check(read: ReadSummary, document: Document) -> Check:
+    """Whether every file the chip was asked for arrived intact (required when one did not).
+
+    A file the chip *served* malformed (a header that is not TLV, shorter than it
+    declares, implausibly large) keeps the verdict from VALID: a genuine chip
+    does not do that, and its bytes could not be checked. Files the chip refused
+    or lacks, and DG3/DG4 (which need Extended Access Control), are listed only.
+    """
+    evidence: dict[str, Any] = {
+        "files_read": tuple(read.files_read) or tuple(document.labelled()),
+        "not_read": tuple(f"{name}: {why}" for name, why in read.not_read.items()),
+        "malformed": tuple(read.malformed),
+    }
+    recorded = "as the dump's evidence records it: " if read.from_evidence else ""
+    if read.malformed:
+        return Check(
+            CHECK_READ,
+            CheckStatus.SKIP,
+            f"{recorded}the chip served {', '.join(read.malformed)} malformed, so "
+            + ("they were" if len(read.malformed) > 1 else "it was")
+            + " not checked: "
+            + "; ".join(f"{name} {read.not_read.get(name, '')}" for name in read.malformed),
+            evidence,
+        )
+    if read.not_read:
+        listed = "; ".join(f"{name} {why}" for name, why in read.not_read.items())
+        return Check(
+            CHECK_READ, CheckStatus.PASS, f"{recorded}read intact; not read: {listed}", evidence
+        )
+    return Check(CHECK_READ, CheckStatus.PASS, f"{recorded}every file listed was read", evidence)
+
+
 def _printed_mrz_check(document: Document, mrz: str) -> Check:
     """Compare the MRZ as printed (scanned or typed) with DG1, field by field.
 
     The detail names the fields that differ, never their values.
     """
     try:
-        printed = mrz_module.parse(mrz, strict=False)
+        printed = mrz_module.parse(mrz.strip().upper(), strict=False)
     except ParseError as exc:
         raise ParseError(f"the printed MRZ given does not parse: {exc.reason}", file="MRZ") from exc
     try:
@@ -579,7 +641,15 @@ def _printed_mrz_check(document: Document, mrz: str) -> Check:
         "optional_data_2",
     )
     differ = tuple(f for f in fields if str(getattr(printed, f)) != str(getattr(dg1.mrz, f)))
-    evidence: dict[str, Any] = {"compared": fields, "differ": differ}
+    if not differ and printed.text != dg1.mrz.text:
+        differ = ("check digits or fillers",)
+    evidence: dict[str, Any] = {
+        "compared": (*fields, "whole text"),
+        "differ": differ,
+        "printed_check_digit_errors": tuple(printed.check_digit_errors),
+    }
+    if printed.check_digit_errors and not differ:
+        differ = ("check digits",)
     if differ:
         return Check(
             CHECK_PRINTED_MRZ,
@@ -592,8 +662,16 @@ def _printed_mrz_check(document: Document, mrz: str) -> Check:
     )
 
 
+def _dg_status(passive: Report, number: int) -> str | None:
+    """The data group's hash status in the PA report (``"MATCH"`` ...), or ``None``."""
+    for result in passive.data_groups:
+        if result.number == number:
+            return result.status.value
+    return None
+
+
 def _time_validity(
-    holder: HolderView | None, document: Document, at: datetime
+    document: Document, passive: Report, at: datetime
 ) -> tuple[TimeValidity, list[Finding]]:
     expiry: date | None = None
     dg1 = _safe(lambda: document.dg1)
@@ -604,11 +682,18 @@ def _time_validity(
             expiry = None
     if expiry is None:
         return TimeValidity(at, None, None, "date of expiry unknown (no readable DG1)"), []
-    expired = at.date() > expiry
-    if expired:
-        detail = f"document expired on {expiry.isoformat()} (an expired document is not a forgery)"
-        return TimeValidity(at, expiry, True, detail), [Finding("document.expired", detail, "DG1")]
-    return TimeValidity(at, expiry, False, f"document valid until {expiry.isoformat()}"), []
+    proven = _dg_status(passive, 1) == "MATCH"
+    source = "" if proven else " (from a DG1 that is not proven)"
+    if at.date() > expiry:
+        detail = f"document expired on {expiry.isoformat()}{source}"
+        finding = Finding(
+            "document.expired",
+            "the document has expired (see its date of expiry): an expired document is not "
+            "a forgery, and the verdict does not depend on it",
+            "DG1",
+        )
+        return TimeValidity(at, expiry, True, detail), [finding]
+    return TimeValidity(at, expiry, False, f"document valid until {expiry.isoformat()}{source}"), []
 
 
 def _not_checked(mrz_given: bool) -> tuple[NotChecked, ...]:
@@ -636,15 +721,16 @@ def _assemble(
     at: datetime,
     read: ReadSummary | None,
     mrz: str | None,
+    extra_findings: Sequence[Finding] = (),
 ) -> Inspection:
     passive = verify(document, trust_store, at=at)
-    holder = _holder(document)
-    findings: list[Finding] = list(passive.findings)
+    holder = _holder(document, at)
+    findings: list[Finding] = [*extra_findings, *passive.findings]
     findings += _document_findings(document)
-    access_checks: list[Check] = []
+    read_checks: list[Check] = []
     if read is not None:
-        check, access_findings = _access_check(read.access)
-        access_checks.append(check)
+        check, access_findings = _access_check(read.access, recorded=read.from_evidence)
+        read_checks += [check, _read_check(read, document)]
         findings += access_findings
     not_read = read.not_read if read is not None else {}
     document_checks = [_mandatory_check(document, passive, not_read)]
@@ -662,10 +748,10 @@ def _assemble(
             ),
         ),
     )
-    time_validity, time_findings = _time_validity(holder, document, at)
+    time_validity, time_findings = _time_validity(document, passive, at)
     findings += time_findings
-    # the same order as Inspection.checks: access, passive, document, chip
-    verdict, reasons = decide((*access_checks, *passive.checks, *document_checks, *chip.checks))
+    # the same order as Inspection.checks: read, passive, document, chip
+    verdict, reasons = decide((*read_checks, *passive.checks, *document_checks, *chip.checks))
     return Inspection(
         source=source,
         source_detail=source_detail,
@@ -677,7 +763,7 @@ def _assemble(
         passive=passive,
         chip=chip,
         document_checks=tuple(document_checks),
-        access_checks=tuple(access_checks),
+        read_checks=tuple(read_checks),
         findings=tuple(findings),
         verdict=verdict,
         reasons=reasons,
@@ -753,6 +839,7 @@ def inspect_dump(
     when = _check_at(at)
     read: ReadSummary | None = None
     detail: str | None = None
+    evidence_findings: list[Finding] = []
     if isinstance(files_or_dir, Document):
         document = files_or_dir
     elif isinstance(files_or_dir, Mapping):
@@ -762,7 +849,8 @@ def inspect_dump(
         document = Document.from_labels(dump.files)
         detail = str(Path(files_or_dir))
         if dump.evidence is not None:
-            read = _read_from_evidence(dump.evidence, dump.folder)
+            name = str(dump.folder / EVIDENCE_FILE)
+            read, evidence_findings = _read_from_evidence(dump.evidence, name, document)
     return _assemble(
         source="dump",
         source_detail=detail,
@@ -771,6 +859,7 @@ def inspect_dump(
         at=when,
         read=read,
         mrz=mrz,
+        extra_findings=evidence_findings,
     )
 
 
@@ -788,43 +877,73 @@ def dump_evidence(read: ReadSummary | None) -> dict[str, Any]:
     if read is not None:
         out["access"] = _access_dict(read.access)
         out["not_read"] = dict(read.not_read)
+        out["malformed"] = list(read.malformed)
         out["link"] = read.link
     return out
 
 
-def _read_from_evidence(evidence: Mapping[str, Any], folder: Path) -> ReadSummary | None:
-    name = f"{folder}/epass-evidence.json"
+def _strings(value: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise TypeError(f"{what} is not a list of strings")
+    return tuple(value)
+
+
+def _read_from_evidence(
+    evidence: Mapping[str, Any], name: str, document: Document
+) -> tuple[ReadSummary | None, list[Finding]]:
+    """The read summary a dump's evidence file records, and findings about the file itself.
+
+    The evidence is untrusted like every byte of a dump: an unusable file gives a
+    finding (passive authentication does not need it), and entries that the
+    files contradict (a file "not read" that is there) are dropped and reported.
+    """
     if evidence.get("schema") != EVIDENCE_SCHEMA:
-        raise DumpError(f"{name}: unknown evidence schema {str(evidence.get('schema'))[:40]!r}")
+        schema = str(evidence.get("schema"))[:40]
+        return None, [
+            Finding("dump.evidence_unusable", f"{name}: unknown schema {schema!r}: ignored")
+        ]
     access = evidence.get("access")
     if access is None:
-        return None
+        return None, []
     try:
         protocol = AccessProtocol(access["protocol"])
-        offered = access.get("pace_offered", [])
+        offered = _strings(access.get("pace_offered", []), "pace_offered")
+        malformed = _strings(evidence.get("malformed", []), "malformed")
         not_read = evidence.get("not_read", {})
-        if not isinstance(offered, list) or not all(isinstance(x, str) for x in offered):
-            raise TypeError("pace_offered")
         if not isinstance(not_read, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in not_read.items()
         ):
-            raise TypeError("not_read")
-        present = access.get("card_access_present")
+            raise TypeError("not_read is not an object of strings")
         fallback = access.get("fallback")
         result = AccessResult(
             protocol=protocol,
-            card_access_present=bool(present),
-            pace_offered=tuple(offered),
+            card_access_present=access.get("card_access_present") is True,
+            pace_offered=offered,
             fallback=fallback if isinstance(fallback, str) else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise DumpError(f"{name}: malformed access evidence ({type(exc).__name__}: {exc})") from exc
+        detail = f"{name}: malformed read evidence ({type(exc).__name__}): ignored"
+        return None, [Finding("dump.evidence_unusable", detail)]
+    present = set(document.labelled())
+    contradicted = sorted(label for label in (*not_read, *malformed) if label in present)
+    findings = []
+    if contradicted:
+        findings.append(
+            Finding(
+                "dump.evidence_contradicted",
+                f"{name} says {', '.join(contradicted)} were not read, but the dump holds them: "
+                "those entries are ignored",
+            )
+        )
     link = evidence.get("link")
-    return ReadSummary(
+    summary = ReadSummary(
         access=result,
-        link=link if isinstance(link, str) else None,
-        not_read=dict(not_read),
+        link=link if link in ("extended length", "short APDUs") else None,
+        not_read={k: v for k, v in not_read.items() if k not in present},
+        malformed=tuple(m for m in malformed if m not in present and m in not_read),
+        from_evidence=True,
     )
+    return summary, findings
 
 
 def json_schema() -> dict[str, Any]:

@@ -208,6 +208,10 @@ class ReadResult:
     :ivar seconds: wall time of :meth:`ChipSession.read_document` (of every
         step for :meth:`ChipSession.read`).
     :ivar chip_authentication: the chip authentication step's result.
+    :ivar malformed: the files of :attr:`not_read` the chip *served* malformed
+        (a header that is not TLV, a file shorter than its header declares, or
+        larger than any plausible file of its kind), as opposed to files it
+        refused or lacks: a genuine chip does not do that.
     """
 
     document: Document
@@ -218,6 +222,7 @@ class ReadResult:
     recoveries: int = 0
     seconds: float = 0.0
     chip_authentication: ChipAuthenticationResult = NOT_PERFORMED
+    malformed: frozenset[LdsFile] = frozenset()
 
     @property
     def files(self) -> dict[str, bytes]:
@@ -495,8 +500,12 @@ class ChipSession:
         with the reason, and the read goes on. DG3/DG4 are skipped unless
         :attr:`ReadOptions.read_eac_protected` (they need EAC).
 
-        :raises EpassError: when EF.COM or EF.SOD cannot be read, or EF.COM
-            does not parse (a malformed EF.SOD is left to passive authentication).
+        EF.COM or EF.SOD served malformed (a header that is not TLV, a file
+        shorter than it declares) is listed in :attr:`ReadResult.not_read` and
+        :attr:`ReadResult.malformed`; a malformed EF.COM or EF.SOD content is
+        left to the inspection and passive authentication to report.
+
+        :raises StatusWordError: when the chip refuses or lacks EF.COM or EF.SOD.
         :raises TransportError: when the link fails.
         :raises SecureMessagingError: on a bad MAC, or a dropped session that
             cannot be re-opened.
@@ -505,12 +514,24 @@ class ChipSession:
         self._enter(Phase.READ_FILES)
         start = time.perf_counter()
         reader = self.file_reader
-        com = reader.read_file(LdsFile.EF_COM)
-        sod = reader.read_file(LdsFile.EF_SOD)
-        document = self.document.with_files({LdsFile.EF_COM: com, LdsFile.EF_SOD: sod})
+        not_read: dict[LdsFile, str] = {}
+        malformed: set[LdsFile] = set()
+        head: dict[LdsFile, bytes] = {}
+        for file in (LdsFile.EF_COM, LdsFile.EF_SOD):
+            try:
+                head[file] = reader.read_file(file)
+            except ParseError as exc:  # served malformed: report it, read what can be read
+                not_read[file] = f"unreadable: {exc}"
+                malformed.add(file)
+        document = self.document.with_files(head)
         self.document = document
-        parsed_com = document.com
-        wanted = {f for f in parsed_com.files if f.is_data_group} if parsed_com else set()
+        wanted: set[LdsFile] = set()
+        try:
+            parsed_com = document.com
+        except ParseError:
+            parsed_com = None  # unsigned and malformed: the inspection reports it
+        if parsed_com is not None:
+            wanted.update(f for f in parsed_com.files if f.is_data_group)
         try:
             parsed_sod = document.sod
         except ParseError:
@@ -520,7 +541,6 @@ class ChipSession:
         wanted.update(extra)
 
         files: dict[LdsFile, bytes] = {}
-        not_read: dict[LdsFile, str] = {}
         for dg in sorted(wanted, key=_dg_order):
             if dg in EAC_PROTECTED and not self.options.read_eac_protected:
                 not_read[dg] = "needs Extended Access Control (not performed)"
@@ -531,6 +551,7 @@ class ChipSession:
                 not_read[dg] = _refusal(exc)
             except ParseError as exc:
                 not_read[dg] = f"unreadable: {exc}"
+                malformed.add(dg)
         if files:
             document = document.with_files(files)
             self.document = document
@@ -542,6 +563,7 @@ class ChipSession:
             stats=self.stats,
             recoveries=self.recoveries,
             seconds=time.perf_counter() - start,
+            malformed=frozenset(malformed),
         )
 
     def chip_authentication(self) -> ChipAuthenticationResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,11 +11,11 @@ import jsonschema
 import pytest
 
 import epass
-from drivers.virtual import ChipConfig, specimen
+from drivers.virtual import ChipConfig, Faults, specimen
 from drivers.virtual.builder import build_document
 from epass.access.keys import MrzKey
 from epass.dump import read_dump, save_dump
-from epass.errors import DumpError, ParseError
+from epass.errors import ParseError
 from epass.inspection import SCHEMA, ChipAuthenticityStatus, inspect_dump, json_schema
 from epass.lds.files import LdsFile
 from epass.pa import TrustStore
@@ -37,9 +38,9 @@ def test_inspect_the_virtual_passport_is_valid():
     assert inspection.reasons == ()
     assert inspection.passive.verdict is Verdict.VALID
     names = [c.name for c in inspection.checks]
-    # every section, in order: access, passive authentication, document, chip
-    assert names[0] == "access.protocol"
-    assert names[1:8] == [c.name for c in inspection.passive.checks]
+    # every section, in order: read, passive authentication, document, chip
+    assert names[:2] == ["access.protocol", "read.files"]
+    assert names[2:9] == [c.name for c in inspection.passive.checks]
     assert "lds.mandatory_data_groups" in names
     assert names[-1] == "chip.authenticity"
     assert inspection.chip.status is ChipAuthenticityStatus.NOT_CHECKED
@@ -95,7 +96,7 @@ def test_to_dict_matches_the_json_schema_and_round_trips_through_json():
     assert data["verdict"] == "VALID"
     assert [c["name"] for c in data["checks"]] == [c.name for c in inspection.checks]
     assert {c["section"] for c in data["checks"]} == {
-        "access",
+        "read",
         "passive_authentication",
         "document",
         "chip_authenticity",
@@ -185,6 +186,12 @@ def test_printed_mrz_is_compared_field_by_field():
     assert "printed_mrz" not in {n.name for n in same.not_checked}
     lines = doc.mrz.split()
     altered = lines[0][:5] + ("X" if lines[0][5] != "X" else "Y") + lines[0][6:] + "\n" + lines[1]
+    lowered = inspect_dump(doc.dump(), doc.trust_store(), at=AT, mrz=doc.mrz.lower())
+    assert lowered.check("mrz.printed_vs_chip").status is CheckStatus.PASS
+    line2 = lines[1]
+    bad_digits = line2[:9] + str((int(line2[9]) + 1) % 10) + line2[10:]
+    digits = inspect_dump(doc.dump(), doc.trust_store(), at=AT, mrz=lines[0] + "\n" + bad_digits)
+    assert digits.check("mrz.printed_vs_chip").status is CheckStatus.FAIL
     other = inspect_dump(doc.dump(), doc.trust_store(), at=AT, mrz=altered)
     check = other.check("mrz.printed_vs_chip")
     assert check.status is CheckStatus.FAIL
@@ -203,12 +210,77 @@ def test_parse_errors_become_findings_not_crashes():
     assert any(f.code == "lds.parse_error" and f.file == "DG2" for f in inspection.findings)
 
 
-def test_inspect_dump_refuses_naive_times_and_bad_evidence(tmp_path):
+def test_inspect_dump_refuses_naive_times():
     with pytest.raises(ValueError, match="timezone"):
         inspect_dump(specimen().dump(), TrustStore(), at=datetime(2026, 1, 1))
-    save_dump(specimen().dump(), tmp_path / "d", evidence={"schema": "something else"})
-    with pytest.raises(DumpError, match="evidence"):
-        inspect_dump(tmp_path / "d", TrustStore(), at=AT)
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"schema": "something else"},
+        {"schema": "epass.dump.evidence/1", "access": {"protocol": "TELEPATHY"}},
+        {"schema": "epass.dump.evidence/1", "access": {"protocol": "BAC"}, "not_read": [1]},
+        {"schema": "epass.dump.evidence/1", "access": {"protocol": "BAC"}, "malformed": "DG1"},
+    ],
+)
+def test_unusable_evidence_is_a_finding_not_a_blocker(tmp_path, evidence):
+    doc = specimen()
+    save_dump(doc.dump(), tmp_path / "d", evidence=evidence)
+    inspection = inspect_dump(tmp_path / "d", doc.trust_store(), at=AT)
+    assert inspection.verdict is Verdict.VALID  # passive authentication does not need it
+    assert inspection.read is None
+    assert [f.code for f in inspection.findings] == ["dump.evidence_unusable"]
+
+
+def test_evidence_the_files_contradict_is_reported_and_ignored(tmp_path):
+    doc = specimen()
+    evidence = {
+        "schema": "epass.dump.evidence/1",
+        "access": {"protocol": "BAC", "pace_offered": [], "card_access_present": False},
+        "not_read": {"DG2": "access denied (6982)", "DG11": "not on the chip (6A82)"},
+        "malformed": ["DG2"],
+    }
+    save_dump(doc.dump(), tmp_path / "d", evidence=evidence)
+    inspection = inspect_dump(tmp_path / "d", doc.trust_store(), at=AT)
+    assert inspection.read is not None and inspection.read.from_evidence
+    assert dict(inspection.read.not_read) == {"DG11": "not on the chip (6A82)"}
+    assert inspection.read.malformed == ()
+    assert any(f.code == "dump.evidence_contradicted" for f in inspection.findings)
+    assert "evidence" in inspection.check("access.protocol").detail
+    assert inspection.verdict is Verdict.VALID
+
+
+def test_a_chip_serving_a_malformed_data_group_is_not_valid(tmp_path):
+    doc = specimen()
+    transport_kwargs = {"faults": Faults(truncate={LdsFile.DG15: 10})}
+    live = _inspect(doc, transport_kwargs=transport_kwargs)
+    check = live.check("read.files")
+    assert check.status is CheckStatus.SKIP and check.required
+    assert "DG15" in check.detail
+    assert live.verdict is Verdict.INDETERMINATE
+    assert live.reasons == ("read.files",)
+    save_dump(live.document, tmp_path / "d", evidence=live.evidence())
+    offline = inspect_dump(tmp_path / "d", doc.trust_store(), at=AT)
+    assert (offline.verdict, offline.reasons) == (live.verdict, live.reasons)
+
+
+def test_a_date_of_birth_is_never_after_the_inspection():
+    from drivers.virtual.builder import SPECIMEN_HOLDER
+
+    holder = replace(SPECIMEN_HOLDER, date_of_birth="300101")
+    doc = build_document(holder, include_dg14=False, include_dg15=False)
+    inspection = inspect_dump(doc.dump(), doc.trust_store(), at=AT)
+    assert inspection.holder is not None
+    assert inspection.holder.date_of_birth == "1930-01-01"
+
+
+def test_an_expired_document_keeps_its_date_out_of_findings_and_reprs():
+    doc = specimen()
+    inspection = inspect_dump(doc.dump(), doc.trust_store(), at=datetime(2034, 5, 1, tzinfo=UTC))
+    assert inspection.time_validity.expired is True
+    text = repr(inspection) + " ".join(f.detail for f in inspection.findings)
+    assert "2034-04-15" not in text and "340415" not in text
 
 
 # --- public sample sets (../shared/samples; expectations from samples/README.md) ------------

@@ -31,7 +31,6 @@ from epass.errors import (
     AccessControlError,
     CardRemovedError,
     LocalProtocolError,
-    ParseError,
     SecureMessagingError,
     StatusWordError,
 )
@@ -339,12 +338,25 @@ def test_file_ending_inside_its_header_is_a_parse_error():
     assert result.document.get(LdsFile.DG1) == files[LdsFile.DG1]
 
 
-def test_sod_and_com_failures_still_raise():
+def test_a_malformed_sod_or_com_is_reported_and_the_rest_read():
     files = bad_files()
     chip = VirtualChip(files, MRZ, faults=Faults(truncate={LdsFile.EF_SOD: 3}))
-    with pytest.raises(ParseError) as info:
-        ChipSession(VirtualTransport(chip)).read(MrzKey(MRZ))
-    assert info.value.file == "EF.SOD"
+    result = ChipSession(VirtualTransport(chip)).read(MrzKey(MRZ))
+    assert LdsFile.EF_SOD not in result.document
+    assert LdsFile.EF_SOD in result.malformed
+    assert "unreadable" in result.not_read[LdsFile.EF_SOD]
+    assert result.document.get(LdsFile.DG1) == files[LdsFile.DG1]  # what EF.COM lists is read
+    doc = specimen()
+    files = dict(doc.files)
+    files[LdsFile.EF_COM] = b"\x60\x03\x01\x02\x03"  # EF.COM content malformed (unsigned)
+    chip = VirtualChip(files, doc.mrz_information)
+    result = ChipSession(VirtualTransport(chip)).read(MrzKey(doc.mrz_information))
+    assert result.document.get(LdsFile.DG2) == files[LdsFile.DG2]  # what EF.SOD lists is read
+    assert result.document.parse_error(LdsFile.EF_COM) is not None
+
+
+def test_a_missing_com_still_raises():
+    files = bad_files()
     del files[LdsFile.EF_COM]
     with pytest.raises(StatusWordError) as status:
         ChipSession(VirtualTransport(VirtualChip(files, MRZ))).read(MrzKey(MRZ))

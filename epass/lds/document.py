@@ -27,7 +27,7 @@ from epass.lds import dg2 as _dg2
 from epass.lds import dg14 as _dg14
 from epass.lds import dg15 as _dg15
 from epass.lds import sod as _sod
-from epass.lds.files import LdsFile
+from epass.lds.files import LdsFile, lds_order
 from epass.lds.security_infos import SecurityInfos, parse_security_infos
 
 __all__ = ["PARSERS", "Document"]
@@ -127,11 +127,11 @@ class Document:
     @property
     def data_groups(self) -> dict[int, bytes]:
         """The data groups present, by number (1..16), in number order."""
-        return {f.number: self._raw[f] for f in sorted(self._raw, key=_order) if f.is_data_group}
+        return {f.number: self._raw[f] for f in sorted(self._raw, key=lds_order) if f.is_data_group}
 
     def labelled(self) -> dict[str, bytes]:
         """The files keyed by report label (``"EF.SOD"``, ``"DG1"``), in LDS order."""
-        return {f.label: self._raw[f] for f in sorted(self._raw, key=_order)}
+        return {f.label: self._raw[f] for f in sorted(self._raw, key=lds_order)}
 
     # -- parsed views -----------------------------------------------------------------------
 
@@ -220,15 +220,8 @@ class Document:
         return self._view(LdsFile.EF_CARD_ACCESS, SecurityInfos)
 
     def __repr__(self) -> str:
-        names = " ".join(f.label for f in sorted(self._raw, key=_order))
+        names = " ".join(f.label for f in sorted(self._raw, key=lds_order))
         return f"Document({names})"
 
 
 _MISSING: Any = object()
-
-
-def _order(file: LdsFile) -> tuple[int, int]:
-    """LDS order: master-file EFs, EF.COM, EF.SOD, then DG1..DG16."""
-    if file.is_data_group:
-        return (2, file.number)
-    return (0 if not file.in_applet else 1, list(LdsFile).index(file))

@@ -20,6 +20,7 @@ __all__ = [
     "LdsFile",
     "canonical_name",
     "expect_tag",
+    "lds_order",
 ]
 
 #: The eMRTD application identifier (ICAO Doc 9303-10 §4.3: RID A000000247, PIX 1001).
@@ -234,3 +235,13 @@ def expect_tag(data: bytes, file: LdsFile) -> None:
             file=file.label,
             offset=0,
         )
+
+
+def lds_order(file: LdsFile) -> tuple[int, int]:
+    """Sort key of LDS order: master-file EFs, EF.COM, EF.SOD, then DG1..DG16."""
+    if file.is_data_group:
+        return (2, file.number)
+    return (0 if not file.in_applet else 1, _POSITION[file])
+
+
+_POSITION: dict[LdsFile, int] = {f: i for i, f in enumerate(LdsFile)}
