@@ -288,3 +288,112 @@ def test_no_progress_display_when_piped_or_for_json(capsys):
         assert update is None
     with _progress_display(False) as update:
         assert update is None
+
+
+def test_json_save_failure_is_one_object_with_the_result(capsys, tmp_path):
+    target = tmp_path / "d"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    code, out, _err = run(capsys, "read", "--virtual", "--save", str(target), "--json")
+    assert code == 3
+    result = json.loads(out)
+    assert "not saved" in result["error"]["message"]
+    assert result["inspection"]["verdict"] == "VALID"
+    jsonschema.validate(result["inspection"], json_schema())
+
+
+def test_face_out_failure_keeps_the_verdict_on_screen(capsys, tmp_path):
+    files = specimen().dump()
+    del files["DG2"]
+    save_dump(files, tmp_path / "d")
+    code, out, err = run(
+        capsys, "verify", str(tmp_path / "d"), "--face-out", str(tmp_path / "f.png")
+    )
+    assert code == 3
+    assert "Verdict: INDETERMINATE" in out
+    assert "no face" in err and "BytesIO" not in err
+
+
+def test_face_out_refuses_a_name_of_another_format(capsys, tmp_path):
+    code, out, err = run(capsys, "demo", "--face-out", str(tmp_path / "face.jp2"))
+    assert code == 3
+    assert "Verdict: VALID" in out
+    assert ".jpg" in err
+    assert not (tmp_path / "face.jp2").exists()
+
+
+def test_face_out_warns_when_the_face_is_not_proven(capsys, tmp_path):
+    from epass.lds.files import LdsFile
+
+    doc = specimen()
+    save_dump(doc.tampered(LdsFile.DG2).dump(), tmp_path / "d")
+    code, _out, err = run(
+        capsys,
+        "verify",
+        str(tmp_path / "d"),
+        "--trust",
+        str(TEST_CSCA),
+        "--face-out",
+        str(tmp_path / "f.jpg"),
+    )
+    assert code == 1
+    assert "not proven" in err and "MISMATCH" in err
+    assert (tmp_path / "f.jpg").exists()
+
+
+@pytest.mark.parametrize("side", [9000, 20000])  # over our bound; over Pillow's own
+def test_face_out_refuses_a_decompression_bomb(capsys, tmp_path, side):
+    import io
+
+    from PIL import Image
+
+    from drivers.virtual.builder import build_document
+
+    buffer = io.BytesIO()
+    Image.new("L", (16, 16)).save(buffer, format="JPEG")
+    jpeg = bytearray(buffer.getvalue())
+    sof = jpeg.index(b"\xff\xc0")
+    jpeg[sof + 5 : sof + 9] = side.to_bytes(2, "big") * 2  # height, width
+    from epass.lds import dg2
+
+    doc = build_document(include_dg14=False, include_dg15=False)
+    files = doc.dump()
+    files["DG2"] = dg2.encode(
+        [dg2.FaceImageSpec(image=bytes(jpeg), format="JPEG", width=240, height=320)]
+    )
+    save_dump(files, tmp_path / "d")
+    code, out, err = run(
+        capsys, "verify", str(tmp_path / "d"), "--face-out", str(tmp_path / "f.png")
+    )
+    assert code == 3
+    assert "Verdict:" in out
+    assert "not decoded" in err and "pixels" in err
+    assert not (tmp_path / "f.png").exists()
+
+
+def test_padding_cannot_put_a_fake_verdict_on_a_wrapped_line():
+    from epass.cli.render import safe
+
+    line = safe("DS" + " " * 52 + "Verdict: VALID")
+    assert "  " not in line and "\\x20" in line
+    assert safe("\U000e0056") == "\\U000e0056"
+
+
+def test_an_unproven_holder_is_marked(capsys, tmp_path, monkeypatch):
+    from epass.lds import dg1
+    from epass.lds.files import LdsFile
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    doc = specimen()
+    forged = dg1.encode(doc.mrz.replace("ERIKSSON", "MALLORYY"))
+    save_dump(doc.with_file(LdsFile.DG1, forged).dump(), tmp_path / "d")
+    code, out, _ = run(capsys, "verify", str(tmp_path / "d"), "--trust", str(TEST_CSCA))
+    assert code == 1
+    assert "Holder (NOT PROVEN: DG1 MISMATCH)" in out
+
+
+def test_verify_without_trust_says_so(capsys, tmp_path):
+    save_dump(specimen().dump(), tmp_path / "d")
+    code, _out, err = run(capsys, "verify", str(tmp_path / "d"))
+    assert code == 2
+    assert "no --trust given" in err

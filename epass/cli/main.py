@@ -38,7 +38,9 @@ def _parse_at(value: str | None) -> datetime:
     try:
         at = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise click.BadParameter(f"not an ISO 8601 date or time: {value!r}") from exc
+        raise click.BadParameter(
+            f"not an ISO 8601 date or time: {value!r}", param_hint="'--at'"
+        ) from exc
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
@@ -46,7 +48,12 @@ def _parse_at(value: str | None) -> datetime:
 @click.version_option(package_name="epass")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """Read and verify electronic passports and ID cards (ICAO Doc 9303)."""
+    """Read and verify electronic passports and ID cards (ICAO Doc 9303).
+
+    \b
+    Exit codes: 0 VALID, 1 INVALID, 2 INDETERMINATE (e.g. no CSCA for the
+    issuer), 3 error (one line on stderr; with --json a JSON object on stdout).
+    """
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
 
@@ -76,17 +83,53 @@ _face_out_option = click.option(
 )
 
 
-def _emit(inspection: Inspection, *, title: str, as_json: bool) -> None:
+#: A follow-up of a command (save the dump, write the face): returns a note to show, or None.
+Action = Callable[[Inspection], str | None]
+
+
+def _finish(
+    inspection: Inspection,
+    *,
+    title: str,
+    as_json: bool,
+    actions: Sequence[Action] = (),
+    trust_given: bool = True,
+) -> NoReturn:
+    """Run the follow-up actions (save, write the face), print the result, exit.
+
+    The result is printed even when an action fails; the failure then follows it
+    (stderr in text mode; in JSON mode one object ``{"error": ..., "inspection": ...}``)
+    and the exit code is 3. Otherwise the exit code is the verdict's.
+    """
+    notes: list[str] = []
+    errors: list[tuple[str, str]] = []
+    for action in actions:
+        try:
+            note = action(inspection)
+        except click.ClickException as exc:
+            errors.append(("Error", exc.format_message()))
+        except EpassError as exc:
+            errors.append((type(exc).__name__, str(exc)))
+        else:
+            if note:
+                notes.append(note)
+    if not trust_given and inspection.passive.anchor is None:
+        notes.append("note: no --trust given: the DS certificate cannot be chained to a CSCA")
+    from epass.cli.render import render_text, safe, use_colour
+
     if as_json:
-        click.echo(json.dumps(inspection.to_dict(), indent=2, sort_keys=False))
+        result = inspection.to_dict()
+        if errors:
+            kind, message = errors[0]
+            result = {"error": {"type": kind, "message": message}, "inspection": result}
+        click.echo(json.dumps(result, indent=2, sort_keys=False))
     else:
-        from epass.cli.render import render_text, use_colour
-
         click.echo(render_text(inspection, title=title), color=use_colour())
-
-
-def _exit(inspection: Inspection) -> NoReturn:
-    sys.exit(EXIT_CODES[inspection.verdict.value])
+        for note in notes:
+            click.echo(safe(note, limit=2000), err=True)
+        for _kind, message in errors:
+            click.echo(f"epass: error: {safe(message, limit=2000)}", err=True)
+    sys.exit(EXIT_ERROR if errors else EXIT_CODES[inspection.verdict.value])
 
 
 @contextmanager
@@ -148,33 +191,91 @@ def _inspect_virtual(
         )
 
 
-def _write_face(inspection: Inspection, target: Path) -> None:
-    """Write the first face image as stored (or decoded to PNG for a ``.png`` name)."""
+#: Most pixels a face may declare before ``--face-out x.png`` decodes it (a face is about 0.1 MP).
+MAX_FACE_PIXELS = 16_000_000
+_FACE_SUFFIXES = {"JPEG": (".jpg", ".jpeg"), "JPEG2000": (".jp2", ".j2k", ".jpf", ".jpx")}
+
+
+def _face_actions(target: Path | None) -> list[Action]:
+    if target is None:
+        return []
+    return [lambda inspection: _write_face(inspection, target)]
+
+
+def _write_face(inspection: Inspection, target: Path) -> str | None:
+    """Write the first face image as stored, or decoded to PNG for a ``.png`` name.
+
+    :returns: a warning to show (the face is not proven), or ``None``.
+    :raises click.ClickException: when there is no face, the name does not fit its
+        format, or the image does not decode.
+    """
     try:
         dg2 = inspection.document.dg2
     except EpassError as exc:
-        raise click.ClickException(
-            f"{target}: no face to write: DG2 does not parse ({exc})"
-        ) from exc
+        raise click.ClickException(f"{target}: no face written: DG2 does not parse") from exc
     if dg2 is None or not dg2.faces or not dg2.faces[0].image:
-        raise click.ClickException(f"{target}: no face to write (no DG2 face image)")
-    image = dg2.faces[0].image
-    if target.suffix.lower() == ".png":
-        import io
-
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(io.BytesIO(image)) as picture:
-                buffer = io.BytesIO()
-                picture.save(buffer, format="PNG")
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise click.ClickException(f"{target}: the face image does not decode: {exc}") from exc
-        image = buffer.getvalue()
+        raise click.ClickException(f"{target}: no face written: the document has no face image")
+    face = dg2.faces[0]
+    image = face.image
+    suffix = target.suffix.lower()
+    if suffix == ".png":
+        image = _decode_to_png(image, target)
+    elif suffix not in _FACE_SUFFIXES.get(face.image_format, ()):
+        wanted = " or ".join(_FACE_SUFFIXES.get(face.image_format, ()))
+        raise click.ClickException(
+            f"{target}: the face is {face.image_format}: name the file {wanted or '.bin'}, "
+            "or .png to decode it"
+        )
     try:
         target.write_bytes(image)
     except OSError as exc:
         raise click.ClickException(f"{target}: cannot write: {exc.strerror or exc}") from exc
+    groups = inspection.passive.data_groups
+    status = next((dg.status.value for dg in groups if dg.number == 2), None)
+    if status != "MATCH" or inspection.verdict.value != "VALID":
+        why = f"DG2 hash {status}" if status != "MATCH" else f"verdict {inspection.verdict.value}"
+        return f"warning: the face written to {target} is not proven genuine ({why})"
+    return None
+
+
+def _decode_to_png(image: bytes, target: Path) -> bytes:
+    """Decode a JPEG / JPEG 2000 face and encode it as PNG, refusing decompression bombs."""
+    import io
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(image)) as picture:
+                width, height = picture.size  # from the header: nothing decoded yet
+                if width * height > MAX_FACE_PIXELS:
+                    raise click.ClickException(
+                        f"{target}: the face image declares {width}x{height} pixels, more "
+                        f"than the {MAX_FACE_PIXELS:,} a face may have: not decoded"
+                    )
+                buffer = io.BytesIO()
+                picture.save(buffer, format="PNG")
+    except click.ClickException:
+        raise
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        ValueError,
+        SyntaxError,
+    ) as exc:
+        reason = "not a JPEG or JPEG 2000 image Pillow can read"
+        if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
+            raise click.ClickException(
+                f"{target}: the face image declares more pixels than a face may have: not decoded"
+            ) from exc
+        if not isinstance(exc, UnidentifiedImageError):
+            reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+        raise click.ClickException(f"{target}: the face image does not decode ({reason})") from exc
+    return buffer.getvalue()
 
 
 @cli.command()
@@ -190,14 +291,12 @@ def demo(
     inspection = _inspect_virtual(
         extended=extended, face_format=face_format, at=at, show_progress=not as_json
     )
-    if face_out is not None:
-        _write_face(inspection, face_out)
-    _emit(
+    _finish(
         inspection,
         title="epass demo: built-in virtual passport (ICAO 9303 specimen, TEST PKI)",
         as_json=as_json,
+        actions=_face_actions(face_out),
     )
-    _exit(inspection)
 
 
 @cli.command()
@@ -232,23 +331,21 @@ def read(
     inspection = _inspect_virtual(
         extended=extended, face_format=face_format, at=at, show_progress=not as_json
     )
-    save_error: EpassError | None = None
+    actions = list(_face_actions(face_out))
     if save is not None:
-        from epass.dump import save_dump
+        target = save
 
-        try:
-            save_dump(inspection.document, save, evidence=inspection.evidence(), force=force)
-        except EpassError as exc:  # the read's result is shown all the same
-            save_error = exc
-    _emit(inspection, title="epass read: virtual passport", as_json=as_json)
-    if face_out is not None:
-        _write_face(inspection, face_out)
-    if save_error is not None:
-        # stdout holds the result (text or JSON); the failure goes to stderr, exit 3
-        _fail(f"the dump was not saved: {save_error}", type(save_error).__name__, as_json=False)
-    if save is not None and not as_json:
-        click.echo(f"saved to {save}", err=True)
-    _exit(inspection)
+        def save_action(result: Inspection) -> str:
+            from epass.dump import save_dump
+
+            try:
+                save_dump(result.document, target, evidence=result.evidence(), force=force)
+            except EpassError as exc:
+                raise click.ClickException(f"the dump was not saved: {exc}") from exc
+            return f"saved to {target}"
+
+        actions.insert(0, save_action)
+    _finish(inspection, title="epass read: virtual passport", as_json=as_json, actions=actions)
 
 
 @cli.command()
@@ -282,10 +379,13 @@ def verify(
 
     trust = TrustStore.from_paths(*trust_paths) if trust_paths else TrustStore()
     inspection = inspect_dump(folder, trust, at=_parse_at(at), mrz=mrz)
-    if face_out is not None:
-        _write_face(inspection, face_out)
-    _emit(inspection, title=f"epass verify: {folder}", as_json=as_json)
-    _exit(inspection)
+    _finish(
+        inspection,
+        title=f"epass verify: {folder}",
+        as_json=as_json,
+        actions=_face_actions(face_out),
+        trust_given=bool(trust_paths),
+    )
 
 
 def _fail(message: str, kind: str, as_json: bool) -> NoReturn:

@@ -50,19 +50,29 @@ def safe(value: object, *, limit: int = MAX_VALUE) -> str:
 
     C0/C1 controls (newline, carriage return, ESC ...), DEL, the Unicode line
     and paragraph separators and every format character (bidirectional
-    overrides, zero-width joiners) become ``\\xNN`` / ``\\uNNNN`` escapes.
+    overrides, zero-width joiners) become ``\\xNN`` / ``\\uNNNN`` /
+    ``\\UNNNNNNNN`` escapes. A run of spaces keeps its first space and escapes
+    the rest, so padding cannot push chip text onto a line of its own when the
+    terminal wraps.
     """
     text = str(value)
     out: list[str] = []
+    previous = ""
     for ch in text[: limit + 1]:
+        code = ord(ch)
         if ch == "\\":
             out.append("\\\\")
+        elif ch == " " and previous == " ":
+            out.append("\\x20")
         elif ch.isprintable() and unicodedata.category(ch) != "Cf":
             out.append(ch)
-        elif ord(ch) < 0x100:
-            out.append(f"\\x{ord(ch):02x}")
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
         else:
-            out.append(f"\\u{ord(ch):04x}")
+            out.append(f"\\U{code:08x}")
+        previous = ch
     line = "".join(out)
     return line if len(text) <= limit else line[:limit] + "…"
 
@@ -109,8 +119,14 @@ def render_text(inspection: Inspection, *, title: str, color: bool | None = None
         out.append("")
 
     holder = inspection.holder
+    proof = {dg.number: dg.status.value for dg in inspection.passive.data_groups}
     if holder is not None:
-        out.append(s("Holder", bold=True))
+        heading = "Holder"
+        if proof.get(1) != "MATCH":
+            heading += f" (NOT PROVEN: DG1 {proof.get(1, 'not checked')})"
+        elif inspection.verdict is not Verdict.VALID:
+            heading += f" (not proven: verdict {inspection.verdict.value})"
+        out.append(s(heading, bold=True, fg=None if heading == "Holder" else "red"))
         document = f"{holder.document_code}  {holder.issuing_state}  {holder.document_number}"
         out.append(_line("document", f"{safe(document)}  ({holder.format})"))
         name = holder.primary_identifier
@@ -124,7 +140,10 @@ def render_text(inspection: Inspection, *, title: str, color: bool | None = None
         out.append(_line("expires", safe(holder.date_of_expiry)))
     for face in inspection.faces:
         size = f"{face.width}x{face.height}" if face.width and face.height else "size not stated"
-        out.append(_line("face", f"{face.format} {size}, {face.size:,} bytes"))
+        unproven = "" if proof.get(2) == "MATCH" else f"  NOT PROVEN: DG2 {proof.get(2, '-')}"
+        out.append(
+            _line("face", f"{face.format} {size} (as declared), {face.size:,} bytes{unproven}")
+        )
     if holder is not None or inspection.faces:
         out.append("")
 
