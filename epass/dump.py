@@ -9,13 +9,22 @@ it; its content is the caller's.
 
 :func:`load_dump` and :func:`read_dump` also accept the names other tools use
 (``EF.SOD``, ``Datagroup1.bin``, ``ef0101.bin``, ``0101.bin``; see
-:func:`epass.lds.files.canonical_name`) and ignore hidden files and folders.
+:func:`epass.lds.files.canonical_name`), matched exactly (ASCII, no
+surrounding spaces; case does not matter), and ignore other names and hidden
+files and folders. They never follow a symbolic link in the folder.
 
 A dump is saved as a whole: everything is written into a new hidden folder
 beside the target (same parent, so renaming it is atomic), flushed to disk,
 then swapped in. At no moment does the target hold a mix of two saves, and an
 interruption (a full disk, Ctrl-C) leaves either the previous dump intact or
-the new one complete, never a temporary file or folder.
+the new one complete. A hidden ``.epass-tmp-*``/``.epass-old-*`` folder left
+by a process killed mid-save is removed by the next save or read of that
+target. Dumps hold personal data: the folder is created ``0700`` and its
+files ``0600``, whatever the umask.
+
+What a save may replace is bounded too: never the current folder, the home
+folder or the file system root, never a folder through a symbolic link, and
+with ``force`` only a folder that holds nothing but a dump.
 """
 
 from __future__ import annotations
@@ -23,9 +32,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
+import re
 import secrets
 import shutil
+import stat
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,17 +51,24 @@ from epass.lds.files import LdsFile, canonical_name
 __all__ = [
     "EVIDENCE_FILE",
     "MAX_DUMP_FILE",
+    "MAX_DUMP_TOTAL",
     "MAX_EVIDENCE",
     "Dump",
     "DumpError",
     "dump_file_name",
     "load_dump",
+    "max_dump_file_size",
     "read_dump",
     "save_dump",
 ]
 
-#: Largest file accepted when loading a dump (an LDS file is far smaller).
-MAX_DUMP_FILE = 16 << 20
+_MIB = 1 << 20
+#: Largest file accepted when loading a dump, whatever its kind (see :func:`max_dump_file_size`).
+MAX_DUMP_FILE = 16 * _MIB
+#: Most bytes of LDS files read from one dump, in all (the evidence file is bounded apart).
+#: A real dump fits several times over: every file within its
+#: :attr:`~epass.lds.files.LdsFile.max_size` makes about 4.3 MiB in all.
+MAX_DUMP_TOTAL = 16 * _MIB
 #: Name of the evidence file beside the binary files.
 EVIDENCE_FILE = "epass-evidence.json"
 #: Largest evidence file written or read, in bytes.
@@ -56,8 +76,13 @@ MAX_EVIDENCE = 64 * 1024
 
 _TEMP_PREFIX = ".epass-tmp-"
 _OLD_PREFIX = ".epass-old-"
+_TOKEN_HEX = 12  # secrets.token_hex(6)
+#: A temporary folder untouched this long belongs to no running save.
+_STALE_TEMP_SECONDS = 300.0
 #: errno values of a folder fsync the file system does not support (nothing lost).
 _NO_DIR_SYNC = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EISDIR, errno.EBADF}
+_FOLDER_MODE = 0o700
+_FILE_MODE = 0o600
 
 
 @dataclass(frozen=True)
@@ -66,18 +91,48 @@ class Dump:
 
     :ivar files: the LDS files by canonical label (``"DG1"``, ``"EF.SOD"``).
     :ivar evidence: the content of ``epass-evidence.json`` (a JSON object),
-        or ``None`` when the folder has none.
+        or ``None`` when the folder has none or it could not be used.
     :ivar folder: the folder read.
+    :ivar evidence_error: why ``epass-evidence.json`` could not be used (one
+        line naming the file: too large, not UTF-8 JSON, not an object, a
+        symbolic link, unreadable), or ``None``. Passive authentication does
+        not need the evidence, so a damaged one does not stop the read.
     """
 
     files: dict[str, bytes]
     evidence: dict[str, Any] | None
     folder: Path
+    evidence_error: str | None = None
 
 
 def dump_file_name(label: str) -> str:
     """The file name a label is saved under: ``"EF.SOD"`` -> ``"EF_SOD.bin"``."""
     return label.replace(".", "_").replace("/", "_") + ".bin"
+
+
+def max_dump_file_size(file: LdsFile) -> int:
+    """The most bytes a dump file for *file* may hold when loaded.
+
+    Four times the plausible size :attr:`~epass.lds.files.LdsFile.max_size`,
+    at least 1 MiB and at most :data:`MAX_DUMP_FILE` (so 4 MiB for DG2-DG4,
+    1 MiB for DG1): a real file always fits, and an oversized one reaches the
+    parser, which says what is wrong with it.
+    """
+    return min(MAX_DUMP_FILE, max(4 * file.max_size, _MIB))
+
+
+def _lds_file(name: str) -> LdsFile | None:
+    """The LDS file a dump entry called exactly *name* holds, or ``None`` for any other name.
+
+    ASCII only and no surrounding white space: ``"DG1.bin "`` or a DG1 with
+    non-ASCII digits is not DG1.
+    """
+    if not name.isascii() or name != name.strip() or name.startswith("."):
+        return None
+    try:
+        return LdsFile.by_name(name)
+    except ValueError:
+        return None
 
 
 # ---------------------------------------------------------------------------
@@ -88,26 +143,66 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _read_bounded(entry: Path, limit: int, what: str) -> bytes:
-    """The bytes of *entry*, refusing more than *limit* (checked while reading, too)."""
+class _OversizeError(Exception):
+    """A file holds more than the limit it was read with (``size`` when known from stat)."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def _read_regular(entry: Path, limit: int) -> bytes:
+    """The bytes of the regular file *entry*, never following a link, at most *limit*.
+
+    The size is checked from ``fstat`` before reading and again while reading.
+
+    :raises _OversizeError: above *limit*. :raises DumpError: for a symbolic link,
+        anything but a regular file, or an OS error; the message names *entry*.
+    """
+    flags = (
+        os.O_RDONLY
+        | getattr(os, "O_NOFOLLOW", 0)
+        | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in must not hang the read
+        | getattr(os, "O_BINARY", 0)
+    )
     try:
-        size = entry.stat().st_size
-        if size > limit:
-            raise DumpError(f"{entry}: {size} bytes, more than any {what} ({limit})")
-        with entry.open("rb") as handle:
-            data = handle.read(limit + 1)
+        fd = os.open(entry, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DumpError(_symlink_message(entry)) from exc
+        raise DumpError(f"{entry}: {_reason(exc)}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DumpError(f"{entry}: not a regular file")
+        if info.st_size > limit:
+            raise _OversizeError(info.st_size)
+        chunks: list[bytes] = []
+        left = limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, _MIB))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
     except OSError as exc:
         raise DumpError(f"{entry}: {_reason(exc)}") from exc
-    if len(data) > limit:
-        raise DumpError(f"{entry}: more than any {what} ({limit} bytes)")
-    return data
+    finally:
+        os.close(fd)
+    if left <= 0:
+        raise _OversizeError(None)
+    return b"".join(chunks)
+
+
+def _symlink_message(entry: Path) -> str:
+    return f"{entry}: is a symbolic link; a dump is read without following links"
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValueError(f"duplicate key {key!r}")
+            raise ValueError(f"duplicate key {key[:40]!r}")
         out[key] = value
     return out
 
@@ -116,59 +211,142 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _load_evidence(entry: Path) -> dict[str, Any]:
-    data = _read_bounded(entry, MAX_EVIDENCE, "evidence file")
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return value
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _load_evidence(entry: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """The evidence object of *entry*, or ``None`` and why it cannot be used."""
+    try:
+        data = _read_regular(entry, MAX_EVIDENCE)
+    except _OversizeError as exc:
+        size = "" if exc.size is None else f"{exc.size} bytes, "
+        return None, f"{entry}: {size}more than any evidence file ({MAX_EVIDENCE} bytes)"
+    except DumpError as exc:
+        return None, _one_line(str(exc))
     try:
         value = json.loads(
             data.decode("utf-8"),
             object_pairs_hook=_no_duplicate_keys,
             parse_constant=_reject_constant,
+            parse_float=_finite_float,
         )
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise DumpError(f"{entry}: not valid UTF-8 JSON: {exc}") from exc
+    # UnicodeDecodeError is a ValueError, and so is an integer beyond
+    # sys.get_int_max_str_digits()
+    except (ValueError, RecursionError) as exc:
+        return None, _one_line(f"{entry}: not valid UTF-8 JSON: {exc}")
     if not isinstance(value, dict):
-        raise DumpError(f"{entry}: evidence must be a JSON object, not {type(value).__name__}")
-    return value
+        return None, f"{entry}: evidence must be a JSON object, not {type(value).__name__}"
+    return value, None
 
 
 def read_dump(folder: str | os.PathLike[str]) -> Dump:
     """Read a dump folder: every LDS file, keyed by canonical label, and the evidence.
 
-    Files whose names are not LDS names are ignored, and so are hidden files
-    and folders (a leftover ``.epass-tmp-*`` never counts).
+    Only entries named exactly as an LDS file (see the module) are read;
+    other names, hidden entries and folders are ignored. Sizes are checked
+    from ``stat`` before anything is read and again while reading: each file
+    against :func:`max_dump_file_size`, all of them against
+    :data:`MAX_DUMP_TOTAL`. A damaged ``epass-evidence.json`` does not stop
+    the read: it is reported in :attr:`Dump.evidence_error`. Stale hidden
+    folders an interrupted save of this folder left beside it are removed
+    first (best effort).
 
     :raises DumpError: if the folder is missing, holds no LDS file, holds two
-        files for the same EF, a file is larger than :data:`MAX_DUMP_FILE`, or
-        ``epass-evidence.json`` is larger than :data:`MAX_EVIDENCE`, not UTF-8
-        JSON or not a JSON object; the message names the folder or file.
+        files for the same EF, an LDS file is a symbolic link or not a regular
+        file, is larger than its bound, or the files exceed
+        :data:`MAX_DUMP_TOTAL` in all; the message names the folder or file
+        and the bound.
     """
     path = Path(folder)
+    _remove_stale_siblings(Path(os.path.abspath(path)))
     if not path.is_dir():
         raise DumpError(f"{path}: not a folder")
-    files: dict[str, bytes] = {}
-    sources: dict[str, str] = {}
-    evidence: dict[str, Any] | None = None
     try:
-        entries = sorted(path.iterdir())
+        with os.scandir(path) as scan:
+            names = sorted(entry.name for entry in scan)
     except OSError as exc:
         raise DumpError(f"{path}: {_reason(exc)}") from exc
-    for entry in entries:
-        if entry.name.startswith(".") or not entry.is_file():
+    planned: list[tuple[LdsFile, Path]] = []
+    sources: dict[str, str] = {}
+    evidence_entry: Path | None = None
+    total = 0
+    for name in names:
+        entry = path / name
+        if name == EVIDENCE_FILE:
+            evidence_entry = entry
             continue
-        if entry.name == EVIDENCE_FILE:
-            evidence = _load_evidence(entry)
+        file = _lds_file(name)
+        if file is None:
             continue
+        label = file.label
         try:
-            label = canonical_name(entry.name)
-        except ValueError:
+            info = os.lstat(entry)
+        except OSError as exc:
+            raise DumpError(f"{entry}: {_reason(exc)}") from exc
+        if stat.S_ISLNK(info.st_mode):
+            raise DumpError(_symlink_message(entry))
+        if stat.S_ISDIR(info.st_mode):
             continue
-        if label in files:
-            raise DumpError(f"{path}: both {sources[label]} and {entry.name} hold {label}")
-        files[label] = _read_bounded(entry, MAX_DUMP_FILE, "LDS file")
-        sources[label] = entry.name
-    if not files:
+        if not stat.S_ISREG(info.st_mode):
+            raise DumpError(f"{entry}: not a regular file")
+        if label in sources:
+            raise DumpError(f"{path}: both {sources[label]} and {name} hold {label}")
+        sources[label] = name
+        bound = max_dump_file_size(file)
+        if info.st_size > bound:
+            raise DumpError(_file_too_big(entry, label, bound, info.st_size))
+        total += info.st_size
+        if total > MAX_DUMP_TOTAL:
+            raise DumpError(_dump_too_big(entry))
+        planned.append((file, entry))
+    if not planned:
         raise DumpError(f"{path}: no LDS files (expected EF_SOD.bin, DG1.bin, ...)")
-    return Dump(files, evidence, path)
+    files: dict[str, bytes] = {}
+    budget = MAX_DUMP_TOTAL
+    for file, entry in planned:
+        label = file.label
+        bound = max_dump_file_size(file)
+        try:
+            data = _read_regular(entry, min(bound, budget))
+        except _OversizeError as exc:
+            if budget < bound and (exc.size is None or exc.size <= bound):
+                raise DumpError(_dump_too_big(entry)) from None
+            raise DumpError(_file_too_big(entry, label, bound, exc.size)) from None
+        budget -= len(data)
+        files[label] = data
+    evidence, evidence_error = (None, None) if evidence_entry is None else _evidence(evidence_entry)
+    return Dump(files, evidence, path, evidence_error)
+
+
+def _evidence(entry: Path) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        info = os.lstat(entry)
+    except OSError as exc:
+        return None, f"{entry}: {_reason(exc)}"
+    if stat.S_ISLNK(info.st_mode):
+        return None, _symlink_message(entry)
+    return _load_evidence(entry)
+
+
+def _file_too_big(entry: Path, label: str, bound: int, size: int | None) -> str:
+    amount = "" if size is None else f"{size} bytes, "
+    return f"{entry}: {amount}more than any LDS file ({label}: at most {bound} bytes)"
+
+
+def _dump_too_big(entry: Path) -> str:
+    return (
+        f"{entry}: with it the LDS files of this dump exceed {MAX_DUMP_TOTAL} bytes in all "
+        "(MAX_DUMP_TOTAL)"
+    )
 
 
 def load_dump(folder: str | os.PathLike[str]) -> dict[str, bytes]:
@@ -219,9 +397,14 @@ def _evidence_bytes(evidence: Mapping[str, Any]) -> bytes:
 
 
 def _write_file(path: Path, data: bytes) -> None:
-    """Create *path* (it must not exist), write *data* and flush it to disk."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    """Create *path* (it must not exist) mode 0600, write *data* and flush it to disk."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags, _FILE_MODE)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _FILE_MODE)  # exactly 0600, whatever the umask
+        else:  # pragma: no cover - Windows
+            os.chmod(path, _FILE_MODE)
         view = memoryview(data)
         while view:
             written = os.write(fd, view)
@@ -250,16 +433,65 @@ def _sync_folder(path: Path) -> None:
 
 def _new_sibling(parent: Path, prefix: str, name: str) -> Path:
     """A fresh hidden name in *parent* for a folder beside *name*."""
-    return parent / f"{prefix}{name}-{secrets.token_hex(6)}"
+    return parent / f"{prefix}{name}-{secrets.token_hex(_TOKEN_HEX // 2)}"
+
+
+def _sibling_pattern(name: str) -> re.Pattern[str]:
+    """The names :func:`_new_sibling` gives for *name*, and no others."""
+    prefixes = "|".join(re.escape(p) for p in (_TEMP_PREFIX, _OLD_PREFIX))
+    return re.compile(f"({prefixes}){re.escape(name)}-[0-9a-f]{{{_TOKEN_HEX}}}")
+
+
+def _remove_stale_siblings(work: Path) -> None:
+    """Remove what an interrupted save of *work* left beside it (best effort, never raises).
+
+    Only hidden folders named ``.epass-old-<name>-<12 hex>`` or
+    ``.epass-tmp-<name>-<12 hex>`` for this target's name. An old dump moved
+    aside goes only once *work* is a folder again (the new dump is in place;
+    before that, it may be the only copy); a temporary folder only when
+    untouched for :data:`_STALE_TEMP_SECONDS` (so a save running in
+    parallel keeps its own).
+    """
+    name = work.name
+    if not name:
+        return
+    pattern = _sibling_pattern(name)
+    try:
+        with os.scandir(work.parent) as scan:
+            stale = [e.name for e in scan if pattern.fullmatch(e.name)]
+    except OSError:
+        return
+    if not stale:
+        return
+    replaced = work.is_dir() and not work.is_symlink()
+    now = time.time()
+    for entry in stale:
+        path = work.parent / entry
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            continue
+        if entry.startswith(_OLD_PREFIX) and not replaced:
+            continue
+        if entry.startswith(_TEMP_PREFIX) and now - info.st_mtime < _STALE_TEMP_SECONDS:
+            continue
+        _remove_tree(path)
 
 
 def _make_temp_folder(parent: Path, name: str) -> Path:
     for _ in range(100):
         candidate = _new_sibling(parent, _TEMP_PREFIX, name)
         try:
-            os.mkdir(candidate)
+            os.mkdir(candidate, _FOLDER_MODE)
         except FileExistsError:
             continue
+        try:
+            os.chmod(candidate, _FOLDER_MODE)  # exactly 0700, whatever the umask
+        except BaseException:
+            _remove_tree(candidate)
+            raise
         return candidate
     raise FileExistsError(errno.EEXIST, "no free temporary folder name", str(parent))
 
@@ -282,6 +514,55 @@ def _is_empty_folder(path: Path) -> bool:
         return next(entries, None) is None
 
 
+def _is_dump_name(name: str) -> bool:
+    return name == EVIDENCE_FILE or _lds_file(name) is not None
+
+
+def _foreign_entries(folder: Path, *, depth: int = 1) -> list[str]:
+    """The entries of *folder* that are not part of a dump, by name (sorted).
+
+    Part of a dump: a file (or link: removing a link leaves its target alone)
+    named as an LDS file or ``epass-evidence.json``, and our own hidden
+    ``.epass-tmp-*``/``.epass-old-*`` entries (a folder of those only holding
+    dump files). A folder named ``DG1.bin`` is not part of a dump.
+    """
+    foreign: list[str] = []
+    with os.scandir(folder) as scan:
+        entries = sorted(scan, key=lambda e: e.name)
+    for entry in entries:
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if entry.name.startswith((_TEMP_PREFIX, _OLD_PREFIX)):
+            if not is_dir or (depth > 0 and not _foreign_entries(Path(entry.path), depth=0)):
+                continue
+        elif _is_dump_name(entry.name) and not is_dir:
+            continue
+        foreign.append(entry.name)
+    return foreign
+
+
+def _refuse_unsafe_target(target: Path, work: Path) -> None:
+    """Refuse a target a dump must never replace; nothing has been changed yet."""
+    if work.is_symlink():
+        raise DumpError(
+            f"{target} is a symbolic link; a dump is never written through a link "
+            "(nothing was changed)"
+        )
+    resolved = os.path.realpath(work)
+    protected: list[tuple[str, str]] = []
+    with contextlib.suppress(OSError):
+        protected.append((os.path.realpath(os.getcwd()), "the current folder"))
+    home = os.path.expanduser("~")
+    if home != "~":
+        protected.append((os.path.realpath(home), "the home folder"))
+    if os.path.dirname(resolved) == resolved:
+        protected.insert(0, (resolved, "the file system root"))
+    for path, what in protected:
+        if resolved == path:
+            raise DumpError(
+                f"{target} is {what}; give a folder of its own for the dump (nothing was changed)"
+            )
+
+
 def save_dump(
     files: DumpFiles,
     folder: str | os.PathLike[str],
@@ -291,14 +572,22 @@ def save_dump(
 ) -> list[Path]:
     """Save *files* as a dump in *folder*, as a whole and atomically.
 
-    Everything is written into a new hidden folder beside *folder* and
-    flushed to disk (files and folder), then swapped in: if *folder* does not
-    exist or is empty it is replaced by a rename; if it holds anything, the
-    save is refused unless *force*, in which case the old folder is renamed
-    aside, the new one renamed in, and the old one removed. Any interruption
-    (an OSError, KeyboardInterrupt or any other exception) leaves either the
-    old folder intact or the new dump complete, and removes the temporary
-    folder.
+    Everything is written into a new hidden folder beside *folder* (mode
+    ``0700``, files ``0600``, whatever the umask) and flushed to disk (files
+    and folder), then swapped in: if *folder* does not exist or is empty it
+    is replaced by a rename; if it holds a dump, the save is refused unless
+    *force*, in which case the old folder is renamed aside, the new one
+    renamed in, and the old one removed. Any interruption (an OSError,
+    KeyboardInterrupt or any other exception) before the new dump is in
+    place leaves the old folder intact and removes the temporary folder; one
+    while removing the old dump still finishes removing it as far as it can,
+    and the next save or :func:`read_dump` of *folder* removes the rest.
+
+    Refused whatever *force* says, before anything is changed: an empty
+    path; a *folder* that is a symbolic link, or that is (or resolves to) the
+    current folder, the home folder or the file system root; a *folder*
+    holding anything but a dump (LDS files, ``epass-evidence.json``, our
+    hidden temporaries).
 
     :param files: label (``"DG1"``, ``"EF.SOD"``, or any name
         :func:`~epass.lds.files.canonical_name` accepts) or
@@ -306,11 +595,12 @@ def save_dump(
         :class:`~epass.lds.document.Document`.
     :param evidence: a JSON object saved as ``epass-evidence.json`` (sorted
         keys, UTF-8, at most :data:`MAX_EVIDENCE` bytes).
-    :param force: replace a non-empty *folder* (its whole content goes).
+    :param force: replace a *folder* that holds a dump (all of it goes).
     :returns: the paths written, in *folder*: the binary files, then the
         evidence file when given.
-    :raises DumpError: if *folder* is a file, is not empty (without *force*),
-        or cannot be written; the message names *folder* and the OS reason.
+    :raises DumpError: for a refused target as above, if *folder* is a file,
+        holds a dump (without *force*), or cannot be written; the message
+        names *folder* and the reason.
     :raises ValueError: for a name that is no LDS file, two different
         contents for one file, no files, or evidence that is not JSON or too
         large. :raises TypeError: for content that is not bytes or evidence
@@ -318,17 +608,30 @@ def save_dump(
     """
     contents = _contents(files)
     evidence_data = None if evidence is None else _evidence_bytes(evidence)
+    if os.fspath(folder) == "":
+        raise DumpError("the dump folder path is empty; give a folder of its own for the dump")
     target = Path(folder)
-    work = Path(os.path.realpath(target)) if target.is_symlink() else Path(os.path.abspath(target))
+    work = Path(os.path.abspath(target))
+    _refuse_unsafe_target(target, work)
     if os.path.lexists(work) and not work.is_dir():
         raise DumpError(f"{target}: exists and is not a folder")
     replacing = work.is_dir()
     with _os_errors(target, "cannot read the folder"):
-        if replacing and not force and not _is_empty_folder(work):
-            raise DumpError(f"{target} is not empty; use --force to replace it")
+        if replacing and not _is_empty_folder(work):
+            foreign = _foreign_entries(work)
+            if foreign:
+                shown = ", ".join(repr(name) for name in foreign[:3])
+                more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+                raise DumpError(
+                    f"{target} is not empty: it holds files that are not part of a dump "
+                    f"({shown}{more}); nothing was changed"
+                )
+            if not force:
+                raise DumpError(f"{target} is not empty; use --force to replace it")
     parent = work.parent
     with _os_errors(target, "cannot create the parent folder"):
         parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_siblings(work)
     with _os_errors(target, "cannot create a temporary folder beside it"):
         temp = _make_temp_folder(parent, work.name)
     try:
@@ -372,4 +675,10 @@ def _swap_in(temp: Path, work: Path, target: Path, *, replacing: bool) -> None:
                 f"be moved back ({_reason(exc)}); it is kept whole in {old}"
             ) from exc
         raise
-    _remove_tree(old)
+    # The new dump is in place: an interruption now (Ctrl-C inside rmtree) still
+    # gets a second, best-effort pass; what remains goes on the next save or read.
+    try:
+        _remove_tree(old)
+    finally:
+        if os.path.lexists(old):
+            _remove_tree(old)

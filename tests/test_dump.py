@@ -287,22 +287,57 @@ def test_hidden_files_and_leftover_folders_never_count(tmp_path):
         (b"[1, 2]", "must be a JSON object, not list"),
         (b'"text"', "must be a JSON object, not str"),
         (b"{not json", "not valid UTF-8 JSON"),
-        (b'{"a": 1, "a": 2}', "duplicate key"),
+        (b'{"a": 1, "a": 2}', "duplicate key 'a'"),
         (b'{"a": NaN}', "NaN is not JSON"),
+        (b'{"a": -Infinity}', "-Infinity is not JSON"),
+        (b'{"a": 1e999}', "number out of range: 1e999"),  # float("1e999") is inf
+        (b'{"a": ' + b"7" * 5000 + b"}", "not valid UTF-8 JSON: Exceeds the limit"),  # int digits
         (b'{"a": "\xff"}', "not valid UTF-8 JSON"),
-        (b"[" * 100_000 + b"]" * 100_000, "more than any evidence file"),
+        (b"[" * 100_000 + b"]" * 100_000, "200000 bytes, more than any evidence file"),
         (b"[" * 30_000 + b"]" * 30_000, "not valid UTF-8 JSON"),  # recursion, not a crash
     ],
 )
-def test_bad_evidence_is_a_dump_error_naming_the_file(tmp_path, content, match):
+def test_bad_evidence_is_reported_and_does_not_block_the_files(tmp_path, content, match):
+    target = tmp_path / "d"
+    save_dump({"DG1": b"a", "EF.SOD": b"s"}, target)
+    (target / EVIDENCE_FILE).write_bytes(content)
+    read = read_dump(target)
+    assert read.files == {"DG1": b"a", "EF.SOD": b"s"}  # passive authentication needs only these
+    assert read.evidence is None
+    assert read.evidence_error is not None
+    assert read.evidence_error.startswith(f"{target / EVIDENCE_FILE}: ")
+    assert match in read.evidence_error
+    assert "\n" not in read.evidence_error and len(read.evidence_error) <= 300
+    assert load_dump(target) == read.files  # load_dump returns the files only
+
+
+def test_good_or_missing_evidence_has_no_error(tmp_path):
     target = tmp_path / "d"
     save_dump({"DG1": b"a"}, target)
-    (target / EVIDENCE_FILE).write_bytes(content)
-    with pytest.raises(DumpError, match=match) as info:
-        read_dump(target)
-    assert str(info.value).startswith(str(target / EVIDENCE_FILE))
-    with pytest.raises(DumpError, match=match):  # load_dump reads the same folder
-        load_dump(target)
+    assert read_dump(target).evidence_error is None
+    save_dump({"DG1": b"a"}, target, evidence={"big": 10**40, "x": 1.5}, force=True)
+    read = read_dump(target)
+    assert read.evidence == {"big": 10**40, "x": 1.5}
+    assert read.evidence_error is None
+
+
+def test_evidence_that_is_not_a_regular_file_is_reported(tmp_path):
+    target = tmp_path / "d"
+    save_dump({"DG1": b"a"}, target)
+    (target / EVIDENCE_FILE).mkdir()
+    read = read_dump(target)
+    assert read.evidence is None
+    assert read.evidence_error == f"{target / EVIDENCE_FILE}: not a regular file"
+    (target / EVIDENCE_FILE).rmdir()
+    elsewhere = tmp_path / "evidence.json"
+    elsewhere.write_text('{"schema": "epass.dump.evidence/1"}')
+    (target / EVIDENCE_FILE).symlink_to(elsewhere)
+    read = read_dump(target)
+    assert read.evidence is None
+    assert read.evidence_error == (
+        f"{target / EVIDENCE_FILE}: is a symbolic link; a dump is read without following links"
+    )
+    assert read.files == {"DG1": b"a"}
 
 
 def test_read_dump_errors(tmp_path):
