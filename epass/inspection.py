@@ -851,6 +851,10 @@ def inspect_dump(
         if dump.evidence is not None:
             name = str(dump.folder / EVIDENCE_FILE)
             read, evidence_findings = _read_from_evidence(dump.evidence, name, document)
+        elif dump.evidence_error is not None:
+            evidence_findings = [
+                Finding("dump.evidence_unusable", f"{dump.evidence_error}: ignored")
+            ]
     return _assemble(
         source="dump",
         source_detail=detail,

@@ -233,6 +233,16 @@ def test_unusable_evidence_is_a_finding_not_a_blocker(tmp_path, evidence):
     assert [f.code for f in inspection.findings] == ["dump.evidence_unusable"]
 
 
+def test_a_damaged_evidence_file_is_a_finding(tmp_path):
+    doc = specimen()
+    save_dump(doc.dump(), tmp_path / "d")
+    (tmp_path / "d" / "epass-evidence.json").write_text("{not json")
+    inspection = inspect_dump(tmp_path / "d", doc.trust_store(), at=AT)
+    assert inspection.verdict is Verdict.VALID
+    assert [f.code for f in inspection.findings] == ["dump.evidence_unusable"]
+    assert "epass-evidence.json" in inspection.findings[0].detail
+
+
 def test_evidence_the_files_contradict_is_reported_and_ignored(tmp_path):
     doc = specimen()
     evidence = {
