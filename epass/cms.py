@@ -38,7 +38,7 @@ from asn1crypto import cms, core
 
 from epass._crypto.signatures import SignatureScheme, verify_signature
 from epass.errors import BUILTIN_PARSE_ERRORS, InvalidSignatureError, ParseError
-from epass.lds.asn1 import force_certificate, load_certificate
+from epass.lds.asn1 import aware_time, force_certificate, load_certificate, same_name
 from epass.tlv import encode_length
 
 __all__ = [
@@ -223,10 +223,9 @@ class SignerInfo:
                 )
             if certificate.serial_number != self.serial_number:
                 return False
-            # Same DER bytes is the common case and needs no RFC 5280 name comparison.
-            if certificate.issuer.dump() == self.issuer.dump():
-                return True
-            return bool(certificate.issuer == self.issuer)
+            # Same DER bytes is the common case and needs no RFC 5280 name comparison; a
+            # name the string preparation refuses matches only its own encoding.
+            return same_name(certificate.issuer, self.issuer)
         except BUILTIN_PARSE_ERRORS:
             return False
 
@@ -421,7 +420,11 @@ def _signer_info(si: Any, *, file: str, certificate_issuers: frozenset[bytes]) -
             elif oid == ID_MESSAGE_DIGEST:
                 message_digest = bytes(_single_value(attr, "message-digest", file=file).native)
             elif oid == ID_SIGNING_TIME:
-                signing_time = _single_value(attr, "signing-time", file=file).native
+                when = _single_value(attr, "signing-time", file=file)
+                try:
+                    signing_time = aware_time(when, "signing-time attribute (RFC 5652 §11.3)")
+                except ValueError as exc:
+                    raise ParseError(str(exc), file=file) from exc
 
     si["signature_algorithm"].native  # noqa: B018
     return SignerInfo(

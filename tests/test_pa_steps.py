@@ -446,6 +446,33 @@ def test_unsupported_data_group_hash_is_an_error(pki, store):
     assert report.verdict is Verdict.INDETERMINATE
 
 
+@pytest.mark.parametrize(
+    ("time", "reason"),
+    [
+        (b"\x18\x0e20300101000000", "time without a time zone"),  # GeneralizedTime, no Z
+        (b"\x18\x0f00000101000000Z", "outside the years 1 to 9999"),  # year 0000
+    ],
+)
+def test_signing_time_that_cannot_be_compared_is_a_malformed_sod(pki, store, time, reason):
+    # RFC 5652 §11.3: signing-time in UTC. A naive local time could not be compared with
+    # the DS validity; it is refused when EF.SOD is parsed, not raised from ds.validity.
+    message_digest = sod_module.parse(_custom_sod(pki)).signer_info.message_digest  # same eContent
+    attrs: list[dict[str, Any]] = [
+        {"type": "content_type", "values": [ID_ICAO_LDS_SECURITY_OBJECT]},
+        {"type": "message_digest", "values": [message_digest]},
+        {
+            "type": "signing_time",
+            "values": [asn1_cms.Time.load(time)],
+        },
+    ]
+    report = verify(_files(_custom_sod(pki, attrs=attrs)), store, at=AT)
+    parse = report.check(CheckName.SOD_PARSE)
+    assert parse.status is CheckStatus.FAIL
+    assert "signing-time" in parse.detail and reason in parse.detail
+    assert report.verdict is Verdict.INVALID
+    json.dumps(report.to_dict())
+
+
 # --- public samples (../shared/samples) ---------------------------------------------------------
 
 
