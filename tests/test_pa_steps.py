@@ -10,17 +10,19 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from asn1crypto import cms as asn1_cms
+from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from drivers.virtual.pki import TestPki, hash_data_groups, make_test_pki, sign_sod
+from epass._crypto.signatures import ExplicitCurveParametersError, load_public_key
 from epass.lds import sod as sod_module
 from epass.lds.asn1 import (
     ID_ICAO_LDS_SECURITY_OBJECT,
@@ -471,6 +473,98 @@ def test_signing_time_that_cannot_be_compared_is_a_malformed_sod(pki, store, tim
     assert "signing-time" in parse.detail and reason in parse.detail
     assert report.verdict is Verdict.INVALID
     json.dumps(report.to_dict())
+
+
+# --- keys with explicit EC parameters: "not supported", no promise --------------------------------
+
+#: NIST P-256 domain parameters (FIPS 186-4 §D.1.2.3; SEC 2 §2.4.2 secp256r1).
+_P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
+_P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+_P256_GX = 0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296
+_P256_GY = 0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5
+_P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _explicit_spki(public_key: ec.EllipticCurvePublicKey) -> asn1_keys.PublicKeyInfo:
+    """*public_key* (P-256) with its curve given as explicit parameters (SEC 1 §C.2)."""
+    a = _P256_P - 3
+    assert (_P256_GY**2 - (_P256_GX**3 + a * _P256_GX + _P256_B)) % _P256_P == 0
+    point = public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    domain = {
+        "version": "ecdpVer1",
+        "field_id": {"field_type": "prime_field", "parameters": _P256_P},
+        "curve": {"a": a.to_bytes(32, "big"), "b": _P256_B.to_bytes(32, "big")},
+        "base": b"\x04" + _P256_GX.to_bytes(32, "big") + _P256_GY.to_bytes(32, "big"),
+        "order": _P256_N,
+        "cofactor": 1,
+    }
+    return asn1_keys.PublicKeyInfo(
+        {
+            "algorithm": {"algorithm": "ec", "parameters": ("specified", domain)},
+            "public_key": point,
+        }
+    )
+
+
+def _with_public_key(cert_der: bytes, spki: asn1_keys.PublicKeyInfo, signer: Any) -> bytes:
+    """*cert_der* with another subjectPublicKeyInfo, re-signed (ECDSA-SHA256) by *signer*."""
+    cert = asn1_x509.Certificate.load(cert_der)
+    tbs = cert["tbs_certificate"].copy()
+    tbs["subject_public_key_info"] = spki
+    signature = signer.sign(tbs.dump(), ec.ECDSA(hashes.SHA256()))
+    rebuilt = asn1_x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": cert["signature_algorithm"],
+            "signature_value": signature,
+        }
+    )
+    return bytes(rebuilt.dump())
+
+
+class _Der:
+    """What sign_sod reads of a certificate, for one cryptography will not load."""
+
+    def __init__(self, der: bytes) -> None:
+        self.der = der
+
+    def public_bytes(self, encoding: object) -> bytes:
+        return self.der
+
+
+_PLANS = ("yet", "later", "pending", "coming", "future")
+
+
+def test_explicit_parameters_in_the_ds_key_are_not_supported(pki, store):
+    ds = _with_public_key(pki.ds_der, _explicit_spki(pki.ds_key.public_key()), pki.csca_key)
+    ds_cert = cast(x509.Certificate, _Der(ds))
+    sod = sign_sod(hash_data_groups(DGS), ds_key=pki.ds_key, ds_cert=ds_cert)
+    report = verify(_files(sod), store, at=AT)
+    signature = report.check(CheckName.SOD_SIGNATURE)
+    assert signature.status is CheckStatus.ERROR
+    assert "explicit EC parameters, which are not supported" in signature.detail
+    assert not [w for w in _PLANS if w in signature.detail]
+    assert report.check(CheckName.DS_ISSUER).status is CheckStatus.PASS
+    assert report.signer is not None and report.signer.curve == "explicit parameters"
+    assert report.verdict is Verdict.INDETERMINATE
+
+
+def test_explicit_parameters_in_the_csca_key_are_not_supported(pki):
+    csca = _with_public_key(pki.csca_der, _explicit_spki(pki.csca_key.public_key()), pki.csca_key)
+    trust = TrustStore()
+    trust.add(csca, source="explicit-csca")
+    report = verify(_files(pki.sign_sod(hash_data_groups(DGS))), trust, at=AT)
+    issuer = report.check(CheckName.DS_ISSUER)
+    assert issuer.status is CheckStatus.ERROR
+    assert issuer.detail.endswith("keys with explicit EC parameters are not supported")
+    assert not [w for w in _PLANS if w in issuer.detail]
+    assert report.verdict is Verdict.INDETERMINATE
+    with pytest.raises(ExplicitCurveParametersError) as info:
+        load_public_key(_explicit_spki(pki.csca_key.public_key()))
+    assert "not supported" in str(info.value)
+    assert not [w for w in _PLANS if w in str(info.value)]
 
 
 # --- public samples (../shared/samples) ---------------------------------------------------------

@@ -173,7 +173,7 @@ class CscaMasterList(core.Sequence):
             version CscaMasterListVersion,   -- INTEGER {v0(0)}
             certList SET OF Certificate }
 
-    Declared here for the trust-store loader; master lists are not yet read.
+    Declared here for the trust-store loader; epass does not read master lists.
     """
 
     _fields = [  # noqa: RUF012

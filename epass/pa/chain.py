@@ -12,7 +12,7 @@
 
 Each step is ``(Context) -> Check`` and runs only when its inputs are present
 (:mod:`epass.pa.context`); :mod:`epass.pa.verify` lists them. Revocation
-(CRLs) will be one more step here.
+(CRLs) is not checked.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def check_ds_issuer(context: Context) -> Check:
             scheme = verify_certificate_signature(ds, anchor.certificate)
         except UnsupportedAlgorithmError as exc:
             reason = (
-                "explicit EC parameters not yet supported"
+                "keys with explicit EC parameters are not supported"
                 if isinstance(exc, ExplicitCurveParametersError)
                 else str(exc)
             )

@@ -370,7 +370,8 @@ def check_signature(context: Context) -> Check:
         return Check(
             name,
             CheckStatus.ERROR,
-            "the DS key uses explicit EC parameters: not yet supported, signature not checked",
+            "the DS key uses explicit EC parameters, which are not supported: "
+            "signature not checked",
             evidence,
         )
     except UnsupportedAlgorithmError as exc:

@@ -22,8 +22,8 @@ recursively for ``*.pem *.crt *.cer *.der *.cert`` (other files are ignored).
 A file that should hold a certificate but does not raises
 :class:`~epass.errors.ParseError` naming it.
 
-Master lists (9303-12 §9), ICAO PKD LDIF, CRLs and link certificates are a
-later step; they slot in as more ``add_*`` loaders producing
+Master lists (9303-12 §9), ICAO PKD LDIF, CRLs and link certificates are not
+read; loaders for them would be more ``add_*`` methods producing
 :class:`TrustAnchor` objects with another ``kind`` and ``source``.
 """
 
@@ -63,7 +63,7 @@ class TrustAnchor:
     :ivar der: its DER bytes, as loaded.
     :ivar source: where it came from (a path, ``"path#2"`` for the third
         certificate of a bundle, or the caller's label).
-    :ivar kind: ``"csca"`` (later also ``"link"``, ``"master-list"``).
+    :ivar kind: ``"csca"`` (the only kind this version loads).
     """
 
     certificate: Any = field(repr=False)
