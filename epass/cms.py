@@ -173,6 +173,8 @@ def _skip(data: bytes, pos: int, end: int, file: str) -> int:
 class SignerInfo:
     """One CMS SignerInfo (RFC 5652 §5.3), with the bytes to verify kept raw.
 
+    :ivar version: the SignerInfo version (CMSVersion; RFC 5652 §5.3 sets 1 with
+        issuerAndSerialNumber and 3 with subjectKeyIdentifier; not covered by the signature).
     :ivar sid_kind: ``"issuer_and_serial_number"`` or ``"subject_key_identifier"``.
     :ivar issuer: the SignerIdentifier's issuer (an asn1crypto ``Name``) or ``None``.
     :ivar serial_number: the SignerIdentifier's serial number or ``None``.
@@ -189,6 +191,7 @@ class SignerInfo:
     :ivar asn1: the asn1crypto ``SignerInfo``.
     """
 
+    version: int
     sid_kind: str
     issuer: Any
     serial_number: int | None
@@ -358,6 +361,12 @@ def _raw_signed_attrs(signer_info: Any, *, file: str) -> bytes | None:
     return b"\x31" + raw[pos + 1 : end]
 
 
+def _cms_version(value: Any) -> int:
+    """A CMSVersion (RFC 5652 §10.2.5) as an int, named (``"v3"``) or not (``7``) by asn1crypto."""
+    native = value.native
+    return int(native[1:]) if isinstance(native, str) else int(native)
+
+
 def _single_value(attr: Any, name: str, *, file: str) -> Any:
     values = attr["values"]
     if len(values) != 1:
@@ -428,6 +437,7 @@ def _signer_info(si: Any, *, file: str, certificate_issuers: frozenset[bytes]) -
 
     si["signature_algorithm"].native  # noqa: B018
     return SignerInfo(
+        version=_cms_version(si["version"]),
         sid_kind=sid.name,
         issuer=issuer,
         serial_number=serial,
@@ -492,7 +502,7 @@ def parse_signed_data(
             )
         stage = "malformed SignedData"
         signed_data = content_info["content"]
-        version = int(signed_data["version"].native[1:])
+        version = _cms_version(signed_data["version"])
         digest_algorithms = tuple(
             str(alg["algorithm"].native) for alg in signed_data["digest_algorithms"]
         )

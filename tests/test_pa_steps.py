@@ -23,6 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from drivers.virtual.pki import TestPki, hash_data_groups, make_test_pki, sign_sod
 from epass._crypto.signatures import ExplicitCurveParametersError, load_public_key
+from epass.cms import ber_header
 from epass.lds import sod as sod_module
 from epass.lds.asn1 import (
     ID_ICAO_LDS_SECURITY_OBJECT,
@@ -89,11 +90,15 @@ def _custom_sod(
     lds_version: int = 0,
     digest_algorithm: str = "sha256",
     attrs: list[dict[str, Any]] | str | None = "standard",
+    sid: str = "issuer_and_serial_number",
+    signer_version: str = "v1",
 ) -> bytes:
     """An EF.SOD signed by *pki*'s DS (ECDSA-SHA256 over the signed attributes as DER).
 
     :param attrs: the signed attributes; ``"standard"`` = content-type and the true
         message-digest; ``None`` = no signed attributes (the signature covers the eContent).
+    :param sid: the SignerIdentifier choice (``"subject_key_identifier"``: the DS's key id).
+    :param signer_version: the SignerInfo version (RFC 5652 §5.3: v1 or v3 by *sid*).
     """
     lso = LdsSecurityObject(
         {
@@ -112,14 +117,19 @@ def _custom_sod(
             {"type": "message_digest", "values": [hashlib.new("sha256", econtent).digest()]},
         ]
     cert = asn1_x509.Certificate.load(pki.ds_der)
-    signer: dict[str, Any] = {
-        "version": "v1",
-        "sid": {
+    identifier: dict[str, Any] = (
+        {"subject_key_identifier": cert.key_identifier}
+        if sid == "subject_key_identifier"
+        else {
             "issuer_and_serial_number": {
                 "issuer": cert.issuer,
                 "serial_number": cert.serial_number,
             }
-        },
+        }
+    )
+    signer: dict[str, Any] = {
+        "version": signer_version,
+        "sid": identifier,
         "digest_algorithm": {"algorithm": digest_algorithm},
         "signature_algorithm": {"algorithm": "sha256_ecdsa"},
     }
@@ -352,6 +362,66 @@ def test_signed_data_deviations_outside_the_signature_are_findings(pki, store):
         FindingCode.DIGEST_ALGORITHMS,
     ]
     assert all(f.file == "EF.SOD" for f in report.findings)
+
+
+@pytest.mark.parametrize(
+    ("sid", "version", "finding"),
+    [
+        ("issuer_and_serial_number", "v1", False),
+        ("subject_key_identifier", "v3", False),
+        ("issuer_and_serial_number", "v3", True),
+        ("subject_key_identifier", "v1", True),
+        ("issuer_and_serial_number", "v0", True),
+    ],
+)
+def test_signer_info_version_must_fit_the_signer_identifier(pki, store, sid, version, finding):
+    # RFC 5652 §5.3: version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier
+    sod = _custom_sod(pki, sid=sid, signer_version=version)
+    assert sod_module.parse(sod).signer_info.sid_kind == sid
+    report = verify(_files(sod), store, at=AT)
+    assert report.verdict is Verdict.VALID  # the version is not signed: never a verdict change
+    assert _codes(report) == ([FindingCode.SIGNER_INFO_VERSION] if finding else [])
+    if finding:
+        assert report.findings[0].file == "EF.SOD"
+        assert f"SignerInfo version {version[1:]} " in report.findings[0].detail
+
+
+def _signer_info_version_offset(sod: bytes) -> int:
+    """Where the SignerInfo's version INTEGER value byte is, found by parsing *sod*."""
+    signer = sod_module.parse(sod).signer_info.asn1
+    start = sod.find(signer.dump())
+    assert start > 0 and sod.find(signer.dump(), start + 1) == -1
+    _, contents, _ = ber_header(sod, start, len(sod), file="EF.SOD")  # SignerInfo SEQUENCE
+    _, value, length = ber_header(sod, contents, len(sod), file="EF.SOD")  # version INTEGER
+    assert sod[contents] == 0x02 and length == 1
+    return value
+
+
+@pytest.mark.parametrize("version", [7, 0, 3])
+def test_signer_info_version_changed_after_signing_is_a_finding(pki, store, version):
+    sod = pki.sign_sod(hash_data_groups(DGS))
+    at = _signer_info_version_offset(sod)
+    assert sod[at] == 1
+    odd = sod[:at] + bytes([version]) + sod[at + 1 :]
+    assert sod_module.parse(odd).signer_info.version == version
+    report = verify(_files(odd), store, at=AT)
+    assert report.verdict is Verdict.VALID
+    assert _codes(report) == [FindingCode.SIGNER_INFO_VERSION]
+    assert "RFC 5652 §5.3" in report.findings[0].detail
+
+
+def test_signed_data_version_outside_cms_version_names_is_a_finding(pki, store):
+    # asn1crypto names CMSVersion v0..v5 only; version 7 once made EF.SOD "malformed"
+    sod = pki.sign_sod(hash_data_groups(DGS))
+    signed_data = sod_module.parse(sod).content_info["content"]
+    start = sod.find(signed_data["version"].dump())
+    assert sod[start : start + 3] == b"\x02\x01\x03"
+    odd = sod[: start + 2] + b"\x07" + sod[start + 3 :]
+    assert sod_module.parse(odd).signed_data_version == 7
+    report = verify(_files(odd), store, at=AT)
+    assert report.check(CheckName.SOD_PARSE).status is CheckStatus.PASS
+    assert report.verdict is Verdict.VALID
+    assert _codes(report) == [FindingCode.SIGNED_DATA_VERSION]
 
 
 def test_lds_v1_without_version_info_is_a_finding(pki, store):
