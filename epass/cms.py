@@ -38,7 +38,7 @@ from asn1crypto import cms, core
 
 from epass._crypto.signatures import SignatureScheme, verify_signature
 from epass.errors import BUILTIN_PARSE_ERRORS, InvalidSignatureError, ParseError
-from epass.lds.asn1 import force_certificate, load_certificate
+from epass.lds.asn1 import aware_time, force_certificate, load_certificate, same_name
 from epass.tlv import encode_length
 
 __all__ = [
@@ -173,6 +173,8 @@ def _skip(data: bytes, pos: int, end: int, file: str) -> int:
 class SignerInfo:
     """One CMS SignerInfo (RFC 5652 §5.3), with the bytes to verify kept raw.
 
+    :ivar version: the SignerInfo version (CMSVersion; RFC 5652 §5.3 sets 1 with
+        issuerAndSerialNumber and 3 with subjectKeyIdentifier; not covered by the signature).
     :ivar sid_kind: ``"issuer_and_serial_number"`` or ``"subject_key_identifier"``.
     :ivar issuer: the SignerIdentifier's issuer (an asn1crypto ``Name``) or ``None``.
     :ivar serial_number: the SignerIdentifier's serial number or ``None``.
@@ -189,6 +191,7 @@ class SignerInfo:
     :ivar asn1: the asn1crypto ``SignerInfo``.
     """
 
+    version: int
     sid_kind: str
     issuer: Any
     serial_number: int | None
@@ -223,10 +226,9 @@ class SignerInfo:
                 )
             if certificate.serial_number != self.serial_number:
                 return False
-            # Same DER bytes is the common case and needs no RFC 5280 name comparison.
-            if certificate.issuer.dump() == self.issuer.dump():
-                return True
-            return bool(certificate.issuer == self.issuer)
+            # Same DER bytes is the common case and needs no RFC 5280 name comparison; a
+            # name the string preparation refuses matches only its own encoding.
+            return same_name(certificate.issuer, self.issuer)
         except BUILTIN_PARSE_ERRORS:
             return False
 
@@ -359,6 +361,12 @@ def _raw_signed_attrs(signer_info: Any, *, file: str) -> bytes | None:
     return b"\x31" + raw[pos + 1 : end]
 
 
+def _cms_version(value: Any) -> int:
+    """A CMSVersion (RFC 5652 §10.2.5) as an int, named (``"v3"``) or not (``7``) by asn1crypto."""
+    native = value.native
+    return int(native[1:]) if isinstance(native, str) else int(native)
+
+
 def _single_value(attr: Any, name: str, *, file: str) -> Any:
     values = attr["values"]
     if len(values) != 1:
@@ -421,10 +429,15 @@ def _signer_info(si: Any, *, file: str, certificate_issuers: frozenset[bytes]) -
             elif oid == ID_MESSAGE_DIGEST:
                 message_digest = bytes(_single_value(attr, "message-digest", file=file).native)
             elif oid == ID_SIGNING_TIME:
-                signing_time = _single_value(attr, "signing-time", file=file).native
+                when = _single_value(attr, "signing-time", file=file)
+                try:
+                    signing_time = aware_time(when, "signing-time attribute (RFC 5652 §11.3)")
+                except ValueError as exc:
+                    raise ParseError(str(exc), file=file) from exc
 
     si["signature_algorithm"].native  # noqa: B018
     return SignerInfo(
+        version=_cms_version(si["version"]),
         sid_kind=sid.name,
         issuer=issuer,
         serial_number=serial,
@@ -489,7 +502,7 @@ def parse_signed_data(
             )
         stage = "malformed SignedData"
         signed_data = content_info["content"]
-        version = int(signed_data["version"].native[1:])
+        version = _cms_version(signed_data["version"])
         digest_algorithms = tuple(
             str(alg["algorithm"].native) for alg in signed_data["digest_algorithms"]
         )

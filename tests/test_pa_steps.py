@@ -10,17 +10,20 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from asn1crypto import cms as asn1_cms
+from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from drivers.virtual.pki import TestPki, hash_data_groups, make_test_pki, sign_sod
+from epass._crypto.signatures import ExplicitCurveParametersError, load_public_key
+from epass.cms import ber_header
 from epass.lds import sod as sod_module
 from epass.lds.asn1 import (
     ID_ICAO_LDS_SECURITY_OBJECT,
@@ -87,11 +90,15 @@ def _custom_sod(
     lds_version: int = 0,
     digest_algorithm: str = "sha256",
     attrs: list[dict[str, Any]] | str | None = "standard",
+    sid: str = "issuer_and_serial_number",
+    signer_version: str = "v1",
 ) -> bytes:
     """An EF.SOD signed by *pki*'s DS (ECDSA-SHA256 over the signed attributes as DER).
 
     :param attrs: the signed attributes; ``"standard"`` = content-type and the true
         message-digest; ``None`` = no signed attributes (the signature covers the eContent).
+    :param sid: the SignerIdentifier choice (``"subject_key_identifier"``: the DS's key id).
+    :param signer_version: the SignerInfo version (RFC 5652 §5.3: v1 or v3 by *sid*).
     """
     lso = LdsSecurityObject(
         {
@@ -110,14 +117,19 @@ def _custom_sod(
             {"type": "message_digest", "values": [hashlib.new("sha256", econtent).digest()]},
         ]
     cert = asn1_x509.Certificate.load(pki.ds_der)
-    signer: dict[str, Any] = {
-        "version": "v1",
-        "sid": {
+    identifier: dict[str, Any] = (
+        {"subject_key_identifier": cert.key_identifier}
+        if sid == "subject_key_identifier"
+        else {
             "issuer_and_serial_number": {
                 "issuer": cert.issuer,
                 "serial_number": cert.serial_number,
             }
-        },
+        }
+    )
+    signer: dict[str, Any] = {
+        "version": signer_version,
+        "sid": identifier,
         "digest_algorithm": {"algorithm": digest_algorithm},
         "signature_algorithm": {"algorithm": "sha256_ecdsa"},
     }
@@ -352,6 +364,66 @@ def test_signed_data_deviations_outside_the_signature_are_findings(pki, store):
     assert all(f.file == "EF.SOD" for f in report.findings)
 
 
+@pytest.mark.parametrize(
+    ("sid", "version", "finding"),
+    [
+        ("issuer_and_serial_number", "v1", False),
+        ("subject_key_identifier", "v3", False),
+        ("issuer_and_serial_number", "v3", True),
+        ("subject_key_identifier", "v1", True),
+        ("issuer_and_serial_number", "v0", True),
+    ],
+)
+def test_signer_info_version_must_fit_the_signer_identifier(pki, store, sid, version, finding):
+    # RFC 5652 §5.3: version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier
+    sod = _custom_sod(pki, sid=sid, signer_version=version)
+    assert sod_module.parse(sod).signer_info.sid_kind == sid
+    report = verify(_files(sod), store, at=AT)
+    assert report.verdict is Verdict.VALID  # the version is not signed: never a verdict change
+    assert _codes(report) == ([FindingCode.SIGNER_INFO_VERSION] if finding else [])
+    if finding:
+        assert report.findings[0].file == "EF.SOD"
+        assert f"SignerInfo version {version[1:]} " in report.findings[0].detail
+
+
+def _signer_info_version_offset(sod: bytes) -> int:
+    """Where the SignerInfo's version INTEGER value byte is, found by parsing *sod*."""
+    signer = sod_module.parse(sod).signer_info.asn1
+    start = sod.find(signer.dump())
+    assert start > 0 and sod.find(signer.dump(), start + 1) == -1
+    _, contents, _ = ber_header(sod, start, len(sod), file="EF.SOD")  # SignerInfo SEQUENCE
+    _, value, length = ber_header(sod, contents, len(sod), file="EF.SOD")  # version INTEGER
+    assert sod[contents] == 0x02 and length == 1
+    return value
+
+
+@pytest.mark.parametrize("version", [7, 0, 3])
+def test_signer_info_version_changed_after_signing_is_a_finding(pki, store, version):
+    sod = pki.sign_sod(hash_data_groups(DGS))
+    at = _signer_info_version_offset(sod)
+    assert sod[at] == 1
+    odd = sod[:at] + bytes([version]) + sod[at + 1 :]
+    assert sod_module.parse(odd).signer_info.version == version
+    report = verify(_files(odd), store, at=AT)
+    assert report.verdict is Verdict.VALID
+    assert _codes(report) == [FindingCode.SIGNER_INFO_VERSION]
+    assert "RFC 5652 §5.3" in report.findings[0].detail
+
+
+def test_signed_data_version_outside_cms_version_names_is_a_finding(pki, store):
+    # asn1crypto names CMSVersion v0..v5 only; version 7 once made EF.SOD "malformed"
+    sod = pki.sign_sod(hash_data_groups(DGS))
+    signed_data = sod_module.parse(sod).content_info["content"]
+    start = sod.find(signed_data["version"].dump())
+    assert sod[start : start + 3] == b"\x02\x01\x03"
+    odd = sod[: start + 2] + b"\x07" + sod[start + 3 :]
+    assert sod_module.parse(odd).signed_data_version == 7
+    report = verify(_files(odd), store, at=AT)
+    assert report.check(CheckName.SOD_PARSE).status is CheckStatus.PASS
+    assert report.verdict is Verdict.VALID
+    assert _codes(report) == [FindingCode.SIGNED_DATA_VERSION]
+
+
 def test_lds_v1_without_version_info_is_a_finding(pki, store):
     report = verify(_files(_custom_sod(pki, lds_version=1)), store, at=AT)
     assert report.verdict is Verdict.VALID
@@ -444,6 +516,125 @@ def test_unsupported_data_group_hash_is_an_error(pki, store):
     assert report.data_groups == ()
     assert _statuses(report)[CheckName.SOD_SIGNATURE] is CheckStatus.PASS
     assert report.verdict is Verdict.INDETERMINATE
+
+
+@pytest.mark.parametrize(
+    ("time", "reason"),
+    [
+        (b"\x18\x0e20300101000000", "time without a time zone"),  # GeneralizedTime, no Z
+        (b"\x18\x0f00000101000000Z", "outside the years 1 to 9999"),  # year 0000
+    ],
+)
+def test_signing_time_that_cannot_be_compared_is_a_malformed_sod(pki, store, time, reason):
+    # RFC 5652 §11.3: signing-time in UTC. A naive local time could not be compared with
+    # the DS validity; it is refused when EF.SOD is parsed, not raised from ds.validity.
+    message_digest = sod_module.parse(_custom_sod(pki)).signer_info.message_digest  # same eContent
+    attrs: list[dict[str, Any]] = [
+        {"type": "content_type", "values": [ID_ICAO_LDS_SECURITY_OBJECT]},
+        {"type": "message_digest", "values": [message_digest]},
+        {
+            "type": "signing_time",
+            "values": [asn1_cms.Time.load(time)],
+        },
+    ]
+    report = verify(_files(_custom_sod(pki, attrs=attrs)), store, at=AT)
+    parse = report.check(CheckName.SOD_PARSE)
+    assert parse.status is CheckStatus.FAIL
+    assert "signing-time" in parse.detail and reason in parse.detail
+    assert report.verdict is Verdict.INVALID
+    json.dumps(report.to_dict())
+
+
+# --- keys with explicit EC parameters: "not supported", no promise --------------------------------
+
+#: NIST P-256 domain parameters (FIPS 186-4 §D.1.2.3; SEC 2 §2.4.2 secp256r1).
+_P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
+_P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+_P256_GX = 0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296
+_P256_GY = 0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5
+_P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _explicit_spki(public_key: ec.EllipticCurvePublicKey) -> asn1_keys.PublicKeyInfo:
+    """*public_key* (P-256) with its curve given as explicit parameters (SEC 1 §C.2)."""
+    a = _P256_P - 3
+    assert (_P256_GY**2 - (_P256_GX**3 + a * _P256_GX + _P256_B)) % _P256_P == 0
+    point = public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    domain = {
+        "version": "ecdpVer1",
+        "field_id": {"field_type": "prime_field", "parameters": _P256_P},
+        "curve": {"a": a.to_bytes(32, "big"), "b": _P256_B.to_bytes(32, "big")},
+        "base": b"\x04" + _P256_GX.to_bytes(32, "big") + _P256_GY.to_bytes(32, "big"),
+        "order": _P256_N,
+        "cofactor": 1,
+    }
+    return asn1_keys.PublicKeyInfo(
+        {
+            "algorithm": {"algorithm": "ec", "parameters": ("specified", domain)},
+            "public_key": point,
+        }
+    )
+
+
+def _with_public_key(cert_der: bytes, spki: asn1_keys.PublicKeyInfo, signer: Any) -> bytes:
+    """*cert_der* with another subjectPublicKeyInfo, re-signed (ECDSA-SHA256) by *signer*."""
+    cert = asn1_x509.Certificate.load(cert_der)
+    tbs = cert["tbs_certificate"].copy()
+    tbs["subject_public_key_info"] = spki
+    signature = signer.sign(tbs.dump(), ec.ECDSA(hashes.SHA256()))
+    rebuilt = asn1_x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": cert["signature_algorithm"],
+            "signature_value": signature,
+        }
+    )
+    return bytes(rebuilt.dump())
+
+
+class _Der:
+    """What sign_sod reads of a certificate, for one cryptography will not load."""
+
+    def __init__(self, der: bytes) -> None:
+        self.der = der
+
+    def public_bytes(self, encoding: object) -> bytes:
+        return self.der
+
+
+_PLANS = ("yet", "later", "pending", "coming", "future")
+
+
+def test_explicit_parameters_in_the_ds_key_are_not_supported(pki, store):
+    ds = _with_public_key(pki.ds_der, _explicit_spki(pki.ds_key.public_key()), pki.csca_key)
+    ds_cert = cast(x509.Certificate, _Der(ds))
+    sod = sign_sod(hash_data_groups(DGS), ds_key=pki.ds_key, ds_cert=ds_cert)
+    report = verify(_files(sod), store, at=AT)
+    signature = report.check(CheckName.SOD_SIGNATURE)
+    assert signature.status is CheckStatus.ERROR
+    assert "explicit EC parameters, which are not supported" in signature.detail
+    assert not [w for w in _PLANS if w in signature.detail]
+    assert report.check(CheckName.DS_ISSUER).status is CheckStatus.PASS
+    assert report.signer is not None and report.signer.curve == "explicit parameters"
+    assert report.verdict is Verdict.INDETERMINATE
+
+
+def test_explicit_parameters_in_the_csca_key_are_not_supported(pki):
+    csca = _with_public_key(pki.csca_der, _explicit_spki(pki.csca_key.public_key()), pki.csca_key)
+    trust = TrustStore()
+    trust.add(csca, source="explicit-csca")
+    report = verify(_files(pki.sign_sod(hash_data_groups(DGS))), trust, at=AT)
+    issuer = report.check(CheckName.DS_ISSUER)
+    assert issuer.status is CheckStatus.ERROR
+    assert issuer.detail.endswith("keys with explicit EC parameters are not supported")
+    assert not [w for w in _PLANS if w in issuer.detail]
+    assert report.verdict is Verdict.INDETERMINATE
+    with pytest.raises(ExplicitCurveParametersError) as info:
+        load_public_key(_explicit_spki(pki.csca_key.public_key()))
+    assert "not supported" in str(info.value)
+    assert not [w for w in _PLANS if w in str(info.value)]
 
 
 # --- public samples (../shared/samples) ---------------------------------------------------------

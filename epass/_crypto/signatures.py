@@ -19,7 +19,7 @@ Supported (ICAO Doc 9303-12 §5 "Algorithms", RFC 5652 §5.6, RFC 4055, RFC 5758
 What cannot be verified raises :class:`UnsupportedAlgorithmError`, never a
 verdict: an unknown OID, MD5, DSA, a curve the backend lacks, or a key with
 *explicit* EC domain parameters (9303-12 allows them and many CSCAs use them;
-mapping them to named curves is a later step) which raises the subclass
+they are not mapped to named curves) which raises the subclass
 :class:`ExplicitCurveParametersError`. A signature that does not verify raises
 :class:`InvalidSignatureError`. Nothing here returns a boolean that a caller
 could forget to check, and no flag disables a check.
@@ -135,7 +135,7 @@ _CURVES: Mapping[str, tuple[str, type[ec.EllipticCurve]]] = MappingProxyType(
         "1.3.36.3.3.2.8.1.1.13": ("brainpoolP512r1", ec.BrainpoolP512R1),
     }
 )
-#: Curves 9303-12 lists that the backend lacks (a later python-ecdsa path).
+#: Curves 9303-12 lists that the backend lacks (reported as not supported).
 _KNOWN_UNSUPPORTED_CURVES: Mapping[str, str] = MappingProxyType(
     {
         "1.3.36.3.3.2.8.1.1.3": "brainpoolP192r1",
@@ -215,8 +215,8 @@ def load_public_key(public_key_info: Any) -> PublicKey:
             params = spki["algorithm"]["parameters"]
             if params.name == "specified":
                 raise ExplicitCurveParametersError(
-                    "EC key with explicit domain parameters: not yet supported "
-                    "(9303-12 §5 permits them; mapping to a named curve is pending)",
+                    "EC key with explicit domain parameters: not supported "
+                    "(9303-12 §5 permits them)",
                     parameters=params.chosen,
                 )
             if params.name != "named":

@@ -23,6 +23,7 @@ malformed input surfaces as :class:`~epass.errors.ParseError`, never as a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from asn1crypto import algos, core, x509
@@ -43,11 +44,14 @@ __all__ = [
     "LdsSecurityObject",
     "LdsSecurityObjectVersion",
     "LdsVersionInfo",
+    "aware_time",
     "force_certificate",
     "format_name",
     "load_certificate",
     "load_strict",
     "name_country",
+    "prepared_name",
+    "same_name",
 ]
 
 #: id-icao-mrtd-security-ldsSecurityObject {joint-iso-itu-t(2) international-organizations(23)
@@ -169,7 +173,7 @@ class CscaMasterList(core.Sequence):
             version CscaMasterListVersion,   -- INTEGER {v0(0)}
             certList SET OF Certificate }
 
-    Declared here for the trust-store loader; master lists are not yet read.
+    Declared here for the trust-store loader; epass does not read master lists.
     """
 
     _fields = [  # noqa: RUF012
@@ -211,12 +215,18 @@ def load_certificate(data: bytes, *, file: str, offset: int = 0) -> Any:
 
 
 def force_certificate(cert: Any) -> None:
-    """Touch every certificate field PA relies on (raises asn1crypto's errors)."""
+    """Touch every certificate field PA relies on (raises asn1crypto's errors).
+
+    The validity times must be instants :func:`aware_time` accepts, so that
+    every later comparison with an aware ``datetime`` works.
+    """
     tbs = cert["tbs_certificate"]
     tbs["subject"].native  # noqa: B018
     tbs["issuer"].native  # noqa: B018
     tbs["serial_number"].native  # noqa: B018
-    tbs["validity"].native  # noqa: B018
+    validity = tbs["validity"]
+    aware_time(validity["not_before"], "validity notBefore (RFC 5280 §4.1.2.5)")
+    aware_time(validity["not_after"], "validity notAfter (RFC 5280 §4.1.2.5)")
     tbs["signature"].native  # noqa: B018
     tbs["subject_public_key_info"]["algorithm"].native  # noqa: B018
     tbs["subject_public_key_info"]["public_key"].contents  # noqa: B018
@@ -224,6 +234,26 @@ def force_certificate(cert: Any) -> None:
     cert["signature_value"].native  # noqa: B018
     cert.key_identifier  # noqa: B018
     cert.authority_key_identifier  # noqa: B018
+
+
+def aware_time(value: Any, what: str) -> datetime:
+    """An asn1crypto ``Time``, ``UTCTime`` or ``GeneralizedTime`` as an aware ``datetime``.
+
+    RFC 5280 §4.1.2.5 and RFC 5652 §11.3 require these times in UTC. A
+    GeneralizedTime without a time zone (which asn1crypto reads as a naive
+    local time) cannot be compared with an instant, and one in year 0000
+    (asn1crypto's ``extended_datetime``) lies outside ``datetime``'s range;
+    both are refused.
+
+    :param what: the field, for the message (``"validity notAfter"``).
+    :raises ValueError: for those times, or one asn1crypto cannot parse.
+    """
+    native = value.native
+    if not isinstance(native, datetime):
+        raise ValueError(f"{what}: {native} is outside the years 1 to 9999")
+    if native.tzinfo is None or native.utcoffset() is None:
+        raise ValueError(f"{what}: time without a time zone (UTC is required)")
+    return native
 
 
 _NAME_KEYS = {
@@ -320,3 +350,35 @@ def _name_country(name: Any) -> str | None:
     except BUILTIN_PARSE_ERRORS:
         return None
     return None
+
+
+def prepared_name(name: Any) -> str | None:
+    """The comparison form of an asn1crypto ``Name`` (RFC 5280 §7.1), or ``None``.
+
+    RFC 5280 §7.1 compares names after the RFC 4518 string preparation, which
+    asn1crypto's ``Name.hashable`` performs. That preparation refuses some
+    strings (code points unassigned in Unicode 3.2 such as U+2066..U+2069 or
+    U+D7FF, private-use and non-character code points, mixed-direction text);
+    for such a name, or one that cannot be read at all, this returns ``None``
+    instead of raising, and the name can be compared only by its DER encoding
+    (:func:`same_name`).
+    """
+    try:
+        return str(name.hashable)
+    except BUILTIN_PARSE_ERRORS:
+        return None
+
+
+def same_name(a: Any, b: Any) -> bool:
+    """Whether two asn1crypto ``Name`` values are equal (RFC 5280 §7.1); never raises.
+
+    Byte-identical encodings are equal without string preparation; otherwise
+    both prepared forms must exist and be equal (:func:`prepared_name`).
+    """
+    try:
+        if bytes(a.dump()) == bytes(b.dump()):
+            return True
+    except BUILTIN_PARSE_ERRORS:
+        return False
+    prepared = prepared_name(a)
+    return prepared is not None and prepared == prepared_name(b)

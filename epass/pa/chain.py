@@ -12,7 +12,7 @@
 
 Each step is ``(Context) -> Check`` and runs only when its inputs are present
 (:mod:`epass.pa.context`); :mod:`epass.pa.verify` lists them. Revocation
-(CRLs) will be one more step here.
+(CRLs) is not checked.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from epass._crypto.signatures import (
 )
 from epass.errors import BUILTIN_PARSE_ERRORS, EpassError
 from epass.iso3166 import alpha2
-from epass.lds.asn1 import format_name, name_country
+from epass.lds.asn1 import format_name, name_country, prepared_name
 from epass.pa.certificates import hex_or_none, signature_algorithm_name, valid_at, validity
 from epass.pa.context import Context
 from epass.pa.report import Check, CheckName, CheckStatus, EvidenceValue
@@ -102,15 +102,25 @@ def check_ds_issuer(context: Context) -> Check:
         for c in candidates
     )
     if not candidates:
-        same_country = len(trust_store.by_country(country)) if country else 0
-        return Check(
-            name,
-            CheckStatus.SKIP,
-            f"no CSCA in the trust store for issuer {format_name(ds.issuer)}"
-            + (f" (key id {aki.hex()})" if aki else "")
-            + f"; {same_country} anchors for country {country or '?'}",
-            evidence,
-        )
+        key_id = f" (key id {aki.hex()})" if aki else ""
+        if not len(trust_store):
+            detail = (
+                "the trust store is empty: no CSCA was given to verify the DS certificate of "
+                f"issuer {format_name(ds.issuer)}{key_id}"
+            )
+        else:
+            same_country = len(trust_store.by_country(country)) if country else 0
+            detail = (
+                f"no CSCA in the trust store for issuer {format_name(ds.issuer)}{key_id}; "
+                f"{same_country} anchors for country {country or '?'}"
+            )
+        if prepared_name(ds.issuer) is None:
+            evidence["issuer_compared_by"] = "der"
+            detail += (
+                "; the issuer name holds characters that RFC 4518 string preparation refuses, "
+                "so it matches only a CSCA subject with the same encoding"
+            )
+        return Check(name, CheckStatus.SKIP, detail, evidence)
     invalid_strong: list[str] = []
     unsupported: list[str] = []
     rejected_weak: list[str] = []
@@ -120,7 +130,7 @@ def check_ds_issuer(context: Context) -> Check:
             scheme = verify_certificate_signature(ds, anchor.certificate)
         except UnsupportedAlgorithmError as exc:
             reason = (
-                "explicit EC parameters not yet supported"
+                "keys with explicit EC parameters are not supported"
                 if isinstance(exc, ExplicitCurveParametersError)
                 else str(exc)
             )

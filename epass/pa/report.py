@@ -90,6 +90,9 @@ class FindingCode(StrEnum):
     SIGNED_DATA_VERSION = "sod.signed_data_version"
     #: more than one SignerInfo; only the first is verified (9303-10 §4.6.2.2).
     SIGNER_INFOS = "sod.signer_infos"
+    #: SignerInfo version other than the one its SignerIdentifier calls for (RFC 5652 §5.3:
+    #: 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier).
+    SIGNER_INFO_VERSION = "sod.signer_info_version"
     #: the SignerInfo's digestAlgorithm is not listed in digestAlgorithms (RFC 5652 §5.1).
     DIGEST_ALGORITHMS = "sod.digest_algorithms"
     #: an LDSSecurityObject v1 without LDSVersionInfo (9303-10 §4.6.2.2: v1 is for LDS 1.8).

@@ -56,6 +56,12 @@ __all__ = [
 
 _SOD = LdsFile.EF_SOD.label
 
+#: The SignerInfo version each SignerIdentifier kind calls for (RFC 5652 §5.3).
+_SIGNER_INFO_VERSIONS = {
+    "issuer_and_serial_number": ("issuerAndSerialNumber", 1),
+    "subject_key_identifier": ("subjectKeyIdentifier", 3),
+}
+
 
 def check_sod(context: Context) -> Check:
     """``sod.parse``: parse EF.SOD (once, via the document) and locate the DS certificate.
@@ -155,6 +161,17 @@ def sod_findings(sod: sod_module.Sod) -> list[Finding]:
                 FindingCode.SIGNER_INFOS,
                 f"{len(sod.signer_infos)} SignerInfos; only the first is verified "
                 "(9303-10 §4.6.2.2 recommends exactly one)",
+                _SOD,
+            )
+        )
+    signer = sod.signer_info
+    sid_type, expected = _SIGNER_INFO_VERSIONS[signer.sid_kind]
+    if signer.version != expected:
+        out.append(
+            Finding(
+                FindingCode.SIGNER_INFO_VERSION,
+                f"SignerInfo version {signer.version} (RFC 5652 §5.3 specifies version "
+                f"{expected} for a SignerIdentifier of type {sid_type})",
                 _SOD,
             )
         )
@@ -370,7 +387,8 @@ def check_signature(context: Context) -> Check:
         return Check(
             name,
             CheckStatus.ERROR,
-            "the DS key uses explicit EC parameters: not yet supported, signature not checked",
+            "the DS key uses explicit EC parameters, which are not supported: "
+            "signature not checked",
             evidence,
         )
     except UnsupportedAlgorithmError as exc:

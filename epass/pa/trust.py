@@ -8,7 +8,9 @@ came from), and answers "which anchors could have issued this certificate?":
 1. by key: the certificate's authorityKeyIdentifier equals an anchor's
    subjectKeyIdentifier (9303-12 §7.1.1 makes both mandatory);
 2. by name: the certificate's issuer DN equals an anchor's subject DN
-   (RFC 5280 §7.1 comparison, as asn1crypto implements it).
+   (RFC 5280 §7.1 comparison, as asn1crypto implements it). A name that the
+   RFC 4518 string preparation refuses (:func:`~epass.lds.asn1.prepared_name`)
+   matches only a byte-identical name; looking it up never raises.
 
 Key matches come first. A name match alone is a weaker hint (a country may
 hold several CSCA keys under one name during a key rollover), which
@@ -20,8 +22,8 @@ recursively for ``*.pem *.crt *.cer *.der *.cert`` (other files are ignored).
 A file that should hold a certificate but does not raises
 :class:`~epass.errors.ParseError` naming it.
 
-Master lists (9303-12 §9), ICAO PKD LDIF, CRLs and link certificates are a
-later step; they slot in as more ``add_*`` loaders producing
+Master lists (9303-12 §9), ICAO PKD LDIF, CRLs and link certificates are not
+read; loaders for them would be more ``add_*`` methods producing
 :class:`TrustAnchor` objects with another ``kind`` and ``source``.
 """
 
@@ -39,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from epass.errors import ParseError
-from epass.lds.asn1 import format_name, load_certificate, name_country
+from epass.lds.asn1 import format_name, load_certificate, name_country, prepared_name
 
 __all__ = ["CERTIFICATE_SUFFIXES", "IssuerCandidate", "TrustAnchor", "TrustStore"]
 
@@ -61,7 +63,7 @@ class TrustAnchor:
     :ivar der: its DER bytes, as loaded.
     :ivar source: where it came from (a path, ``"path#2"`` for the third
         certificate of a bundle, or the caller's label).
-    :ivar kind: ``"csca"`` (later also ``"link"``, ``"master-list"``).
+    :ivar kind: ``"csca"`` (the only kind this version loads).
     """
 
     certificate: Any = field(repr=False)
@@ -111,7 +113,7 @@ class TrustStore:
         self._anchors: list[TrustAnchor] = []
         self._by_der: dict[bytes, TrustAnchor] = {}
         self._by_ski: dict[bytes, list[TrustAnchor]] = {}
-        self._by_name: dict[Any, list[TrustAnchor]] = {}
+        self._by_name: dict[str, list[TrustAnchor]] = {}
         self._by_name_der: dict[bytes, list[TrustAnchor]] = {}
         for path in paths:
             self.add_path(path)
@@ -188,7 +190,9 @@ class TrustStore:
         ski = anchor.key_identifier
         if ski is not None:
             self._by_ski.setdefault(ski, []).append(anchor)
-        self._by_name.setdefault(cert.subject.hashable, []).append(anchor)
+        prepared = prepared_name(cert.subject)
+        if prepared is not None:  # else reachable by its exact encoding only
+            self._by_name.setdefault(prepared, []).append(anchor)
         self._by_name_der.setdefault(cert.subject.dump(), []).append(anchor)
         return anchor
 
@@ -208,13 +212,18 @@ class TrustStore:
         return tuple(self._by_ski.get(bytes(key_identifier), ()))
 
     def by_subject(self, name: Any) -> tuple[TrustAnchor, ...]:
-        """Anchors whose subject equals the asn1crypto ``Name`` *name* (RFC 5280 §7.1)."""
+        """Anchors whose subject equals the asn1crypto ``Name`` *name* (RFC 5280 §7.1).
+
+        Never raises on an untrusted name: one that the RFC 4518 string
+        preparation refuses matches only subjects with the same DER encoding.
+        """
         # Byte-identical names are the common case; the RFC 5280 string preparation
         # (slow in asn1crypto) is only needed when no subject has the same encoding.
-        same = self._by_name_der.get(name.dump())
+        same = self._by_name_der.get(bytes(name.dump()))
         if same:
             return tuple(same)
-        return tuple(self._by_name.get(name.hashable, ()))
+        prepared = prepared_name(name)
+        return () if prepared is None else tuple(self._by_name.get(prepared, ()))
 
     def by_country(self, country: str) -> tuple[TrustAnchor, ...]:
         """Anchors whose subject country (C) is *country* (ISO 3166-1 alpha-2, any case)."""
