@@ -20,6 +20,7 @@ from epass.errors import (
     UnsupportedAlgorithmError,
 )
 from epass.lds.asn1 import ID_ICAO_CSCA_MASTER_LIST, ID_ICAO_LDS_SECURITY_OBJECT
+from tests.cms_helpers import rebuild_signed_data
 from tests.conftest import sample_bytes
 
 DGS = {1: b"\x61\x03\x5f\x1f\x00", 2: b"\x75\x04\x7f\x61\x01\x00"}
@@ -146,19 +147,7 @@ def test_not_signed_data(content_info: bytes):
 
 
 def _rebuild(content_info: bytes, **changes: object) -> bytes:
-    ci = _signed_data_dict(content_info)
-    sd = ci["content"]
-    fields = {
-        "version": sd["version"],
-        "digest_algorithms": sd["digest_algorithms"],
-        "encap_content_info": sd["encap_content_info"],
-        "certificates": sd["certificates"],
-        "signer_infos": sd["signer_infos"],
-    }
-    fields.update(changes)
-    signed = asn1_cms.SignedData(fields)
-    ci = asn1_cms.ContentInfo({"content_type": "signed_data", "content": signed})
-    return bytes(ci.dump())
+    return rebuild_signed_data(_signed_data_dict(content_info)["content"], **changes)
 
 
 def test_detached_signature_refused(content_info: bytes):

@@ -45,6 +45,7 @@ from epass.pa.context import Context, Needs, Step, run
 from epass.pa.report import Check
 from epass.pa.verify import STEPS
 from epass.tlv import encode as tlv_encode
+from tests.cms_helpers import rebuild_signed_data
 from tests.conftest import sample_bytes
 
 AT = datetime(2030, 6, 1, tzinfo=UTC)
@@ -161,17 +162,7 @@ def _custom_sod(
 def _resealed(sod: bytes, **changes: Any) -> bytes:
     """*sod* with SignedData fields outside the signature replaced (version, lists)."""
     sd = sod_module.parse(sod).content_info["content"]
-    fields = {
-        "version": sd["version"],
-        "digest_algorithms": sd["digest_algorithms"],
-        "encap_content_info": sd["encap_content_info"],
-        "certificates": sd["certificates"],
-        "signer_infos": sd["signer_infos"],
-    }
-    fields.update(changes)
-    signed = asn1_cms.SignedData(fields)
-    ci = asn1_cms.ContentInfo({"content_type": "signed_data", "content": signed})
-    return tlv_encode(0x77, ci.dump())
+    return tlv_encode(0x77, rebuild_signed_data(sd, **changes))
 
 
 # --- the step table -------------------------------------------------------------------------

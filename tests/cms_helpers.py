@@ -1,0 +1,25 @@
+"""Test helper: rebuild a CMS SignedData with fields outside the signature changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asn1crypto import cms as asn1_cms
+
+
+def rebuild_signed_data(signed_data: Any, **changes: Any) -> bytes:
+    """The DER ContentInfo of *signed_data* (asn1crypto) with *changes* to its fields.
+
+    Only unsigned framing changes (version, digestAlgorithms, certificates, the
+    SignerInfo list): the signed attributes and signature bytes stay as they were.
+    """
+    fields = {
+        "version": signed_data["version"],
+        "digest_algorithms": signed_data["digest_algorithms"],
+        "encap_content_info": signed_data["encap_content_info"],
+        "certificates": signed_data["certificates"],
+        "signer_infos": signed_data["signer_infos"],
+    }
+    fields.update(changes)
+    signed = asn1_cms.SignedData(fields)
+    return bytes(asn1_cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())
