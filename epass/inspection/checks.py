@@ -1,0 +1,308 @@
+"""The inspection's own checks, beside passive authentication (DESIGN.md "Verification").
+
+``access.protocol`` (informative), ``read.files`` (required when the chip served a
+file malformed), ``lds.mandatory_data_groups`` (9303-10 §4.7), ``mrz.printed_vs_chip``,
+and the views, findings and time validity an :class:`~epass.inspection.Inspection`
+shows. No personal data goes into a check detail or a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from epass.access.control import AccessProtocol, AccessResult
+from epass.errors import ParseError
+from epass.inspection.model import FaceView, HolderView, NotChecked, ReadSummary, TimeValidity
+from epass.lds import mrz as mrz_module
+from epass.lds.document import Document
+from epass.lds.files import MANDATORY_DATA_GROUPS, LdsFile
+from epass.pa.report import Report
+from epass.verdict import Check, CheckStatus, Finding
+
+_T = TypeVar("_T")
+
+CHECK_MANDATORY = "lds.mandatory_data_groups"
+CHECK_ACCESS = "access.protocol"
+CHECK_READ = "read.files"
+CHECK_CHIP = "chip.authenticity"
+CHECK_PRINTED_MRZ = "mrz.printed_vs_chip"
+
+
+def holder_view(document: Document, at: datetime) -> HolderView | None:
+    try:
+        dg1 = document.dg1
+    except ParseError:
+        return None
+    return None if dg1 is None else HolderView.from_mrz(dg1.mrz, at=at)
+
+
+def face_views(document: Document) -> tuple[FaceView, ...]:
+    try:
+        dg2 = document.dg2
+    except ParseError:
+        return ()
+    if dg2 is None:
+        return ()
+    return tuple(
+        FaceView(i, f.image_format, f.width, f.height, f.size, f.offset, f.encoding)
+        for i, f in enumerate(dg2.faces)
+    )
+
+
+def document_findings(document: Document) -> list[Finding]:
+    """Parse errors and non-fatal deviations of the parsed views (no personal data)."""
+    findings: list[Finding] = []
+    for file in document:
+        error = document.parse_error(file)
+        if error is not None:
+            findings.append(
+                Finding("lds.parse_error", f"does not parse: {error.reason}", file.label)
+            )
+    dg1 = parsed_or_none(lambda: document.dg1)
+    if dg1 is not None and dg1.mrz.check_digit_errors:
+        findings.append(
+            Finding(
+                "dg1.check_digits",
+                "wrong MRZ check digits: " + ", ".join(dg1.mrz.check_digit_errors),
+                "DG1",
+            )
+        )
+    dg2 = parsed_or_none(lambda: document.dg2)
+    if dg2 is not None:
+        for problem in dg2.problems:
+            findings.append(Finding("dg2.deviation", problem, "DG2"))
+    dg14 = parsed_or_none(lambda: document.dg14)
+    card_access = parsed_or_none(lambda: document.card_access)
+    for file, infos in (
+        (LdsFile.DG14, None if dg14 is None else dg14.security_infos),
+        (LdsFile.EF_CARD_ACCESS, card_access),
+    ):
+        for problem in () if infos is None else infos.problems:
+            findings.append(Finding("security_infos.deviation", problem, file.label))
+    return findings
+
+
+def parsed_or_none(get: Callable[[], _T]) -> _T | None:
+    try:
+        return get()
+    except ParseError:
+        return None
+
+
+def mandatory_check(document: Document, passive: Report, not_read: Mapping[str, str]) -> Check:
+    """DG1 and DG2 must be present (9303-10 §4.7); missing ones keep the verdict from VALID."""
+    labels = [f.label for f in MANDATORY_DATA_GROUPS]
+    missing = [f for f in MANDATORY_DATA_GROUPS if f not in document]
+    evidence: dict[str, Any] = {
+        "mandatory": tuple(labels),
+        "missing": tuple(f.label for f in missing),
+    }
+    if not missing:
+        return Check(CHECK_MANDATORY, CheckStatus.PASS, "DG1 and DG2 are present", evidence)
+    sod_groups = None if passive.sod is None else set(passive.sod.data_groups)
+    reasons = []
+    unsigned = []
+    for f in missing:
+        why = not_read.get(f.label, "not supplied")
+        reasons.append(f"{f.label} {why}")
+        if sod_groups is not None and f.number not in sod_groups:
+            unsigned.append(f.label)
+    evidence["not_read"] = tuple(reasons)
+    if unsigned:
+        return Check(
+            CHECK_MANDATORY,
+            CheckStatus.FAIL,
+            f"EF.SOD protects no {', '.join(unsigned)}: DG1 and DG2 are mandatory (9303-10 §4.7)",
+            evidence,
+        )
+    return Check(
+        CHECK_MANDATORY,
+        CheckStatus.SKIP,
+        "mandatory data groups missing, so the holder is not proven: " + "; ".join(reasons),
+        evidence,
+    )
+
+
+def access_check(access: AccessResult, *, recorded: bool) -> tuple[Check, list[Finding]]:
+    """How the chip was opened (9303-11 §4.2: PACE when offered); informative, never the verdict.
+
+    :param recorded: the facts come from a dump's evidence file, not from this run.
+    """
+    check, findings = _access_check_facts(access)
+    if not recorded:
+        return check, findings
+    detail = f"as the dump's evidence records it (not re-verifiable offline): {check.detail}"
+    return Check(check.name, check.status, detail, check.evidence, required=False), findings
+
+
+def _access_check_facts(access: AccessResult) -> tuple[Check, list[Finding]]:
+    evidence: dict[str, Any] = {
+        "protocol": str(access.protocol),
+        "card_access_present": access.card_access_present,
+        "pace_offered": tuple(access.pace_offered),
+    }
+    if access.pace_offered and access.protocol != AccessProtocol.PACE:
+        detail = (
+            f"the chip offers PACE ({', '.join(access.pace_offered)}) but was opened with "
+            f"{access.protocol}" + (f": {access.fallback}" if access.fallback else "")
+        )
+        finding = Finding("access.pace_not_used", detail, "EF.CardAccess")
+        return Check(CHECK_ACCESS, CheckStatus.SKIP, detail, evidence, required=False), [finding]
+    if access.protocol == AccessProtocol.NONE:
+        return (
+            Check(
+                CHECK_ACCESS,
+                CheckStatus.SKIP,
+                "no access control was performed",
+                evidence,
+                required=False,
+            ),
+            [],
+        )
+    offered = "offers no PACE" if access.card_access_present else "has no EF.CardAccess (no PACE)"
+    return (
+        Check(
+            CHECK_ACCESS,
+            CheckStatus.PASS,
+            f"opened with {access.protocol}; the chip {offered}",
+            evidence,
+            required=False,
+        ),
+        [],
+    )
+
+
+def read_check(read: ReadSummary, document: Document) -> Check:
+    """Whether every file the chip was asked for arrived intact (required when one did not).
+
+    A file the chip *served* malformed (a header that is not TLV, shorter than it
+    declares, implausibly large) keeps the verdict from VALID: a genuine chip
+    does not do that, and its bytes could not be checked. Files the chip refused
+    or lacks, and DG3/DG4 (which need Extended Access Control), are listed only.
+    """
+    evidence: dict[str, Any] = {
+        "files_read": tuple(read.files_read) or tuple(document.labelled()),
+        "not_read": tuple(f"{name}: {why}" for name, why in read.not_read.items()),
+        "malformed": tuple(read.malformed),
+    }
+    recorded = "as the dump's evidence records it: " if read.from_evidence else ""
+    if read.malformed:
+        return Check(
+            CHECK_READ,
+            CheckStatus.SKIP,
+            f"{recorded}the chip served {', '.join(read.malformed)} malformed, so "
+            + ("they were" if len(read.malformed) > 1 else "it was")
+            + " not checked: "
+            + "; ".join(f"{name} {read.not_read.get(name, '')}" for name in read.malformed),
+            evidence,
+        )
+    if read.not_read:
+        listed = "; ".join(f"{name} {why}" for name, why in read.not_read.items())
+        return Check(
+            CHECK_READ, CheckStatus.PASS, f"{recorded}read intact; not read: {listed}", evidence
+        )
+    return Check(CHECK_READ, CheckStatus.PASS, f"{recorded}every file listed was read", evidence)
+
+
+def printed_mrz_check(document: Document, mrz: str) -> Check:
+    """Compare the MRZ as printed (scanned or typed) with DG1, field by field.
+
+    The detail names the fields that differ, never their values.
+    """
+    try:
+        printed = mrz_module.parse(mrz.strip().upper(), strict=False)
+    except ParseError as exc:
+        raise ParseError(f"the printed MRZ given does not parse: {exc.reason}", file="MRZ") from exc
+    try:
+        dg1 = document.dg1
+    except ParseError:
+        dg1 = None
+    if dg1 is None:
+        return Check(
+            CHECK_PRINTED_MRZ, CheckStatus.SKIP, "no readable DG1 to compare the printed MRZ with"
+        )
+    fields = (
+        "document_code",
+        "issuing_state",
+        "document_number",
+        "primary_identifier",
+        "secondary_identifier",
+        "nationality",
+        "date_of_birth",
+        "sex",
+        "date_of_expiry",
+        "optional_data",
+        "optional_data_2",
+    )
+    differ = tuple(f for f in fields if str(getattr(printed, f)) != str(getattr(dg1.mrz, f)))
+    if not differ and printed.text != dg1.mrz.text:
+        differ = ("check digits or fillers",)
+    evidence: dict[str, Any] = {
+        "compared": (*fields, "whole text"),
+        "differ": differ,
+        "printed_check_digit_errors": tuple(printed.check_digit_errors),
+    }
+    if printed.check_digit_errors and not differ:
+        differ = ("check digits",)
+    if differ:
+        return Check(
+            CHECK_PRINTED_MRZ,
+            CheckStatus.FAIL,
+            "the printed MRZ differs from DG1 in: " + ", ".join(differ),
+            evidence,
+        )
+    return Check(
+        CHECK_PRINTED_MRZ, CheckStatus.PASS, "the printed MRZ matches DG1 in every field", evidence
+    )
+
+
+def data_group_status(passive: Report, number: int) -> str | None:
+    """The data group's hash status in the PA report (``"MATCH"`` ...), or ``None``."""
+    for result in passive.data_groups:
+        if result.number == number:
+            return result.status.value
+    return None
+
+
+def time_validity(
+    document: Document, passive: Report, at: datetime
+) -> tuple[TimeValidity, list[Finding]]:
+    expiry: date | None = None
+    dg1 = parsed_or_none(lambda: document.dg1)
+    if dg1 is not None:
+        try:
+            expiry = dg1.mrz.date_of_expiry.to_date()
+        except ValueError:
+            expiry = None
+    if expiry is None:
+        return TimeValidity(at, None, None, "date of expiry unknown (no readable DG1)"), []
+    proven = data_group_status(passive, 1) == "MATCH"
+    source = "" if proven else " (from a DG1 that is not proven)"
+    if at.date() > expiry:
+        detail = f"document expired on {expiry.isoformat()}{source}"
+        finding = Finding(
+            "document.expired",
+            "the document has expired (see its date of expiry): an expired document is not "
+            "a forgery, and the verdict does not depend on it",
+            "DG1",
+        )
+        return TimeValidity(at, expiry, True, detail), [finding]
+    return TimeValidity(at, expiry, False, f"document valid until {expiry.isoformat()}{source}"), []
+
+
+def not_checked(mrz_given: bool) -> tuple[NotChecked, ...]:
+    out = [
+        NotChecked(
+            "chip_authenticity",
+            "Active Authentication and Chip Authentication are not performed: the data are "
+            "proven, the chip is not (a copy of these files on another chip would pass)",
+        ),
+        NotChecked("revocation", "no certificate revocation list was consulted for the DS"),
+    ]
+    if not mrz_given:
+        out.append(
+            NotChecked("printed_mrz", "the MRZ printed on the data page was not compared with DG1")
+        )
+    return tuple(out)
