@@ -46,6 +46,7 @@ from epass.errors import (
     LocalProtocolError,
     ParseError,
     RemoteProtocolError,
+    SecureMessagingError,
     StatusWordError,
 )
 from epass.filesystem import FileReader
@@ -520,9 +521,8 @@ class ChipSession:
         for file in (LdsFile.EF_COM, LdsFile.EF_SOD):
             try:
                 head[file] = reader.read_file(file)
-            except ParseError as exc:  # served malformed: report it, read what can be read
-                not_read[file] = f"unreadable: {exc}"
-                malformed.add(file)
+            except (ParseError, RemoteProtocolError) as exc:
+                _served_malformed(exc, file, not_read, malformed)
         document = self.document.with_files(head)
         self.document = document
         wanted: set[LdsFile] = set()
@@ -549,9 +549,8 @@ class ChipSession:
                 files[dg] = reader.read_file(dg)
             except StatusWordError as exc:
                 not_read[dg] = _refusal(exc)
-            except ParseError as exc:
-                not_read[dg] = f"unreadable: {exc}"
-                malformed.add(dg)
+            except (ParseError, RemoteProtocolError) as exc:
+                _served_malformed(exc, dg, not_read, malformed)
         if files:
             document = document.with_files(files)
             self.document = document
@@ -593,6 +592,23 @@ class ChipSession:
             recoveries=self.recoveries,
             seconds=time.perf_counter() - start,
         )
+
+
+def _served_malformed(
+    exc: ParseError | RemoteProtocolError,
+    file: LdsFile,
+    not_read: dict[LdsFile, str],
+    malformed: set[LdsFile],
+) -> None:
+    """Record a file the chip served malformed (or empty), so the read goes on.
+
+    A failure of the secure channel or of access control is not about one file:
+    it is raised again.
+    """
+    if isinstance(exc, SecureMessagingError | AccessControlError):
+        raise exc
+    not_read[file] = f"unreadable: {exc}"
+    malformed.add(file)
 
 
 def _refusal(exc: StatusWordError) -> str:

@@ -397,3 +397,49 @@ def test_verify_without_trust_says_so(capsys, tmp_path):
     code, _out, err = run(capsys, "verify", str(tmp_path / "d"))
     assert code == 2
     assert "no --trust given" in err
+
+
+def test_blank_looking_characters_are_escaped_and_own_spacing_is_not(capsys, monkeypatch):
+    from epass.cli.render import safe
+
+    assert safe("DS\u2800\u3164\u115fVerdict") == "DS\\u2800\\u3164\\u115fVerdict"
+    monkeypatch.setenv("NO_COLOR", "1")
+    _code, out, _ = run(capsys, "demo")
+    assert "\\x20" not in out
+    assert "P  UTO  L898902C  (TD3)" in out
+
+
+def test_a_face_written_is_readable_by_its_owner_only(capsys, tmp_path):
+    target = tmp_path / "face.jpg"
+    code, _out, _ = run(capsys, "demo", "--face-out", str(target))
+    assert code == 0
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_json_mode_keeps_notes_on_stderr(capsys, tmp_path):
+    save_dump(specimen().dump(), tmp_path / "d")
+    code, out, err = run(capsys, "verify", str(tmp_path / "d"), "--json")
+    assert code == 2
+    assert json.loads(out)["verdict"] == "INDETERMINATE"
+    assert "no --trust given" in err
+
+
+def test_a_result_that_cannot_be_written_exits_3(tmp_path):
+    import subprocess
+    import sys
+
+    full = Path("/dev/full")
+    if not full.exists():
+        pytest.skip("no /dev/full here")
+    with full.open("w") as sink:
+        done = subprocess.run(
+            [sys.executable, "-m", "epass.cli.main", "demo", "--json"],
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            cwd=ROOT,
+        )
+    assert done.returncode == 3
+    assert done.stderr.count("\n") == 1 and "could not be written" in done.stderr
+    assert "Traceback" not in done.stderr

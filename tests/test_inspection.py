@@ -48,7 +48,7 @@ def test_inspect_the_virtual_passport_is_valid():
         "chip_authenticity",
         "revocation",
         "printed_mrz",
-    }
+    }  # a live read knows how the chip behaved: no "read" entry
     assert inspection.read is not None
     assert str(inspection.read.access.protocol) == "BAC"
     assert inspection.read.access.pace_offered == ()
@@ -215,22 +215,40 @@ def test_inspect_dump_refuses_naive_times():
         inspect_dump(specimen().dump(), TrustStore(), at=datetime(2026, 1, 1))
 
 
+_GOOD_ACCESS = {"protocol": "BAC", "pace_offered": [], "card_access_present": False}
+
+
+def _evidence(**changes):
+    base = {
+        "schema": "epass.dump.evidence/1",
+        "access": _GOOD_ACCESS,
+        "not_read": {},
+        "malformed": [],
+    }
+    base.update(changes)
+    return {k: v for k, v in base.items() if v is not None}
+
+
 @pytest.mark.parametrize(
-    "evidence",
+    "evidence, code",
     [
-        {"schema": "something else"},
-        {"schema": "epass.dump.evidence/1", "access": {"protocol": "TELEPATHY"}},
-        {"schema": "epass.dump.evidence/1", "access": {"protocol": "BAC"}, "not_read": [1]},
-        {"schema": "epass.dump.evidence/1", "access": {"protocol": "BAC"}, "malformed": "DG1"},
+        (_evidence(schema="something else"), "dump.evidence_unusable"),
+        (_evidence(access={"protocol": "TELEPATHY"}), "dump.evidence_unusable"),
+        (_evidence(not_read=[1]), "dump.evidence_unusable"),
+        (_evidence(malformed="DG1"), "dump.evidence_unusable"),
+        (_evidence(access=None), "dump.evidence_incomplete"),
+        ({"schema": "epass.dump.evidence/1", "access": _GOOD_ACCESS}, "dump.evidence_incomplete"),
     ],
 )
-def test_unusable_evidence_is_a_finding_not_a_blocker(tmp_path, evidence):
+def test_unusable_evidence_is_a_finding_not_a_blocker(tmp_path, evidence, code):
     doc = specimen()
     save_dump(doc.dump(), tmp_path / "d", evidence=evidence)
     inspection = inspect_dump(tmp_path / "d", doc.trust_store(), at=AT)
     assert inspection.verdict is Verdict.VALID  # passive authentication does not need it
     assert inspection.read is None
-    assert [f.code for f in inspection.findings] == ["dump.evidence_unusable"]
+    assert [f.code for f in inspection.findings] == [code]
+    read = next(n for n in inspection.not_checked if n.name == "read")
+    assert "no usable read evidence" in read.detail
 
 
 def test_a_damaged_evidence_file_is_a_finding(tmp_path):
@@ -259,6 +277,8 @@ def test_evidence_the_files_contradict_is_reported_and_ignored(tmp_path):
     assert any(f.code == "dump.evidence_contradicted" for f in inspection.findings)
     assert "evidence" in inspection.check("access.protocol").detail
     assert inspection.verdict is Verdict.VALID
+    read = next(n for n in inspection.not_checked if n.name == "read")
+    assert "not signed" in read.detail
 
 
 def test_a_chip_serving_a_malformed_data_group_is_not_valid(tmp_path):
@@ -347,3 +367,26 @@ def test_inspect_dump_reads_a_sample_folder(samples: Path, tmp_path):
     assert inspection.source == "dump" and inspection.source_detail == str(path)
     assert inspection.read is None  # no read evidence beside these files
     assert inspection.verdict is Verdict.INDETERMINATE
+
+
+def test_a_signed_dg2_without_a_usable_face_is_not_valid():
+    from drivers.virtual.pki import hash_data_groups
+
+    doc = build_document(include_dg14=False, include_dg15=False)
+    files = doc.dump()
+    files["DG2"] = bytes.fromhex("7503020100")  # signed below, but holds no face
+    groups = {1: files["DG1"], 2: files["DG2"]}
+    files["EF.SOD"] = doc.pki.sign_sod(hash_data_groups(groups, "sha256"))
+    inspection = inspect_dump(files, doc.trust_store(), at=AT)
+    assert inspection.passive.verdict is Verdict.VALID  # signed and unaltered ...
+    check = inspection.check("lds.mandatory_data_groups")
+    assert check.status is CheckStatus.SKIP and "DG2" in check.detail  # ... but no face
+    assert inspection.verdict is Verdict.INDETERMINATE
+
+
+@pytest.mark.parametrize("size", [0, 1])
+def test_a_chip_serving_an_empty_or_cut_data_group_still_gives_a_verdict(size):
+    live = _inspect(transport_kwargs={"faults": Faults(truncate={LdsFile.DG15: size})})
+    assert live.check("read.files").status is CheckStatus.SKIP
+    assert live.read is not None and live.read.malformed == ("DG15",)
+    assert live.verdict is Verdict.INDETERMINATE

@@ -358,3 +358,17 @@ def test_partially_unknown_birth_date_parses() -> None:
     m = mrz.parse(TD3[0] + line2 + composite)
     assert m.date_of_birth == "74<<<<"
     assert m.check_digit_errors == ()
+
+
+def test_errors_and_reprs_never_show_the_dates():
+    from epass.lds.mrz import mrz_information
+
+    with pytest.raises(ParseError) as info:
+        mrz_information("L898902C", "74O812", "340415")
+    assert "74O812" not in str(info.value)
+    with pytest.raises(ParseError) as info:
+        mrz_information("L898902C", "740812", "3404l5")
+    assert "3404l5" not in str(info.value)
+    parsed = mrz.parse("\n".join(TD3))
+    assert str(parsed.date_of_birth) not in repr(parsed.date_of_birth)
+    assert str(parsed.date_of_expiry) not in repr(parsed.date_of_expiry)

@@ -117,16 +117,26 @@ def _finish(
         notes.append("note: no --trust given: the DS certificate cannot be chained to a CSCA")
     from epass.cli.render import render_text, safe, use_colour
 
-    if as_json:
-        result = inspection.to_dict()
-        if errors:
-            kind, message = errors[0]
-            result = {"error": {"type": kind, "message": message}, "inspection": result}
-        click.echo(json.dumps(result, indent=2, sort_keys=False))
-    else:
-        click.echo(render_text(inspection, title=title), color=use_colour())
-        for note in notes:
-            click.echo(safe(note, limit=2000), err=True)
+    try:
+        if as_json:
+            result = inspection.to_dict()
+            if errors:
+                kind, message = errors[0]
+                result = {"error": {"type": kind, "message": message}, "inspection": result}
+                if len(errors) > 1:
+                    result["errors"] = [{"type": k, "message": m} for k, m in errors[1:]]
+            click.echo(json.dumps(result, indent=2, sort_keys=False))
+        else:
+            click.echo(render_text(inspection, title=title), color=use_colour())
+        sys.stdout.flush()
+    except OSError as exc:  # a closed pipe, a full disk: the result did not get out
+        _silence_stdout()
+        reason = exc.strerror or exc
+        click.echo(f"epass: error: the result could not be written: {reason}", err=True)
+        sys.exit(EXIT_ERROR)
+    for note in notes:  # notes and errors go to stderr in both modes
+        click.echo(safe(note, limit=2000), err=True)
+    if not as_json:
         for _kind, message in errors:
             click.echo(f"epass: error: {safe(message, limit=2000)}", err=True)
     sys.exit(EXIT_ERROR if errors else EXIT_CODES[inspection.verdict.value])
@@ -226,8 +236,11 @@ def _write_face(inspection: Inspection, target: Path) -> str | None:
             f"{target}: the face is {face.image_format}: name the file {wanted or '.bin'}, "
             "or .png to decode it"
         )
-    try:
-        target.write_bytes(image)
+    try:  # a face is personal data: readable by its owner only, like a dump
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(image)
     except OSError as exc:
         raise click.ClickException(f"{target}: cannot write: {exc.strerror or exc}") from exc
     groups = inspection.passive.data_groups
@@ -386,6 +399,16 @@ def verify(
         actions=_face_actions(face_out),
         trust_given=bool(trust_paths),
     )
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _fail(message: str, kind: str, as_json: bool) -> NoReturn:

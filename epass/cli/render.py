@@ -43,6 +43,9 @@ _DG_COLOURS = {
 }
 #: Longest untrusted value shown on one line before it is cut.
 MAX_VALUE = 400
+#: Printable characters that look blank (Hangul fillers, the braille blank): escaped like
+#: spaces, so that chip text cannot pad itself onto a wrapped line of its own.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def safe(value: object, *, limit: int = MAX_VALUE) -> str:
@@ -52,8 +55,9 @@ def safe(value: object, *, limit: int = MAX_VALUE) -> str:
     and paragraph separators and every format character (bidirectional
     overrides, zero-width joiners) become ``\\xNN`` / ``\\uNNNN`` /
     ``\\UNNNNNNNN`` escapes. A run of spaces keeps its first space and escapes
-    the rest, so padding cannot push chip text onto a line of its own when the
-    terminal wraps.
+    the rest, and printable characters that look blank (Hangul fillers, the
+    braille blank) are escaped, so padding cannot push chip text onto a line of
+    its own when the terminal wraps.
     """
     text = str(value)
     out: list[str] = []
@@ -64,6 +68,8 @@ def safe(value: object, *, limit: int = MAX_VALUE) -> str:
             out.append("\\\\")
         elif ch == " " and previous == " ":
             out.append("\\x20")
+        elif ch in _BLANK_LOOKING:
+            out.append(f"\\u{code:04x}")
         elif ch.isprintable() and unicodedata.category(ch) != "Cf":
             out.append(ch)
         elif code < 0x100:
@@ -127,8 +133,11 @@ def render_text(inspection: Inspection, *, title: str, color: bool | None = None
         elif inspection.verdict is not Verdict.VALID:
             heading += f" (not proven: verdict {inspection.verdict.value})"
         out.append(s(heading, bold=True, fg=None if heading == "Holder" else "red"))
-        document = f"{holder.document_code}  {holder.issuing_state}  {holder.document_number}"
-        out.append(_line("document", f"{safe(document)}  ({holder.format})"))
+        document = "  ".join(
+            safe(part)
+            for part in (holder.document_code, holder.issuing_state, holder.document_number)
+        )
+        out.append(_line("document", f"{document}  ({holder.format})"))
         name = holder.primary_identifier
         if holder.secondary_identifier:
             name += ", " + holder.secondary_identifier

@@ -157,7 +157,7 @@ def _assemble(
         findings=tuple(findings),
         verdict=verdict,
         reasons=reasons,
-        not_checked=not_checked(mrz is not None),
+        not_checked=not_checked(mrz is not None, read, live=source == "chip"),
         time_validity=validity,
     )
 

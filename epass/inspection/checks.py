@@ -55,6 +55,8 @@ def document_findings(document: Document) -> list[Finding]:
     """Parse errors and non-fatal deviations of the parsed views (no personal data)."""
     findings: list[Finding] = []
     for file in document:
+        if file is LdsFile.EF_SOD:
+            continue  # passive authentication reports it (sod.parse), as the FAIL it is
         error = document.parse_error(file)
         if error is not None:
             findings.append(
@@ -91,16 +93,47 @@ def parsed_or_none(get: Callable[[], _T]) -> _T | None:
         return None
 
 
+def _unusable(document: Document) -> list[str]:
+    """Mandatory data groups present but of no use: they do not parse, or DG2 holds no face."""
+    out = []
+    for file in MANDATORY_DATA_GROUPS:
+        if file not in document:
+            continue
+        error = document.parse_error(file)
+        if error is not None:
+            out.append(f"{file.label} does not parse")
+    dg2 = parsed_or_none(lambda: document.dg2)
+    if dg2 is not None and not any(face.image for face in dg2.faces):
+        out.append("DG2 holds no face image")
+    return out
+
+
 def mandatory_check(document: Document, passive: Report, not_read: Mapping[str, str]) -> Check:
-    """DG1 and DG2 must be present (9303-10 §4.7); missing ones keep the verdict from VALID."""
+    """DG1 and DG2 must be present and usable (9303-10 §4.7: the MRZ and the face).
+
+    Missing or unusable ones keep the verdict from VALID; a SOD that protects
+    neither makes it INVALID.
+    """
     labels = [f.label for f in MANDATORY_DATA_GROUPS]
     missing = [f for f in MANDATORY_DATA_GROUPS if f not in document]
+    unusable = _unusable(document)
     evidence: dict[str, Any] = {
         "mandatory": tuple(labels),
         "missing": tuple(f.label for f in missing),
+        "unusable": tuple(unusable),
     }
+    if not missing and not unusable:
+        return Check(
+            CHECK_MANDATORY, CheckStatus.PASS, "DG1 and DG2 are present and parse", evidence
+        )
     if not missing:
-        return Check(CHECK_MANDATORY, CheckStatus.PASS, "DG1 and DG2 are present", evidence)
+        return Check(
+            CHECK_MANDATORY,
+            CheckStatus.SKIP,
+            "a mandatory data group is of no use, so the holder is not proven: "
+            + "; ".join(unusable),
+            evidence,
+        )
     sod_groups = None if passive.sod is None else set(passive.sod.data_groups)
     reasons = []
     unsigned = []
@@ -120,7 +153,8 @@ def mandatory_check(document: Document, passive: Report, not_read: Mapping[str, 
     return Check(
         CHECK_MANDATORY,
         CheckStatus.SKIP,
-        "mandatory data groups missing, so the holder is not proven: " + "; ".join(reasons),
+        "mandatory data groups missing, so the holder is not proven: "
+        + "; ".join(reasons + unusable),
         evidence,
     )
 
@@ -285,14 +319,15 @@ def time_validity(
         finding = Finding(
             "document.expired",
             "the document has expired (see its date of expiry): an expired document is not "
-            "a forgery, and the verdict does not depend on it",
+            "a forgery; its expiry is reported here, beside the verdict",
             "DG1",
         )
         return TimeValidity(at, expiry, True, detail), [finding]
     return TimeValidity(at, expiry, False, f"document valid until {expiry.isoformat()}{source}"), []
 
 
-def not_checked(mrz_given: bool) -> tuple[NotChecked, ...]:
+def not_checked(mrz_given: bool, read: ReadSummary | None, live: bool) -> tuple[NotChecked, ...]:
+    """What the verdict does not cover, in words for the reader of the verdict."""
     out = [
         NotChecked(
             "chip_authenticity",
@@ -304,5 +339,16 @@ def not_checked(mrz_given: bool) -> tuple[NotChecked, ...]:
     if not mrz_given:
         out.append(
             NotChecked("printed_mrz", "the MRZ printed on the data page was not compared with DG1")
+        )
+    if not live:
+        out.append(
+            NotChecked(
+                "read",
+                "the dump carries no usable read evidence: how the chip behaved during the read "
+                "(access protocol, files refused or served malformed) is unknown"
+                if read is None
+                else "how the chip behaved during the read comes from the dump's evidence file, "
+                "which is not signed: a dump can hide a chip's faults",
+            )
         )
     return tuple(out)

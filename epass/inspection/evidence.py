@@ -34,8 +34,11 @@ def read_summary_from_evidence(
             Finding("dump.evidence_unusable", f"{name}: unknown schema {schema!r}: ignored")
         ]
     access = evidence.get("access")
-    if access is None:
-        return None, []
+    missing = [key for key in ("access", "not_read", "malformed") if key not in evidence]
+    if access is None or missing:
+        what = ", ".join(missing) or "access"
+        detail = f"{name}: incomplete read evidence (no {what}): ignored"
+        return None, [Finding("dump.evidence_incomplete", detail)]
     try:
         protocol = AccessProtocol(access["protocol"])
         offered = _strings(access.get("pace_offered", []), "pace_offered")
@@ -62,7 +65,7 @@ def read_summary_from_evidence(
         findings.append(
             Finding(
                 "dump.evidence_contradicted",
-                f"{name} says {', '.join(contradicted)} were not read, but the dump holds them: "
+                f"{name} lists {', '.join(contradicted)} as not read, but the dump holds them: "
                 "those entries are ignored",
             )
         )

@@ -152,8 +152,8 @@ class MrzDate(str):
 
     __hash__ = str.__hash__
 
-    def __repr__(self) -> str:
-        return f"MrzDate({str(self)!r}, kind={self.kind!r})"
+    def __repr__(self) -> str:  # a date of birth or expiry is personal data (and a BAC key input)
+        return f"MrzDate(<hidden>, kind={self.kind!r})"
 
 
 @dataclass(frozen=True, repr=False)
@@ -256,9 +256,9 @@ def mrz_information(document_number: str, date_of_birth: str, date_of_expiry: st
     dob = date_of_birth.strip()
     doe = date_of_expiry.strip()
     if len(dob) != 6 or not all(c.isdigit() or c == "<" for c in dob):
-        raise ParseError(f"date of birth must be YYMMDD, got {dob!r}")
+        raise ParseError("date of birth must be six characters YYMMDD (digits or '<')")
     if len(doe) != 6 or not doe.isdigit():
-        raise ParseError(f"date of expiry must be YYMMDD, got {doe!r}")
+        raise ParseError("date of expiry must be six digits YYMMDD")
     padded = number.ljust(9, "<")
     return padded + check_digit(padded) + dob + check_digit(dob) + doe + check_digit(doe)
 
@@ -406,7 +406,7 @@ def parse(text: str, *, strict: bool = True) -> Mrz:
         ("date of expiry", doe, date_offset["doe"]),
     ):
         if not all(c.isdigit() or c == "<" for c in value):
-            raise ParseError(f"{label} {value!r} is not YYMMDD", offset=where)
+            raise ParseError(f"{label} is not YYMMDD (digits expected)", offset=where)
     checks.check("date_of_birth", dob, dob_cd, date_offset["dob"] + 6)
     checks.check("date_of_expiry", doe, doe_cd, date_offset["doe"] + 6)
     checks.check("composite", composite_data, composite, composite_offset)
