@@ -17,14 +17,19 @@ A dump is saved as a whole: everything is written into a new hidden folder
 beside the target (same parent, so renaming it is atomic), flushed to disk,
 then swapped in. At no moment does the target hold a mix of two saves, and an
 interruption (a full disk, Ctrl-C) leaves either the previous dump intact or
-the new one complete. A hidden ``.epass-tmp-*``/``.epass-old-*`` folder left
-by a process killed mid-save is removed by the next save or read of that
-target. Dumps hold personal data: the folder is created ``0700`` and its
-files ``0600``, whatever the umask.
+the new one complete. Dumps hold personal data: the folder is created
+``0700`` and its files ``0600``, whatever the umask.
 
-What a save may replace is bounded too: never the current folder, the home
-folder or the file system root, never a folder through a symbolic link, and
-with ``force`` only a folder that holds nothing but a dump.
+Reading never deletes or changes anything. A save deletes only *dump files*:
+regular files (never a link, a folder or a special file) named as an LDS file
+or ``epass-evidence.json``, no larger than :func:`read_dump` accepts for
+their kind. A hidden ``.epass-tmp-<name>-<12 hex>``/``.epass-old-<name>-<12
+hex>`` folder left beside the target by a save that was killed is removed by
+the next save of that target only when it holds nothing but dump files;
+otherwise it is left alone. What a save may replace is bounded too: never the
+current folder, the home folder or the file system root, never a folder
+through a symbolic link, and with ``force`` only a folder that holds nothing
+but dump files.
 """
 
 from __future__ import annotations
@@ -36,7 +41,6 @@ import math
 import os
 import re
 import secrets
-import shutil
 import stat
 import time
 from collections.abc import Iterator, Mapping
@@ -256,9 +260,8 @@ def read_dump(folder: str | os.PathLike[str]) -> Dump:
     from ``stat`` before anything is read and again while reading: each file
     against :func:`max_dump_file_size`, all of them against
     :data:`MAX_DUMP_TOTAL`. A damaged ``epass-evidence.json`` does not stop
-    the read: it is reported in :attr:`Dump.evidence_error`. Stale hidden
-    folders an interrupted save of this folder left beside it are removed
-    first (best effort).
+    the read: it is reported in :attr:`Dump.evidence_error`. Nothing is
+    deleted or changed, in the folder or beside it.
 
     :raises DumpError: if the folder is missing, holds no LDS file, holds two
         files for the same EF, an LDS file is a symbolic link or not a regular
@@ -267,7 +270,6 @@ def read_dump(folder: str | os.PathLike[str]) -> Dump:
         and the bound.
     """
     path = Path(folder)
-    _remove_stale_siblings(Path(os.path.abspath(path)))
     if not path.is_dir():
         raise DumpError(f"{path}: not a folder")
     try:
@@ -378,9 +380,15 @@ def _contents(files: DumpFiles) -> dict[str, bytes]:
         name = dump_file_name(label)
         if name in out and out[name] != bytes(data):
             raise ValueError(f"two different contents given for {label}")
+        bound = max_dump_file_size(LdsFile.by_name(label))
+        if len(data) > bound:  # read_dump would refuse it
+            raise ValueError(f"{label}: {len(data)} bytes (at most {bound})")
         out[name] = bytes(data)
     if not out:
         raise ValueError("no files to save")
+    total = sum(len(data) for data in out.values())
+    if total > MAX_DUMP_TOTAL:
+        raise ValueError(f"{total} bytes of LDS files in all (at most {MAX_DUMP_TOTAL})")
     return out
 
 
@@ -445,10 +453,11 @@ def _sibling_pattern(name: str) -> re.Pattern[str]:
 def _remove_stale_siblings(work: Path) -> None:
     """Remove what an interrupted save of *work* left beside it (best effort, never raises).
 
-    Only hidden folders named ``.epass-old-<name>-<12 hex>`` or
-    ``.epass-tmp-<name>-<12 hex>`` for this target's name. An old dump moved
-    aside goes only once *work* is a folder again (the new dump is in place;
-    before that, it may be the only copy); a temporary folder only when
+    Only hidden folders (not links) named ``.epass-old-<name>-<12 hex>`` or
+    ``.epass-tmp-<name>-<12 hex>`` for this target's name, and only when they
+    hold nothing but dump files (see :func:`_remove_dump_folder`). An old dump
+    moved aside goes only once *work* is a folder again (the new dump is in
+    place; before that, it may be the only copy); a temporary folder only when
     untouched for :data:`_STALE_TEMP_SECONDS` (so a save running in
     parallel keeps its own).
     """
@@ -477,7 +486,7 @@ def _remove_stale_siblings(work: Path) -> None:
             continue
         if entry.startswith(_TEMP_PREFIX) and now - info.st_mtime < _STALE_TEMP_SECONDS:
             continue
-        _remove_tree(path)
+        _remove_dump_folder(path)
 
 
 def _make_temp_folder(parent: Path, name: str) -> Path:
@@ -490,14 +499,74 @@ def _make_temp_folder(parent: Path, name: str) -> Path:
         try:
             os.chmod(candidate, _FOLDER_MODE)  # exactly 0700, whatever the umask
         except BaseException:
-            _remove_tree(candidate)
+            with contextlib.suppress(OSError):
+                os.rmdir(candidate)  # still empty
             raise
         return candidate
     raise FileExistsError(errno.EEXIST, "no free temporary folder name", str(parent))
 
 
-def _remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+def _dump_file_bound(name: str) -> int | None:
+    """The most bytes a dump file called *name* holds, or ``None`` if no dump file has that name."""
+    if name == EVIDENCE_FILE:
+        return MAX_EVIDENCE
+    file = _lds_file(name)
+    return None if file is None else max_dump_file_size(file)
+
+
+def _is_dump_file(name: str, info: os.stat_result) -> bool:
+    """Whether the entry *name* with ``lstat`` result *info* is a dump file.
+
+    A regular file (not a link, folder or special file) named as an LDS file
+    or ``epass-evidence.json``, within the bound :func:`read_dump` applies to
+    its kind. Nothing else in or beside a dump is ever deleted.
+    """
+    bound = _dump_file_bound(name)
+    return bound is not None and stat.S_ISREG(info.st_mode) and info.st_size <= bound
+
+
+_DIR_FD = os.scandir in os.supports_fd and os.unlink in os.supports_dir_fd
+
+
+def _remove_dump_folder(path: Path) -> bool:
+    """Remove the folder *path* if it holds nothing but dump files; ``True`` once it is gone.
+
+    Checks every entry first and changes nothing unless all are dump files
+    (:func:`_is_dump_file`): a subfolder, a link, any other file leaves the
+    folder as it is. Never follows a link: *path* itself must be a folder,
+    and (where the OS allows) the entries are listed and removed through one
+    descriptor of that folder, so a folder swapped in meanwhile is not touched.
+    An OSError stops the removal and returns ``False``; any other exception
+    (KeyboardInterrupt) propagates, leaving a folder of dump files.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            return False
+        if not _DIR_FD:  # pragma: no cover - Windows
+            with os.scandir(path) as scan:
+                entries = [(e.name, e.stat(follow_symlinks=False)) for e in scan]
+            if not all(_is_dump_file(name, info) for name, info in entries):
+                return False
+            for name, _ in entries:
+                os.unlink(path / name)
+        else:
+            fd = os.open(path, flags)
+            try:
+                if not stat.S_ISDIR(os.fstat(fd).st_mode):
+                    return False
+                with os.scandir(fd) as scan:
+                    entries = [(e.name, e.stat(follow_symlinks=False)) for e in scan]
+                if not all(_is_dump_file(name, info) for name, info in entries):
+                    return False
+                for name, _ in entries:
+                    os.unlink(name, dir_fd=fd)
+            finally:
+                os.close(fd)
+        os.rmdir(path)  # fails (and keeps it) if anything appeared meanwhile
+    except OSError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
@@ -514,30 +583,16 @@ def _is_empty_folder(path: Path) -> bool:
         return next(entries, None) is None
 
 
-def _is_dump_name(name: str) -> bool:
-    return name == EVIDENCE_FILE or _lds_file(name) is not None
+def _foreign_entries(folder: Path) -> list[str]:
+    """The entries of *folder* that are not dump files (:func:`_is_dump_file`), by name (sorted).
 
-
-def _foreign_entries(folder: Path, *, depth: int = 1) -> list[str]:
-    """The entries of *folder* that are not part of a dump, by name (sorted).
-
-    Part of a dump: a file (or link: removing a link leaves its target alone)
-    named as an LDS file or ``epass-evidence.json``, and our own hidden
-    ``.epass-tmp-*``/``.epass-old-*`` entries (a folder of those only holding
-    dump files). A folder named ``DG1.bin`` is not part of a dump.
+    Anything else is foreign, whatever its name: a folder or link named as an
+    LDS file, a file larger than any LDS file of its kind, a hidden entry
+    (even ``.epass-tmp-*``/``.epass-old-*``).
     """
-    foreign: list[str] = []
     with os.scandir(folder) as scan:
-        entries = sorted(scan, key=lambda e: e.name)
-    for entry in entries:
-        is_dir = entry.is_dir(follow_symlinks=False)
-        if entry.name.startswith((_TEMP_PREFIX, _OLD_PREFIX)):
-            if not is_dir or (depth > 0 and not _foreign_entries(Path(entry.path), depth=0)):
-                continue
-        elif _is_dump_name(entry.name) and not is_dir:
-            continue
-        foreign.append(entry.name)
-    return foreign
+        entries = [(e.name, e.stat(follow_symlinks=False)) for e in scan]
+    return sorted(name for name, info in entries if not _is_dump_file(name, info))
 
 
 def _refuse_unsafe_target(target: Path, work: Path) -> None:
@@ -581,13 +636,17 @@ def save_dump(
     KeyboardInterrupt or any other exception) before the new dump is in
     place leaves the old folder intact and removes the temporary folder; one
     while removing the old dump still finishes removing it as far as it can,
-    and the next save or :func:`read_dump` of *folder* removes the rest.
+    and the next save of *folder* removes the rest. Only dump files are ever
+    deleted: a folder moved aside or left beside *folder* that holds anything
+    else is kept as it is (see the module).
 
     Refused whatever *force* says, before anything is changed: an empty
     path; a *folder* that is a symbolic link, or that is (or resolves to) the
     current folder, the home folder or the file system root; a *folder*
-    holding anything but a dump (LDS files, ``epass-evidence.json``, our
-    hidden temporaries).
+    holding anything but dump files: regular files named as LDS files or
+    ``epass-evidence.json``, each within the bound :func:`read_dump` applies
+    (a folder, link or special file, an oversized file, any hidden entry
+    is foreign).
 
     :param files: label (``"DG1"``, ``"EF.SOD"``, or any name
         :func:`~epass.lds.files.canonical_name` accepts) or
@@ -602,7 +661,9 @@ def save_dump(
         holds a dump (without *force*), or cannot be written; the message
         names *folder* and the reason.
     :raises ValueError: for a name that is no LDS file, two different
-        contents for one file, no files, or evidence that is not JSON or too
+        contents for one file, a file larger than :func:`max_dump_file_size`
+        or files beyond :data:`MAX_DUMP_TOTAL` in all (:func:`read_dump`
+        would refuse them), no files, or evidence that is not JSON or too
         large. :raises TypeError: for content that is not bytes or evidence
         that is not a mapping.
     """
@@ -645,7 +706,7 @@ def save_dump(
             _sync_folder(temp)
         _swap_in(temp, work, target, replacing=replacing)
     except BaseException:
-        _remove_tree(temp)
+        _remove_dump_folder(temp)
         raise
     with _os_errors(target, "cannot flush the folder"):
         _sync_folder(parent)
@@ -675,10 +736,11 @@ def _swap_in(temp: Path, work: Path, target: Path, *, replacing: bool) -> None:
                 f"be moved back ({_reason(exc)}); it is kept whole in {old}"
             ) from exc
         raise
-    # The new dump is in place: an interruption now (Ctrl-C inside rmtree) still
-    # gets a second, best-effort pass; what remains goes on the next save or read.
+    # The new dump is in place: an interruption now (Ctrl-C while removing) still
+    # gets a second, best-effort pass; what remains goes on the next save. Anything
+    # but dump files that appeared in the folder since it was checked keeps it whole.
     try:
-        _remove_tree(old)
+        _remove_dump_folder(old)
     finally:
         if os.path.lexists(old):
-            _remove_tree(old)
+            _remove_dump_folder(old)

@@ -182,19 +182,14 @@ def test_force_refuses_a_leftover_folder_holding_foreign_files(tmp_path):
     assert (ours / "cv.pdf").read_bytes() == b"mine"
 
 
-def test_force_replaces_a_folder_holding_only_dump_entries(tmp_path):
+def test_force_replaces_a_folder_holding_only_dump_files(tmp_path):
     target = tmp_path / "d"
     save_dump(OLD, target, evidence={"schema": "x"})
     (target / "Datagroup5.bin").write_bytes(b"other tool's name")
-    (target / ".epass-tmp-x-0123456789ab").mkdir()
-    (target / ".epass-tmp-x-0123456789ab" / "DG1.bin").write_bytes(b"a")
-    (target / ".epass-old-y-0123456789ab").write_bytes(b"")
-    outside = tmp_path / "precious"
-    outside.write_bytes(b"keep")
-    (target / "DG6.bin").symlink_to(outside)  # removing the link leaves its target alone
+    (target / "0106").write_bytes(b"\x66")
+    (target / "ef_dg7.BIN").write_bytes(b"")
     save_dump(NEW, target, force=True)
     assert _snapshot(target) == _new_dump_files()
-    assert outside.read_bytes() == b"keep"
     assert _hidden(tmp_path) == []
 
 
@@ -250,7 +245,7 @@ def test_ctrl_c_while_removing_the_old_dump_still_removes_it(tmp_path, monkeypat
     assert _hidden(tmp_path) == []
 
 
-def test_what_an_interrupted_save_left_goes_on_the_next_read_or_save(tmp_path, monkeypatch):
+def test_what_an_interrupted_save_left_goes_on_the_next_save(tmp_path, monkeypatch):
     target = tmp_path / "d"
     save_dump(OLD, target)
     _interrupt(monkeypatch, "unlink", 10**6)  # both passes interrupted
@@ -271,11 +266,10 @@ def test_what_an_interrupted_save_left_goes_on_the_next_read_or_save(tmp_path, m
     for name in not_ours:
         (tmp_path / name).mkdir()
         os.utime(tmp_path / name, (long_ago, long_ago))
+    everything = sorted([old, stale_temp.name, running.name, *not_ours])
     assert load_dump(target) == NEW
-    assert _hidden(tmp_path) == sorted([running.name, *not_ours])
-    # and a save does the same
-    (tmp_path / old).mkdir()
-    (tmp_path / old / "DG1.bin").write_bytes(b"x")
+    assert _hidden(tmp_path) == everything  # reading removes nothing
+    assert (stale_temp / "DG1.bin").read_bytes() == b"x"
     save_dump(NEW, target, force=True)
     assert _hidden(tmp_path) == sorted([running.name, *not_ours])
 
@@ -431,3 +425,252 @@ def test_only_exact_names_are_lds_files(tmp_path):
         (target / name).write_bytes(b"not a data group")
     (target / "dg7.BIN").write_bytes(b"\x67")  # case does not matter
     assert load_dump(target) == {"EF.SOD": b"\x77", "DG7": b"\x67"}
+
+
+# --- 6. cleanup never deletes what is not ours ---------------------------------------------
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    """Every entry under *folder*, recursively, by relative path (links are not followed)."""
+    out: dict[str, bytes] = {}
+    for root, dirs, files in os.walk(folder):
+        for name in sorted(dirs + files):
+            p = Path(root) / name
+            rel = str(p.relative_to(folder))
+            if p.is_symlink():
+                out[rel] = b"-> " + os.fsencode(os.readlink(p))
+            elif p.is_dir():
+                out[rel] = b"<dir>"
+            elif p.is_file():
+                out[rel] = p.read_bytes()
+            else:
+                out[rel] = b"<special>"
+    return out
+
+
+def _long_ago(path: Path) -> None:
+    then = time.time() - 3600
+    os.utime(path, (then, then), follow_symlinks=False)
+
+
+def test_reading_never_deletes_a_sibling_that_looks_like_a_leftover(tmp_path):
+    # the tester's case: user notes in a folder named as our leftovers
+    notes = tmp_path / ".epass-old-good-0123456789ab" / "sub"
+    notes.mkdir(parents=True)
+    (notes / "n.txt").write_text("notes")
+    temp = tmp_path / ".epass-tmp-good-0123456789ab"
+    (temp / "sub").mkdir(parents=True)
+    (temp / "sub" / "m.txt").write_text("more notes")
+    _long_ago(temp)
+    save_dump(NEW, tmp_path / "good")
+    before = _tree(tmp_path)
+    assert read_dump(tmp_path / "good").files == NEW
+    assert load_dump(tmp_path / "good") == NEW
+    assert _tree(tmp_path) == before
+    assert (notes / "n.txt").read_text() == "notes"
+
+
+def test_reading_changes_nothing_even_beside_real_leftovers(tmp_path):
+    target = tmp_path / "d"
+    save_dump(NEW, target)
+    for prefix in (".epass-old-", ".epass-tmp-"):
+        leftover = tmp_path / f"{prefix}d-0123456789ab"
+        leftover.mkdir()
+        (leftover / "DG1.bin").write_bytes(b"\x61")  # only dump files: still not read's to remove
+        _long_ago(leftover)
+    before = _tree(tmp_path)
+    read_dump(target)
+    assert _tree(tmp_path) == before
+    with pytest.raises(DumpError, match="not a folder"):
+        read_dump(tmp_path / "missing")
+    assert _tree(tmp_path) == before
+
+
+def _foreign_leftover(kind: str, leftover: Path, outside: Path) -> None:
+    """Fill the stale folder *leftover* with dump files plus one thing that is not a dump file."""
+    leftover.mkdir()
+    (leftover / "DG1.bin").write_bytes(b"\x61")
+    (leftover / EVIDENCE_NAME).write_text("{}")
+    if kind == "subfolder":
+        (leftover / "sub").mkdir()
+        (leftover / "sub" / "DG2.bin").write_bytes(b"\x75")
+    elif kind == "other file":
+        (leftover / "n.txt").write_text("notes")
+    elif kind == "hidden file":
+        (leftover / ".DG2.bin").write_bytes(b"\x75")
+    elif kind == "folder with an LDS name":
+        (leftover / "DG2.bin").mkdir()
+    elif kind == "link with an LDS name":
+        (leftover / "DG2.bin").symlink_to(outside)
+    elif kind == "fifo with an LDS name":
+        os.mkfifo(leftover / "DG2.bin")
+    elif kind == "oversized LDS file":
+        _sparse(leftover / "DG1.bin", MIB + 1)
+    elif kind == "oversized evidence":
+        (leftover / EVIDENCE_NAME).write_bytes(b" " * (dump.MAX_EVIDENCE + 1))
+    else:  # pragma: no cover
+        raise AssertionError(kind)
+
+
+LEFTOVER_KINDS = [
+    "subfolder",
+    "other file",
+    "hidden file",
+    "folder with an LDS name",
+    "link with an LDS name",
+    "fifo with an LDS name",
+    "oversized LDS file",
+    "oversized evidence",
+]
+EVIDENCE_NAME = dump.EVIDENCE_FILE
+
+
+@pytest.mark.parametrize("kind", LEFTOVER_KINDS)
+@pytest.mark.parametrize("prefix", [".epass-old-", ".epass-tmp-"])
+def test_a_save_leaves_a_leftover_holding_anything_but_dump_files(tmp_path, prefix, kind):
+    target = tmp_path / "d"
+    save_dump(OLD, target)
+    outside = tmp_path / "precious"
+    outside.write_bytes(b"keep")
+    leftover = tmp_path / f"{prefix}d-0123456789ab"
+    _foreign_leftover(kind, leftover, outside)
+    _long_ago(leftover)
+    before = _tree(leftover)
+    save_dump(NEW, target, force=True)
+    assert _snapshot(target) == _new_dump_files()
+    assert _tree(leftover) == before
+    assert outside.read_bytes() == b"keep"
+    assert _hidden(tmp_path) == [leftover.name]
+
+
+@pytest.mark.parametrize("prefix", [".epass-old-", ".epass-tmp-"])
+def test_a_save_never_follows_a_leftover_that_is_a_link(tmp_path, prefix):
+    target = tmp_path / "d"
+    save_dump(OLD, target)
+    elsewhere = tmp_path / "other-dump"
+    save_dump(OLD, elsewhere)  # only dump files, but not beside the target
+    link = tmp_path / f"{prefix}d-0123456789ab"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    _long_ago(link)
+    before = _snapshot(elsewhere)
+    save_dump(NEW, target, force=True)
+    assert link.is_symlink()
+    assert _snapshot(elsewhere) == before
+
+
+def test_a_save_removes_a_leftover_holding_only_dump_files(tmp_path):
+    target = tmp_path / "d"
+    save_dump(OLD, target)
+    for prefix in (".epass-old-", ".epass-tmp-"):
+        leftover = tmp_path / f"{prefix}d-0123456789ab"
+        leftover.mkdir()
+        (leftover / "DG1.bin").write_bytes(b"\x61")
+        (leftover / "0102").write_bytes(b"\x75")  # any LDS name, as when reading
+        (leftover / EVIDENCE_NAME).write_text("{}")
+        _sparse(leftover / "DG3.bin", max_dump_file_size(LdsFile.DG3))  # at its bound
+        _long_ago(leftover)
+    save_dump(NEW, target, force=True)
+    assert _hidden(tmp_path) == []
+    assert _snapshot(target) == _new_dump_files()
+
+
+def _a_file(p: Path) -> None:
+    p.write_text("mine")
+
+
+def _a_folder_of_dump_files(p: Path) -> None:
+    p.mkdir()
+    (p / "DG2.bin").write_bytes(b"\x75")
+
+
+def _a_link_out(p: Path) -> None:
+    p.symlink_to(p.parent.parent / "precious")
+
+
+def _a_fifo(p: Path) -> None:
+    os.mkfifo(p)
+
+
+def _a_folder(p: Path) -> None:
+    p.mkdir()
+
+
+def _oversized(p: Path) -> None:
+    p.unlink(missing_ok=True)
+    bound = dump.MAX_EVIDENCE if p.name == EVIDENCE_NAME else MIB  # 1 MiB: EF.COM, DG1
+    _sparse(p, bound + 1)
+
+
+@pytest.mark.parametrize(
+    "name, make",
+    [
+        (".epass-tmp-notes.txt", _a_file),
+        (".epass-old-photos", _a_folder_of_dump_files),
+        (".epass-tmp-x-0123456789ab", _a_folder_of_dump_files),
+        (".epass-old-y-0123456789ab", _a_file),
+        (".DG1.bin", _a_file),
+        ("0101.bin", _a_link_out),
+        ("DG6.bin", _a_link_out),
+        ("COM", _a_fifo),
+        ("0101", _a_folder),
+        ("DG1.bin", _oversized),
+        ("EF_COM.bin", _oversized),
+        ("epass-evidence.json", _oversized),
+    ],
+)
+def test_force_counts_nothing_but_dump_files_as_ours(tmp_path, name, make):
+    target = tmp_path / "d"
+    save_dump(OLD, target)
+    (tmp_path / "precious").write_bytes(b"keep")
+    make(target / name)
+    before = _tree(target)
+    with pytest.raises(DumpError) as info:
+        save_dump(NEW, target, force=True)
+    assert str(info.value) == (
+        f"{target} is not empty: it holds files that are not part of a dump "
+        f"({name!r}); nothing was changed"
+    )
+    assert _tree(target) == before
+    assert (tmp_path / "precious").read_bytes() == b"keep"
+    assert _hidden(tmp_path) == []
+
+
+def test_force_accepts_dump_files_at_their_bound(tmp_path):
+    target = tmp_path / "d"
+    save_dump(OLD, target)
+    _sparse(target / "DG1.bin", max_dump_file_size(LdsFile.DG1))
+    _sparse(target / "0102.bin", max_dump_file_size(LdsFile.DG2))
+    (target / EVIDENCE_NAME).write_bytes(b" " * dump.MAX_EVIDENCE)
+    save_dump(NEW, target, force=True)
+    assert _snapshot(target) == _new_dump_files()
+    assert _hidden(tmp_path) == []
+
+
+def test_a_save_refuses_a_file_it_could_not_read_back(tmp_path):
+    target = tmp_path / "d"
+    with pytest.raises(ValueError, match=rf"DG1: {MIB + 1} bytes \(at most {MIB}\)"):
+        save_dump({"DG1": b"\x61" * (MIB + 1)}, target)
+    assert not target.exists() and _hidden(tmp_path) == []
+    save_dump({"DG1": b"\x61" * MIB}, target)  # at the bound
+    assert load_dump(target) == {"DG1": b"\x61" * MIB}
+
+
+def test_a_file_that_appears_after_the_check_keeps_the_old_folder_whole(tmp_path, monkeypatch):
+    target = tmp_path / "d"
+    save_dump(OLD, target)
+    real_check = dump._foreign_entries
+
+    def check_then_race(folder: Path) -> list[str]:
+        found = real_check(folder)
+        (folder / "notes.txt").write_text("written meanwhile")  # after the check, before the swap
+        return found
+
+    monkeypatch.setattr(dump, "_foreign_entries", check_then_race)
+    save_dump(NEW, target, force=True)
+    assert _snapshot(target) == _new_dump_files()
+    [kept] = _hidden(tmp_path)
+    assert kept.startswith(".epass-old-d-")
+    assert _snapshot(tmp_path / kept) == {
+        **{dump_file_name(k): v for k, v in OLD.items()},
+        "notes.txt": b"written meanwhile",
+    }
