@@ -108,6 +108,10 @@ class Dump:
     folder: Path
     evidence_error: str | None = None
 
+    def __repr__(self) -> str:  # the files hold personal data (DG1: name, number, dates)
+        sizes = ", ".join(f"{label} {len(data)} B" for label, data in self.files.items())
+        return f"Dump({str(self.folder)!r}: {sizes})"
+
 
 def dump_file_name(label: str) -> str:
     """The file name a label is saved under: ``"EF.SOD"`` -> ``"EF_SOD.bin"``."""

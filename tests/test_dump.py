@@ -359,3 +359,12 @@ def test_huge_files_are_refused(tmp_path, monkeypatch):
     with pytest.raises(DumpError, match="9 bytes, more than any LDS file") as info:
         read_dump(tmp_path)
     assert str(info.value).startswith(str(tmp_path / "DG1.bin"))
+
+
+def test_a_dump_repr_shows_sizes_not_contents(tmp_path):
+    from drivers.virtual import specimen
+
+    save_dump(specimen().dump(), tmp_path / "d")
+    text = repr(read_dump(tmp_path / "d"))
+    assert "ERIKSSON" not in text and "L898902C" not in text
+    assert "DG1 93 B" in text
