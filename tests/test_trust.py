@@ -63,6 +63,7 @@ def test_add_keeps_provenance(two_pkis):
     store = TrustStore()
     first = store.add(a.csca_der, source="ICAO PKD download 2026-01")
     again = store.add(a.csca_der, source="elsewhere")
+    assert first is not None
     assert first is again and first.source == "ICAO PKD download 2026-01"
     assert first.kind == "csca" and first.subject.endswith("CN=epass TEST CSCA")
 
@@ -124,6 +125,7 @@ def test_issuers_by_name_and_key_rollover():
         .serial_number(7)
         .not_valid_before(datetime(2024, 1, 1, tzinfo=UTC))
         .not_valid_after(datetime(2034, 1, 1, tzinfo=UTC))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .sign(key, hashes.SHA256())
     )
     from cryptography.hazmat.primitives.serialization import Encoding
