@@ -34,6 +34,7 @@ from epass.pa.report import decide
 from epass.pa.verify import (
     CHECK_DG_HASHES,
     CHECK_DS_ISSUER,
+    CHECK_DS_PROFILE,
     CHECK_DS_VALIDITY,
     CHECK_ISSUING_STATE,
     CHECK_MESSAGE_DIGEST,
@@ -96,6 +97,7 @@ def test_valid_for_every_signer_kind(pki: TestPki):
         CHECK_MESSAGE_DIGEST,
         CHECK_SIGNATURE,
         CHECK_DS_VALIDITY,
+        CHECK_DS_PROFILE,
         CHECK_DS_ISSUER,
         CHECK_ISSUING_STATE,
     ]

@@ -176,6 +176,7 @@ def test_steps_are_one_table_in_check_name_order():
         "sod.message_digest",
         "sod.signature",
         "ds.validity",
+        "ds.profile",
         "ds.issuer",
         "dg1.issuing_state",
     ]
@@ -640,18 +641,24 @@ def test_bsi2008_ds_issuer_without_country_is_a_finding(samples: Path):
         "DG1": sample_bytes(samples, "bsi_refset_2008/DG1.bin"),
     }
     report = verify(files, TrustStore(), at=datetime(2008, 6, 1, tzinfo=UTC))
+    # ECDSA-SHA1 throughout (2008): reported beside the verdict, not failed
     assert [(f.code, f.file) for f in report.findings] == [
-        (FindingCode.DS_ISSUER_COUNTRY, "EF.SOD")
+        (FindingCode.SOD_SHA1, "EF.SOD"),
+        (FindingCode.DS_ISSUER_COUNTRY, "EF.SOD"),
+        (FindingCode.DS_SHA1, "EF.SOD"),
     ]
     issuing = report.check(CheckName.DG1_ISSUING_STATE)
-    assert issuing.evidence["compared_with"] == "ds_subject_country"
+    assert issuing.evidence["compared_with"] == ("ds_subject_country",)
     assert issuing.status is CheckStatus.PASS
 
 
 @pytest.mark.samples
 @pytest.mark.parametrize("country", ["AT", "DE", "FR", "NZ", "NZ2013", "RU", "US"])
-def test_real_world_sods_have_no_findings(samples: Path, country: str):
+def test_real_world_sods_findings(samples: Path, country: str):
     sod = sample_bytes(samples, f"real_world_sod/{country}_EF_SOD.bin")
     report = verify({"EF.SOD": sod}, TrustStore(), at=datetime(2025, 1, 1, tzinfo=UTC))
     assert report.check(CheckName.SOD_PARSE).status is CheckStatus.PASS
-    assert report.findings == ()
+    assert report.check(CheckName.DS_PROFILE).status is CheckStatus.PASS
+    # RU (2020) signs the SOD with ECDSA-SHA1 and its CSCA signed the DS with SHA-1
+    expected = [FindingCode.SOD_SHA1, FindingCode.DS_SHA1] if country == "RU" else []
+    assert _codes(report) == expected

@@ -164,6 +164,7 @@ def test_a_csca_with_a_refused_name_is_an_anchor_matched_by_encoding(
     )
     store = TrustStore()
     anchor = store.add(csca.public_bytes(serialization.Encoding.DER), source="odd-csca")
+    assert anchor is not None
     assert common_name in anchor.subject and anchor.country == "UT"
     assert store.by_subject(anchor.certificate.subject) == (anchor,)
     ds = _ds(pki, issuer=name)  # no authorityKeyIdentifier: found by name only
@@ -197,12 +198,16 @@ def test_ds_issuer_name_refused_by_string_preparation_is_reported(pki: TestPki, 
     assert empty.detail.startswith("the trust store is empty: no CSCA was given")
 
 
-def test_ds_with_refused_issuer_name_matches_by_key_identifier(pki: TestPki):
+def test_ds_with_refused_issuer_name_matches_by_key_identifier_but_does_not_chain(pki: TestPki):
+    # found by key identifier and signed by the CSCA key, but the issuer name is not the CSCA's
+    # subject: no name chaining (RFC 5280 §6.1.3), compared without raising on the odd name
     ds = _ds(pki, issuer=_name(REFUSED["bidi isolates U+2066..U+2069"]), authority_key_id=True)
     report = verify(_files(ds, pki), _store(pki), at=AT)
     issuer = report.check(CheckName.DS_ISSUER)
-    assert issuer.status is CheckStatus.PASS and issuer.evidence["csca_match"] == "key_identifier"
-    assert report.verdict is Verdict.VALID
+    assert issuer.status is CheckStatus.FAIL and issuer.evidence["csca_match"] == "key_identifier"
+    assert "name chaining" in issuer.detail
+    assert report.verdict is Verdict.INVALID
+    _json_round_trip(report)
 
 
 def test_forged_ds_with_refused_issuer_name_and_the_csca_key_id_is_invalid(pki: TestPki):

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import base64
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from drivers.virtual.pki import make_test_pki
 from epass.errors import ParseError
 from epass.lds import sod
-from epass.pa import TrustStore
+from epass.pa import TrustStore, trust
+from epass.pa.trust import anchor_problem
 from tests.conftest import sample_bytes
 
 
@@ -63,6 +65,7 @@ def test_add_keeps_provenance(two_pkis):
     store = TrustStore()
     first = store.add(a.csca_der, source="ICAO PKD download 2026-01")
     again = store.add(a.csca_der, source="elsewhere")
+    assert first is not None
     assert first is again and first.source == "ICAO PKD download 2026-01"
     assert first.kind == "csca" and first.subject.endswith("CN=epass TEST CSCA")
 
@@ -124,6 +127,7 @@ def test_issuers_by_name_and_key_rollover():
         .serial_number(7)
         .not_valid_before(datetime(2024, 1, 1, tzinfo=UTC))
         .not_valid_after(datetime(2034, 1, 1, tzinfo=UTC))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .sign(key, hashes.SHA256())
     )
     from cryptography.hazmat.primitives.serialization import Encoding
@@ -144,7 +148,7 @@ def test_sample_csca_folder(samples: Path):
     if not folder.is_dir():
         pytest.skip("real_world_sod/csca absent")
     store = TrustStore.from_paths(folder)
-    assert len(store) == 6
+    assert len(store) == 6 and store.rejected == ()
     assert {a.country for a in store} == {"AT", "DE", "FR", "NZ", "RU", "US"}
     for country in ("FR", "NZ", "US"):
         ds = sod.parse(sample_bytes(samples, f"real_world_sod/{country}_EF_SOD.bin"))
@@ -154,3 +158,146 @@ def test_sample_csca_folder(samples: Path):
         # the file name carries the SKI prefix
         ski = cand.anchor.key_identifier
         assert ski is not None and ski.hex()[:16] in cand.anchor.source
+
+
+# --- only CAs are anchors (9303-12 §7.1.1 CSCA profile) ---------------------------------------
+
+
+def test_a_ds_certificate_is_not_an_anchor(two_pkis):
+    a, _ = two_pkis
+    store = TrustStore()
+    assert store.add(a.ds_der, source="a DSC") is None
+    assert len(store) == 0 and list(store) == []
+    [(source, reason)] = store.rejected
+    assert source == "a DSC" and "basicConstraints cA is not TRUE" in reason
+    assert store.issuers_of(asn1_x509.Certificate.load(a.ds_der)) == ()
+
+
+def _ca(key_cert_sign: bool) -> bytes:
+    key = ec.derive_private_key(4242, ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "UT")])
+    usage = dict.fromkeys(
+        (
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "key_cert_sign",
+            "crl_sign",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
+    usage["key_cert_sign"] = key_cert_sign
+    usage["crl_sign"] = True
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(11)
+        .not_valid_before(datetime(2024, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(2034, 1, 1, tzinfo=UTC))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(**usage), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def test_a_ca_whose_key_usage_lacks_key_cert_sign_is_not_an_anchor():
+    store = TrustStore()
+    assert store.add(_ca(key_cert_sign=False), source="crl-only") is None
+    assert store.rejected == (("crl-only", "keyUsage lacks keyCertSign (9303-12 §7.1.1)"),)
+    assert anchor_problem(asn1_x509.Certificate.load(_ca(key_cert_sign=True))) is None
+    assert store.add(_ca(key_cert_sign=True), source="ca") is not None
+
+
+def test_folder_with_dscs_keeps_going_and_records_them(tmp_path: Path, two_pkis):
+    a, b = two_pkis
+    (tmp_path / "csca.der").write_bytes(a.csca_der)
+    (tmp_path / "ds.der").write_bytes(a.ds_der)
+    (tmp_path / "mixed.pem").write_bytes(_pem(b.ds_der) + _pem(b.csca_der))
+    store = TrustStore.from_paths(tmp_path)
+    sources = sorted(x.source for x in store)
+    assert sources == [str(tmp_path / "csca.der"), f"{tmp_path}/mixed.pem#1"]
+    assert [source for source, _ in store.rejected] == [
+        str(tmp_path / "ds.der"),
+        f"{tmp_path}/mixed.pem#0",
+    ]
+    # an explicit bundle with one CA is fine; its DSC is recorded
+    bundle = TrustStore.from_paths(tmp_path / "mixed.pem")
+    assert len(bundle) == 1 and len(bundle.rejected) == 1
+
+
+def test_an_explicit_file_without_a_ca_is_an_error_naming_it(tmp_path: Path, two_pkis):
+    a, b = two_pkis
+    ds_file = tmp_path / "ds.cer"
+    ds_file.write_bytes(a.ds_der)
+    with pytest.raises(ParseError, match="holds no CA certificate") as info:
+        TrustStore.from_paths(ds_file)
+    assert info.value.file == str(ds_file) and "basicConstraints" in str(info.value)
+    only_dscs = tmp_path / "dscs.pem"
+    only_dscs.write_bytes(_pem(a.ds_der) + _pem(b.ds_der))
+    with pytest.raises(ParseError, match="holds no CA certificate") as info:
+        TrustStore.from_paths(only_dscs)
+    assert info.value.file == str(only_dscs)
+
+
+def test_the_shipped_test_csca_loads():
+    pem = Path(__file__).resolve().parent.parent / "certs" / "test" / "epass-virtual-test-csca.pem"
+    store = TrustStore.from_paths(pem)
+    assert len(store) == 1 and store.rejected == ()
+    assert [a.der for a in store] == [make_test_pki().csca_der]
+
+
+# --- bounded loading -------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_a_device_is_not_read(tmp_path: Path):
+    with pytest.raises(ParseError, match="not a regular file") as info:
+        TrustStore.from_paths("/dev/zero")
+    assert info.value.file == "/dev/zero"
+    link = tmp_path / "zero.pem"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(ParseError, match="not a regular file") as info:
+        TrustStore.from_paths(tmp_path)
+    assert info.value.file == str(link)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_a_fifo_is_not_opened(tmp_path: Path):
+    fifo = tmp_path / "trust.pem"
+    os.mkfifo(fifo)  # nobody writes: opening it for a blocking read would hang
+    with pytest.raises(ParseError, match="not a regular file") as info:
+        TrustStore.from_paths(fifo)
+    assert info.value.file == str(fifo)
+    with pytest.raises(ParseError, match="not a regular file"):
+        TrustStore.from_paths(tmp_path)
+
+
+def test_a_file_over_the_size_bound_is_not_read(tmp_path: Path, two_pkis):
+    huge = tmp_path / "huge.pem"
+    with huge.open("wb") as handle:  # sparse: costs no disk
+        handle.truncate(trust.MAX_FILE_SIZE + 1)
+    with pytest.raises(ParseError, match="larger than the 16777216 bytes") as info:
+        TrustStore.from_paths(huge)
+    assert info.value.file == str(huge)
+    exact = tmp_path / "ok.pem"
+    exact.write_bytes(_pem(two_pkis[0].csca_der))
+    assert len(TrustStore.from_paths(exact)) == 1
+
+
+def test_a_folder_walk_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_pkis):
+    for index in range(6):
+        (tmp_path / f"note{index}.txt").write_text("x")
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)  # not followed
+    (tmp_path / "csca.der").write_bytes(two_pkis[0].csca_der)
+    assert len(TrustStore.from_paths(tmp_path)) == 1
+    monkeypatch.setattr(trust, "MAX_FOLDER_ENTRIES", 5)
+    with pytest.raises(ParseError, match="more than 5 entries") as info:
+        TrustStore.from_paths(tmp_path)
+    assert info.value.file == str(tmp_path)

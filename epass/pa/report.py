@@ -14,11 +14,13 @@ Verdict rule (fail closed), applied by :func:`decide`:
     some check *failed*, i.e. the bytes prove a defect: EF.SOD malformed, a
     data-group hash mismatch, a data group present but not in the SOD
     (injection), messageDigest or content-type attribute mismatch, a bad SOD
-    signature, a DS certificate whose signature does not verify under the
-    CSCA that matches it, a DS or CSCA certificate not valid at the checked
-    time (or the DS not valid at the signing time), or a DG1 issuing state
-    that differs from the DS country. Every ``FAIL`` status means exactly
-    this, so ``INVALID`` is "any required check is FAIL".
+    signature, a DS certificate outside the DS profile (an unprocessed
+    critical extension, a CA, no digitalSignature), a DS certificate whose
+    signature does not verify under the CSCA that matches it or verifies
+    only under a CSCA of another name, a DS or CSCA certificate not valid at
+    the checked time (or the DS not valid at the signing time), or a DG1
+    issuing state that differs from the CSCA's or the DS names' country.
+    Every ``FAIL`` status means exactly this, so ``INVALID`` is "any required check is FAIL".
 ``INDETERMINATE``
     nothing failed, but something required was not proven: a check is
     ``ERROR`` (unsupported algorithm, explicit EC parameters, no DS
@@ -77,6 +79,7 @@ class CheckName(StrEnum):
     SOD_MESSAGE_DIGEST = "sod.message_digest"
     SOD_SIGNATURE = "sod.signature"
     DS_VALIDITY = "ds.validity"
+    DS_PROFILE = "ds.profile"
     DS_ISSUER = "ds.issuer"
     DG1_ISSUING_STATE = "dg1.issuing_state"
 
@@ -103,6 +106,14 @@ class FindingCode(StrEnum):
     DS_ISSUER_COUNTRY = "ds.issuer_country"
     #: the DS certificate's subject name has no country (9303-12 §7.1.1 requires C).
     DS_SUBJECT_COUNTRY = "ds.subject_country"
+    #: the signing-time attribute lies after the time checked at (RFC 5652 §11.3).
+    SIGNING_TIME_FUTURE = "sod.signing_time_future"
+    #: the SOD signature or its digest algorithm uses SHA-1 (deprecated; old passports use it).
+    SOD_SHA1 = "sod.sha1"
+    #: the CSCA signed the DS certificate with SHA-1 (deprecated; old passports use it).
+    DS_SHA1 = "ds.sha1"
+    #: the DS key is RSA with fewer than 2048 bits (weak; old passports use such keys).
+    DS_RSA_KEY_SIZE = "ds.rsa_key_size"
 
 
 def skipped(name: CheckName, detail: str, **kwargs: Any) -> Check:

@@ -25,9 +25,10 @@ from epass._crypto.signatures import (
     InvalidSignatureError,
     UnsupportedAlgorithmError,
     digest,
+    resolve_signature_algorithm,
 )
 from epass.cms import find_signer_certificate, verify_signer
-from epass.errors import ParseError
+from epass.errors import BUILTIN_PARSE_ERRORS, ParseError
 from epass.lds import sod as sod_module
 from epass.lds.asn1 import ID_ICAO_LDS_SECURITY_OBJECT
 from epass.lds.files import LdsFile
@@ -55,6 +56,9 @@ __all__ = [
 ]
 
 _SOD = LdsFile.EF_SOD.label
+
+#: What resolving an untrusted signature algorithm may raise (then no finding is given).
+_ALGORITHM_ERRORS: tuple[type[Exception], ...] = (UnsupportedAlgorithmError, *BUILTIN_PARSE_ERRORS)
 
 #: The SignerInfo version each SignerIdentifier kind calls for (RFC 5652 §5.3).
 _SIGNER_INFO_VERSIONS = {
@@ -89,6 +93,15 @@ def check_sod(context: Context) -> Check:
     si = sod.signer_info
     context.sod = sod
     context.findings.extend(sod_findings(sod))
+    if si.signing_time is not None and si.signing_time > context.at:
+        context.findings.append(
+            Finding(
+                FindingCode.SIGNING_TIME_FUTURE,
+                f"the signing time {si.signing_time.isoformat()} is after the time checked at "
+                f"{context.at.isoformat()}",
+                _SOD,
+            )
+        )
     ds = find_signer_certificate(si, sod.certificates)
     if ds is None:
         context.findings.append(
@@ -182,6 +195,21 @@ def sod_findings(sod: sod_module.Sod) -> list[Finding]:
                 f"the SignerInfo's digestAlgorithm {sod.signer_info.digest_algorithm} is not "
                 f"listed in SignedData.digestAlgorithms {list(sod.digest_algorithms)} "
                 "(RFC 5652 §5.1)",
+                _SOD,
+            )
+        )
+    try:
+        signature_hash: str | None = resolve_signature_algorithm(
+            signer.signature_algorithm, digest_algorithm=signer.digest_algorithm
+        ).hash
+    except _ALGORITHM_ERRORS:
+        signature_hash = None
+    if "sha1" in (signature_hash, signer.digest_algorithm):
+        out.append(
+            Finding(
+                FindingCode.SOD_SHA1,
+                f"the SOD signature uses SHA-1 (digestAlgorithm {signer.digest_algorithm}, "
+                f"signature hash {signature_hash or '?'}), which is deprecated",
                 _SOD,
             )
         )

@@ -17,10 +17,20 @@ hold several CSCA keys under one name during a key rollover), which
 :mod:`epass.pa.verify` takes into account before calling a signature
 failure a forgery.
 
+Only CA certificates are anchors (9303-12 §7.1.1 CSCA profile): basicConstraints
+cA=TRUE and, when keyUsage is present, keyCertSign (:func:`anchor_problem`).
+Any other certificate (a DS certificate put in a trust folder by mistake) is
+kept out and listed in :attr:`TrustStore.rejected` with the reason, since its
+key must never vouch for a DS certificate.
+
 Loading: DER or PEM certificates, a PEM bundle, or a folder searched
 recursively for ``*.pem *.crt *.cer *.der *.cert`` (other files are ignored).
-A file that should hold a certificate but does not raises
-:class:`~epass.errors.ParseError` naming it.
+Only regular files are read, at most :data:`MAX_FILE_SIZE` bytes each, and a
+folder walk visits at most :data:`MAX_FOLDER_ENTRIES` entries (symbolic links
+to folders are not followed). A file that should hold a certificate but does
+not, that is not a regular file or is too large, or that is named explicitly
+and holds no CA certificate at all, raises :class:`~epass.errors.ParseError`
+naming it.
 
 Master lists (9303-12 §9), ICAO PKD LDIF, CRLs and link certificates are not
 read; loaders for them would be more ``add_*`` methods producing
@@ -35,24 +45,60 @@ import functools
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from epass.errors import ParseError
+from epass.errors import BUILTIN_PARSE_ERRORS, ParseError
 from epass.lds.asn1 import format_name, load_certificate, name_country, prepared_name
 
-__all__ = ["CERTIFICATE_SUFFIXES", "IssuerCandidate", "TrustAnchor", "TrustStore"]
+__all__ = [
+    "CERTIFICATE_SUFFIXES",
+    "MAX_FILE_SIZE",
+    "MAX_FOLDER_ENTRIES",
+    "IssuerCandidate",
+    "TrustAnchor",
+    "TrustStore",
+    "anchor_problem",
+]
 
 #: File name endings searched in folders (case-insensitive).
 CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der", ".cert")
+
+#: Largest trust file read, in bytes (a master list of every CSCA is a few MiB as PEM).
+MAX_FILE_SIZE = 16 * 1024 * 1024
+
+#: Most folder entries (files and folders, any name) a folder walk visits.
+MAX_FOLDER_ENTRIES = 100_000
 
 _PEM = re.compile(
     rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----(.*?)"
     rb"-----END (?:X509 |TRUSTED )?CERTIFICATE-----",
     re.DOTALL,
 )
+
+
+def anchor_problem(certificate: Any) -> str | None:
+    """Why *certificate* (asn1crypto) cannot be a trust anchor, or ``None`` if it can.
+
+    A CSCA is a CA (9303-12 §7.1.1 CSCA profile; RFC 5280 §4.2.1.9 and
+    §4.2.1.3): basicConstraints with cA=TRUE and, when keyUsage is present,
+    keyCertSign among its bits. Never raises: unreadable extensions are a reason.
+    """
+    try:
+        constraints = certificate.basic_constraints_value
+        key_usage = certificate.key_usage_value
+        is_ca = constraints is not None and bool(constraints["ca"].native)
+        usages = None if key_usage is None else set(key_usage.native)
+    except BUILTIN_PARSE_ERRORS:
+        return "its basicConstraints or keyUsage extension is unreadable"
+    if not is_ca:
+        return "not a CA certificate: basicConstraints cA is not TRUE (9303-12 §7.1.1)"
+    if usages is not None and "key_cert_sign" not in usages:
+        return "keyUsage lacks keyCertSign (9303-12 §7.1.1)"
+    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,6 +161,7 @@ class TrustStore:
         self._by_ski: dict[bytes, list[TrustAnchor]] = {}
         self._by_name: dict[str, list[TrustAnchor]] = {}
         self._by_name_der: dict[bytes, list[TrustAnchor]] = {}
+        self._rejected: list[tuple[str, str]] = []
         for path in paths:
             self.add_path(path)
 
@@ -124,7 +171,12 @@ class TrustStore:
     def from_paths(cls, *paths: str | os.PathLike[str]) -> TrustStore:
         """A store holding every certificate under *paths* (files or folders).
 
-        :raises ParseError: naming the file, for a certificate file that is unreadable.
+        Certificates that are not CAs are left out and listed in :attr:`rejected`.
+
+        :raises ParseError: naming the file, for a certificate file that is
+            unreadable, not a regular file, larger than :data:`MAX_FILE_SIZE`,
+            or named explicitly and holding no CA certificate; naming the
+            folder, for a walk beyond :data:`MAX_FOLDER_ENTRIES` entries.
         :raises FileNotFoundError: for a path that does not exist.
         """
         return cls(*paths)
@@ -135,21 +187,33 @@ class TrustStore:
     def add_path(self, path: str | os.PathLike[str]) -> list[TrustAnchor]:
         """Add a file (DER, PEM or PEM bundle, any name) or a folder (recursively).
 
+        In a folder, files with a :data:`CERTIFICATE_SUFFIXES` name are read;
+        certificates that are not CAs are recorded in :attr:`rejected` and the
+        walk goes on. A file named explicitly must hold at least one CA.
+
         :returns: the anchors added (duplicates already in the store are not repeated).
+        :raises ParseError: as :meth:`from_paths` says.
+        :raises FileNotFoundError: for a path that does not exist.
         """
         p = Path(path)
         if p.is_dir():
             added: list[TrustAnchor] = []
-            for child in sorted(p.rglob("*")):
-                if child.is_file() and child.name.lower().endswith(CERTIFICATE_SUFFIXES):
-                    added.extend(self._add_file(child))
+            for child in _walk(p):
+                added.extend(self._add_file(child))
             return added
         if not p.exists():
             raise FileNotFoundError(f"trust anchor path not found: {p}")
-        return self._add_file(p)
+        rejected_before = len(self._rejected)
+        added = self._add_file(p)
+        if not added:
+            reasons = "; ".join(reason for _, reason in self._rejected[rejected_before:])
+            raise ParseError(
+                f"holds no CA certificate to use as a trust anchor ({reasons})", file=str(p)
+            )
+        return added
 
     def _add_file(self, path: Path) -> list[TrustAnchor]:
-        return self.add_bytes(path.read_bytes(), source=str(path))
+        return self.add_bytes(_read_bounded(path), source=str(path))
 
     def add_bytes(self, data: bytes, *, source: str) -> list[TrustAnchor]:
         """Add every certificate in *data*: one DER certificate, or PEM blocks.
@@ -168,15 +232,21 @@ class TrustStore:
                     der = base64.b64decode(b"".join(block.split()), validate=True)
                 except (binascii.Error, ValueError) as exc:
                     raise ParseError(f"bad base64 in PEM block {index}", file=source) from exc
-                added.append(self.add(der, source=label))
+                anchor = self.add(der, source=label)
+                if anchor is not None:
+                    added.append(anchor)
             return added
-        return [self.add(data, source=source)]
+        anchor = self.add(data, source=source)
+        return [] if anchor is None else [anchor]
 
-    def add(self, certificate: bytes, *, source: str = "<memory>") -> TrustAnchor:
-        """Add one DER-encoded certificate as a CSCA anchor.
+    def add(self, certificate: bytes, *, source: str = "<memory>") -> TrustAnchor | None:
+        """Add one DER-encoded certificate as a CSCA anchor, if it is a CA.
 
-        Adding the same certificate twice keeps the first provenance.
+        Adding the same certificate twice keeps the first provenance. A
+        certificate that is not a CA (:func:`anchor_problem`) is not added:
+        it is recorded in :attr:`rejected` and ``None`` is returned.
 
+        :returns: the anchor, or ``None`` for a certificate that is not a CA.
         :raises ParseError: (``file=source``) if the bytes are not a certificate.
         """
         der = bytes(certificate)
@@ -184,6 +254,10 @@ class TrustStore:
         if existing is not None:
             return existing
         cert = load_certificate(der, file=source)
+        problem = anchor_problem(cert)
+        if problem is not None:
+            self._rejected.append((source, problem))
+            return None
         anchor = TrustAnchor(certificate=cert, der=der, source=source)
         self._anchors.append(anchor)
         self._by_der[der] = anchor
@@ -206,6 +280,11 @@ class TrustStore:
 
     def __repr__(self) -> str:
         return f"TrustStore({len(self._anchors)} anchors)"
+
+    @property
+    def rejected(self) -> tuple[tuple[str, str], ...]:
+        """Certificates offered but not used as anchors: ``(source, reason)``, in load order."""
+        return tuple(self._rejected)
 
     def by_key_identifier(self, key_identifier: bytes) -> tuple[TrustAnchor, ...]:
         """Anchors whose subjectKeyIdentifier is *key_identifier*."""
@@ -251,3 +330,53 @@ class TrustStore:
             conflict = aki is not None and ski is not None and bytes(aki) != ski
             out.append(IssuerCandidate(anchor, "name", key_identifier_conflict=conflict))
         return tuple(out)
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """Files with a certificate suffix under *folder*, sorted per folder, bounded.
+
+    Symbolic links to folders are not followed (no cycles); at most
+    :data:`MAX_FOLDER_ENTRIES` entries are visited.
+
+    :raises ParseError: naming *folder* when it holds more entries than that.
+    """
+    seen = 0
+    for root, dirs, files in os.walk(folder):
+        seen += len(dirs) + len(files)
+        if seen > MAX_FOLDER_ENTRIES:
+            raise ParseError(
+                f"more than {MAX_FOLDER_ENTRIES} entries in the trust folder", file=str(folder)
+            )
+        dirs.sort()
+        for name in sorted(files):
+            if name.lower().endswith(CERTIFICATE_SUFFIXES):
+                yield Path(root, name)
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The bytes of the regular file *path*, at most :data:`MAX_FILE_SIZE`.
+
+    The file type is checked before opening (a FIFO or device is never
+    opened) and again on the open descriptor; the open does not block.
+
+    :raises ParseError: naming *path* for a file that is not regular or is too large.
+    :raises OSError: if it cannot be read.
+    """
+    where = str(path)
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ParseError("not a regular file", file=where)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ParseError("not a regular file", file=where)
+        if info.st_size > MAX_FILE_SIZE:
+            raise ParseError(
+                f"{info.st_size} bytes: larger than the {MAX_FILE_SIZE} bytes a trust file "
+                "may hold",
+                file=where,
+            )
+        data = handle.read(MAX_FILE_SIZE + 1)
+    if len(data) > MAX_FILE_SIZE:
+        raise ParseError(f"larger than the {MAX_FILE_SIZE} bytes a trust file may hold", file=where)
+    return data

@@ -22,12 +22,18 @@ order, each giving one :class:`~epass.pa.report.Check`:
 ``ds.validity``
     the DS certificate is valid at ``at`` and, if the SOD carries a
     signing-time attribute, at that time (shell model; RFC 5280 §4.1.2.5).
+``ds.profile``
+    the DS certificate is a signer: no critical extension this verifier does
+    not process (RFC 5280 §4.2), not a CA, keyUsage (when present) with
+    digitalSignature (9303-12 §7.1.1 DS profile).
 ``ds.issuer``
-    the DS certificate's signature verifies under a CSCA of the trust store
+    the DS certificate's signature verifies under a CA of the trust store
+    whose subject is the DS issuer name (RFC 5280 §6.1.3 name chaining) and
     that is itself valid at ``at`` (9303-11 §5.1 step 1, 9303-12 §7).
 ``dg1.issuing_state``
-    the issuing state in DG1's MRZ matches the DS certificate's issuer
-    country (9303-12 §7.1.1: the country in the DS and CSCA names).
+    the issuing state in DG1's MRZ matches the country of that CSCA and the
+    country in the DS names (9303-12 §7.1.1: the country in the DS and CSCA
+    names).
 
 The steps live by concern in :mod:`epass.pa.signed_data` and
 :mod:`epass.pa.chain`; a step whose input is missing (no EF.SOD, no usable
@@ -50,7 +56,12 @@ from epass.iso3166 import ICAO_TO_ISO_ALPHA2
 from epass.lds.document import Document
 from epass.lds.files import LdsFile
 from epass.pa.certificates import certificate_info, find_ds_certificate
-from epass.pa.chain import check_ds_issuer, check_ds_validity, check_issuing_state
+from epass.pa.chain import (
+    check_ds_issuer,
+    check_ds_profile,
+    check_ds_validity,
+    check_issuing_state,
+)
 from epass.pa.context import Context, Needs, Step, run
 from epass.pa.report import CheckName, Report
 from epass.pa.signed_data import (
@@ -65,6 +76,7 @@ from epass.pa.trust import TrustStore
 __all__ = [
     "CHECK_DG_HASHES",
     "CHECK_DS_ISSUER",
+    "CHECK_DS_PROFILE",
     "CHECK_DS_VALIDITY",
     "CHECK_ISSUING_STATE",
     "CHECK_MESSAGE_DIGEST",
@@ -84,6 +96,7 @@ CHECK_DG_HASHES = CheckName.DG_HASHES
 CHECK_MESSAGE_DIGEST = CheckName.SOD_MESSAGE_DIGEST
 CHECK_SIGNATURE = CheckName.SOD_SIGNATURE
 CHECK_DS_VALIDITY = CheckName.DS_VALIDITY
+CHECK_DS_PROFILE = CheckName.DS_PROFILE
 CHECK_DS_ISSUER = CheckName.DS_ISSUER
 CHECK_ISSUING_STATE = CheckName.DG1_ISSUING_STATE
 
@@ -117,6 +130,7 @@ STEPS: tuple[Step, ...] = (
     Step(CheckName.SOD_MESSAGE_DIGEST, check_message_digest, (_USABLE_SOD,)),
     Step(CheckName.SOD_SIGNATURE, check_signature, (_USABLE_SOD,)),
     Step(CheckName.DS_VALIDITY, check_ds_validity, (_USABLE_SOD, _DS_FOUND)),
+    Step(CheckName.DS_PROFILE, check_ds_profile, (_USABLE_SOD, _DS_FOUND)),
     Step(CheckName.DS_ISSUER, check_ds_issuer, (_USABLE_SOD, _DS_FOUND)),
     Step(CheckName.DG1_ISSUING_STATE, check_issuing_state, (_DG1_SUPPLIED, _USABLE_SOD, _DS_FOUND)),
 )
