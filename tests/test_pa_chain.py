@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from drivers.virtual.pki import TestPki, derive_test_key, hash_data_groups, make_test_pki, sign_sod
 from epass.pa import CheckName, CheckStatus, FindingCode, Report, TrustStore, Verdict, verify
+from tests.cms_helpers import key_usage
 
 AT = datetime(2030, 6, 1, tzinfo=UTC)
 UNKNOWN = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4.5"), b"\x04\x01x")
@@ -50,21 +51,6 @@ def _files(sod: bytes) -> dict[str, bytes]:
     return {"EF.SOD": sod, **{f"DG{n}": data for n, data in DGS.items()}}
 
 
-def _usage(**on: bool) -> x509.KeyUsage:
-    names = (
-        "digital_signature",
-        "content_commitment",
-        "key_encipherment",
-        "data_encipherment",
-        "key_agreement",
-        "key_cert_sign",
-        "crl_sign",
-        "encipher_only",
-        "decipher_only",
-    )
-    return x509.KeyUsage(**{name: on.get(name, False) for name in names})
-
-
 def _ds(
     pki: TestPki,
     *,
@@ -84,7 +70,7 @@ def _ds(
     signer = signer or pki.csca_key
     key = key or pki.ds_key
     if extensions is None:
-        extensions = [(_usage(digital_signature=True), True)]
+        extensions = [(key_usage(digital_signature=True), True)]
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject or pki.ds_cert.subject)
@@ -246,7 +232,7 @@ def test_the_test_pki_ds_fits_the_profile(ut: TestPki):
     [
         (
             [
-                (_usage(digital_signature=True), True),
+                (key_usage(digital_signature=True), True),
                 (
                     x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4.5"), b"\x04\x01x"),
                     True,
@@ -256,20 +242,20 @@ def test_the_test_pki_ds_fits_the_profile(ut: TestPki):
         ),
         (
             [
-                (_usage(digital_signature=True), True),
+                (key_usage(digital_signature=True), True),
                 (x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), True),
             ],
             "extended_key_usage (2.5.29.37)",
         ),
         (
             [
-                (_usage(digital_signature=True), True),
+                (key_usage(digital_signature=True), True),
                 (x509.BasicConstraints(ca=True, path_length=None), True),
             ],
             "it is a CA certificate (basicConstraints cA=TRUE)",
         ),
         (
-            [(_usage(key_cert_sign=True, crl_sign=True), True)],
+            [(key_usage(key_cert_sign=True, crl_sign=True), True)],
             "keyUsage crl_sign, key_cert_sign lacks digitalSignature",
         ),
     ],

@@ -19,6 +19,7 @@ from epass.errors import ParseError
 from epass.lds import sod
 from epass.pa import TrustStore, trust
 from epass.pa.trust import anchor_problem
+from tests.cms_helpers import key_usage
 from tests.conftest import sample_bytes
 
 
@@ -176,22 +177,6 @@ def test_a_ds_certificate_is_not_an_anchor(two_pkis):
 def _ca(key_cert_sign: bool) -> bytes:
     key = ec.derive_private_key(4242, ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "UT")])
-    usage = dict.fromkeys(
-        (
-            "digital_signature",
-            "content_commitment",
-            "key_encipherment",
-            "data_encipherment",
-            "key_agreement",
-            "key_cert_sign",
-            "crl_sign",
-            "encipher_only",
-            "decipher_only",
-        ),
-        False,
-    )
-    usage["key_cert_sign"] = key_cert_sign
-    usage["crl_sign"] = True
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -201,7 +186,7 @@ def _ca(key_cert_sign: bool) -> bytes:
         .not_valid_before(datetime(2024, 1, 1, tzinfo=UTC))
         .not_valid_after(datetime(2034, 1, 1, tzinfo=UTC))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(**usage), critical=True)
+        .add_extension(key_usage(key_cert_sign=key_cert_sign, crl_sign=True), critical=True)
         .sign(key, hashes.SHA256())
     )
     return cert.public_bytes(serialization.Encoding.DER)
