@@ -6,6 +6,7 @@ Exit codes: 0 VALID, 1 INVALID, 2 INDETERMINATE, 3 error (one line on stderr, no
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import jsonschema
@@ -443,3 +444,12 @@ def test_a_result_that_cannot_be_written_exits_3(tmp_path):
     assert done.returncode == 3
     assert done.stderr.count("\n") == 1 and "could not be written" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_face_out_refuses_a_fifo_without_hanging(capsys, tmp_path):
+    fifo = tmp_path / "face.jpg"
+    os.mkfifo(fifo)
+    code, out, err = run(capsys, "demo", "--face-out", str(fifo))
+    assert code == 3
+    assert "Verdict: VALID" in out
+    assert "not a regular file" in err

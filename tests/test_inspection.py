@@ -392,3 +392,13 @@ def test_a_chip_serving_an_empty_or_cut_data_group_still_gives_a_verdict(size):
     assert live.check("read.files").status is CheckStatus.SKIP
     assert live.read is not None and live.read.malformed == ("DG15",)
     assert live.verdict is Verdict.INDETERMINATE
+
+
+def test_a_dump_missing_a_hashed_group_its_evidence_does_not_explain_is_not_valid(tmp_path):
+    live = _inspect()
+    save_dump(live.document, tmp_path / "d", evidence=live.evidence())
+    (tmp_path / "d" / "DG15.bin").unlink()
+    offline = inspect_dump(tmp_path / "d", specimen().trust_store(), at=AT)
+    check = offline.check("read.files")
+    assert check.status is CheckStatus.SKIP and "DG15" in check.detail
+    assert offline.verdict is Verdict.INDETERMINATE

@@ -15,7 +15,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
 from drivers.virtual.pki import TestPki, derive_test_key, hash_data_groups, make_test_pki, sign_sod
@@ -275,6 +275,96 @@ def test_non_critical_unknown_extensions_and_no_key_usage_fit(ut: TestPki):
     report = verify(_files(_sod(ds, ut.ds_key)), _store(ut), at=AT)
     assert report.check(CheckName.DS_PROFILE).status is CheckStatus.PASS
     assert report.verdict is Verdict.VALID
+    assert FindingCode.DS_KEY_USAGE_MISSING in _codes(report)  # 9303-12 wants it: a finding
+
+
+ROLLOVER_CSCA = x509.Name(
+    [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "UT"),
+        x509.NameAttribute(NameOID.COMMON_NAME, "UT rollover CSCA"),
+    ]
+)
+
+
+def _csca(key: Any, *, signer: Any = None, not_after: datetime, extra: Any = ()) -> bytes:
+    name = ROLLOVER_CSCA
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(
+            int.from_bytes(
+                key.public_key().public_bytes(Encoding.X962, PublicFormat.CompressedPoint)[:8],
+                "big",
+            )
+            + not_after.year
+        )
+        .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    for extension, critical in extra:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(signer or key, hashes.SHA256()).public_bytes(Encoding.DER)
+
+
+@pytest.mark.parametrize("link_first", [True, False])
+def test_an_expired_link_certificate_does_not_hide_the_valid_csca(link_first: bool):
+    """A key rollover: the new CSCA key has a link certificate (signed by the old key,
+    expired at AT) and a self-signed certificate (valid). Either order must chain."""
+    old, new, ds_key = (derive_test_key(b"rollover", label) for label in ("old", "new", "ds"))
+    link = _csca(new, signer=old, not_after=datetime(2029, 1, 1, tzinfo=UTC))
+    current = _csca(new, not_after=datetime(2040, 1, 1, tzinfo=UTC))
+    store = TrustStore()
+    for der, source in (
+        ((link, "link"), (current, "self"))
+        if link_first
+        else (
+            (current, "self"),
+            (link, "link"),
+        )
+    ):
+        store.add(der, source=source)
+    ds = _ds_for(new, ds_key)
+    report = verify(_files(_sod(ds, ds_key)), store, at=AT)
+    assert report.check(CheckName.DS_ISSUER).status is CheckStatus.PASS
+    assert report.anchor is not None and report.anchor.source == "self"
+
+
+def _ds_for(csca_key: Any, ds_key: Any) -> x509.Certificate:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "UT"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, "UT rollover DS"),
+                ]
+            )
+        )
+        .issuer_name(ROLLOVER_CSCA)
+        .public_key(ds_key.public_key())
+        .serial_number(99)
+        .not_valid_before(datetime(2024, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(2040, 1, 1, tzinfo=UTC))
+        .add_extension(key_usage(digital_signature=True), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(csca_key.public_key()),
+            critical=False,
+        )
+        .sign(csca_key, hashes.SHA256())
+    )
+
+
+def test_a_csca_with_an_unknown_critical_extension_is_not_an_anchor():
+    key = derive_test_key(b"critical", "csca")
+    der = _csca(key, not_after=datetime(2040, 1, 1, tzinfo=UTC), extra=[(UNKNOWN, True)])
+    store = TrustStore()
+    assert store.add(der, source="odd") is None
+    assert store.rejected and "critical" in store.rejected[0][1]
 
 
 def test_a_sod_signed_by_the_csca_itself_is_invalid(ut: TestPki):

@@ -45,7 +45,7 @@ from epass.pa.context import Context, Needs, Step, run
 from epass.pa.report import Check
 from epass.pa.verify import STEPS
 from epass.tlv import encode as tlv_encode
-from tests.cms_helpers import rebuild_signed_data
+from tests.cms_helpers import key_usage, rebuild_signed_data
 from tests.conftest import sample_bytes
 
 AT = datetime(2030, 6, 1, tzinfo=UTC)
@@ -443,6 +443,7 @@ def test_ds_names_without_country_are_findings(pki):
         .serial_number(77)
         .not_valid_before(datetime(2024, 1, 1, tzinfo=UTC))
         .not_valid_after(datetime(2040, 1, 1, tzinfo=UTC))
+        .add_extension(key_usage(digital_signature=True), critical=True)
         .sign(pki.csca_key, hashes.SHA256())
     )
     sod = sign_sod(hash_data_groups(DGS), ds_key=pki.ds_key, ds_cert=ds_cert)
@@ -645,6 +646,7 @@ def test_bsi2008_ds_issuer_without_country_is_a_finding(samples: Path):
     assert [(f.code, f.file) for f in report.findings] == [
         (FindingCode.SOD_SHA1, "EF.SOD"),
         (FindingCode.DS_ISSUER_COUNTRY, "EF.SOD"),
+        (FindingCode.DS_KEY_USAGE_MISSING, "EF.SOD"),  # the 2008 DS has no keyUsage
         (FindingCode.DS_SHA1, "EF.SOD"),
     ]
     issuing = report.check(CheckName.DG1_ISSUING_STATE)

@@ -237,7 +237,10 @@ def _write_face(inspection: Inspection, target: Path) -> str | None:
             "or .png to decode it"
         )
     try:  # a face is personal data: readable by its owner only, like a dump
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise click.ClickException(f"{target}: not a regular file: no face written")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK
+        fd = os.open(target, flags, 0o600)
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), 0o600)
             handle.write(image)

@@ -120,7 +120,7 @@ def _assemble(
     read_checks: list[Check] = []
     if read is not None:
         check, access_findings = access_check(read.access, recorded=read.from_evidence)
-        read_checks += [check, read_check(read, document)]
+        read_checks += [check, read_check(read, document, passive)]
         findings += access_findings
     not_read = read.not_read if read is not None else {}
     document_checks = [mandatory_check(document, passive, not_read)]

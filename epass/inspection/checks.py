@@ -208,13 +208,17 @@ def _access_check_facts(access: AccessResult) -> tuple[Check, list[Finding]]:
     )
 
 
-def read_check(read: ReadSummary, document: Document) -> Check:
+def read_check(read: ReadSummary, document: Document, passive: Report) -> Check:
     """Whether every file the chip was asked for arrived intact (required when one did not).
 
     A file the chip *served* malformed (a header that is not TLV, shorter than it
     declares, implausibly large) keeps the verdict from VALID: a genuine chip
     does not do that, and its bytes could not be checked. Files the chip refused
     or lacks, and DG3/DG4 (which need Extended Access Control), are listed only.
+
+    For a dump, a data group EF.SOD hashes that is neither in the dump nor listed
+    as not read by the evidence is unaccounted for: the evidence and the files
+    disagree, and the verdict is kept from VALID too.
     """
     evidence: dict[str, Any] = {
         "files_read": tuple(read.files_read) or tuple(document.labelled()),
@@ -222,6 +226,21 @@ def read_check(read: ReadSummary, document: Document) -> Check:
         "malformed": tuple(read.malformed),
     }
     recorded = "as the dump's evidence records it: " if read.from_evidence else ""
+    hashed = () if passive.sod is None else passive.sod.data_groups
+    unaccounted = tuple(
+        f"DG{n}"
+        for n in hashed
+        if f"DG{n}" not in read.not_read and LdsFile.data_group(n) not in document
+    )
+    if read.from_evidence and unaccounted:
+        evidence["unaccounted"] = unaccounted
+        return Check(
+            CHECK_READ,
+            CheckStatus.SKIP,
+            f"the dump lacks {', '.join(unaccounted)}, which EF.SOD hashes, and its read "
+            "evidence does not say why: the evidence and the files disagree",
+            evidence,
+        )
     if read.malformed:
         return Check(
             CHECK_READ,

@@ -35,6 +35,7 @@ from epass._crypto.signatures import (
 from epass.errors import BUILTIN_PARSE_ERRORS, EpassError
 from epass.iso3166 import alpha2
 from epass.lds.asn1 import format_name, name_country, prepared_name, same_name
+from epass.lds.files import LdsFile
 from epass.pa.certificates import hex_or_none, signature_algorithm_name, valid_at, validity
 from epass.pa.context import Context
 from epass.pa.report import Check, CheckName, CheckStatus, EvidenceValue, Finding, FindingCode
@@ -167,6 +168,15 @@ def check_ds_profile(context: Context) -> Check:
         problems.append("it is a CA certificate (basicConstraints cA=TRUE), not a DS")
     if usages is not None and "digital_signature" not in usages:
         problems.append(f"keyUsage {', '.join(usages) or '(empty)'} lacks digitalSignature")
+    if usages is None:
+        context.findings.append(
+            Finding(
+                FindingCode.DS_KEY_USAGE_MISSING,
+                "the DS certificate has no keyUsage extension (9303-12 §7.1.1 requires it, "
+                "critical, with digitalSignature)",
+                LdsFile.EF_SOD.label,
+            )
+        )
     _ds_crypto_findings(context, ds, info.public_key_algorithm, info.public_key_size)
     if problems:
         return Check(
@@ -280,6 +290,7 @@ def check_ds_issuer(context: Context) -> Check:
     rejected_weak: list[str] = []
     not_a_ca: list[str] = []
     other_name: list[tuple[TrustAnchor, str, str]] = []
+    expired: list[tuple[TrustAnchor, str, str]] = []
     for cand in candidates:
         anchor = cand.anchor
         problem = anchor_problem(anchor.certificate)
@@ -303,23 +314,32 @@ def check_ds_issuer(context: Context) -> Check:
         if not same_name(ds.issuer, anchor.certificate.subject):
             other_name.append((anchor, cand.match, str(scheme)))
             continue
+        if not valid_at(anchor.certificate, at):
+            # a link certificate or an older issue of the same CSCA key may have expired
+            # while another certificate of that key is valid: try them all first
+            expired.append((anchor, cand.match, str(scheme)))
+            continue
         context.anchor = anchor
         _anchor_evidence(evidence, anchor, cand.match, str(scheme))
-        not_before, not_after = validity(anchor.certificate)
-        if not valid_at(anchor.certificate, at):
-            return Check(
-                name,
-                CheckStatus.FAIL,
-                f"DS certificate verifies under CSCA {anchor.subject}, but that CSCA is not "
-                f"valid at {at.isoformat()} ({not_before.isoformat()} .. "
-                f"{not_after.isoformat()})",
-                evidence,
-            )
         return Check(
             name,
             CheckStatus.PASS,
             f"DS certificate signature ({scheme}) verifies under CSCA {anchor.subject} "
             f"from {anchor.source}",
+            evidence,
+        )
+    if expired:
+        anchor, match, verified_with = expired[0]
+        context.anchor = anchor
+        _anchor_evidence(evidence, anchor, match, verified_with)
+        not_before, not_after = validity(anchor.certificate)
+        others = f" (and {len(expired) - 1} more of that key)" if len(expired) > 1 else ""
+        return Check(
+            name,
+            CheckStatus.FAIL,
+            f"DS certificate verifies under CSCA {anchor.subject}{others}, but no certificate "
+            f"of that CSCA is valid at {at.isoformat()} ({not_before.isoformat()} .. "
+            f"{not_after.isoformat()})",
             evidence,
         )
     evidence["invalid_under"] = tuple(invalid_strong)

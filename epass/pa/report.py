@@ -114,6 +114,8 @@ class FindingCode(StrEnum):
     DS_SHA1 = "ds.sha1"
     #: the DS key is RSA with fewer than 2048 bits (weak; old passports use such keys).
     DS_RSA_KEY_SIZE = "ds.rsa_key_size"
+    #: the DS certificate has no keyUsage extension (9303-12 §7.1.1 makes it mandatory).
+    DS_KEY_USAGE_MISSING = "ds.key_usage_missing"
 
 
 def skipped(name: CheckName, detail: str, **kwargs: Any) -> Check:

@@ -80,6 +80,23 @@ _PEM = re.compile(
 )
 
 
+#: Extensions a CSCA may mark critical (RFC 5280 §4.2): those that constrain nothing this
+#: verifier relies on, or that it processes (basicConstraints, keyUsage).
+CSCA_RECOGNISED_EXTENSIONS = frozenset(
+    {
+        "2.5.29.14",  # subjectKeyIdentifier
+        "2.5.29.15",  # keyUsage
+        "2.5.29.16",  # privateKeyUsagePeriod
+        "2.5.29.17",  # subjectAltName
+        "2.5.29.18",  # issuerAltName
+        "2.5.29.19",  # basicConstraints
+        "2.5.29.31",  # cRLDistributionPoints
+        "2.5.29.32",  # certificatePolicies
+        "2.5.29.35",  # authorityKeyIdentifier
+    }
+)
+
+
 def anchor_problem(certificate: Any) -> str | None:
     """Why *certificate* (asn1crypto) cannot be a trust anchor, or ``None`` if it can.
 
@@ -92,8 +109,20 @@ def anchor_problem(certificate: Any) -> str | None:
         key_usage = certificate.key_usage_value
         is_ca = constraints is not None and bool(constraints["ca"].native)
         usages = None if key_usage is None else set(key_usage.native)
+        critical = [
+            ext["extn_id"].dotted
+            for ext in certificate["tbs_certificate"]["extensions"]
+            if ext["critical"].native
+        ]
     except BUILTIN_PARSE_ERRORS:
-        return "its basicConstraints or keyUsage extension is unreadable"
+        return "its extensions are unreadable"
+    unknown = [oid for oid in critical if oid not in CSCA_RECOGNISED_EXTENSIONS]
+    if unknown:
+        return (
+            "it marks critical an extension this verifier does not process: "
+            + ", ".join(unknown)
+            + " (RFC 5280 §4.2: such a certificate must be rejected)"
+        )
     if not is_ca:
         return "not a CA certificate: basicConstraints cA is not TRUE (9303-12 §7.1.1)"
     if usages is not None and "key_cert_sign" not in usages:
