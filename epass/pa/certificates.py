@@ -22,6 +22,7 @@ from epass.lds.asn1 import format_name, name_country
 from epass.pa.report import CertificateInfo, Finding, FindingCode
 
 __all__ = [
+    "RECOGNISED_CRITICAL_EXTENSIONS",
     "certificate_info",
     "ds_name_findings",
     "find_ds_certificate",
@@ -30,6 +31,25 @@ __all__ = [
     "valid_at",
     "validity",
 ]
+
+
+#: Extensions a CSCA or DS certificate may mark critical (RFC 5280 §4.2): those this
+#: verifier processes (keyUsage, basicConstraints) or that constrain nothing it relies on
+#: (identifiers, names, policies without policy constraints, CRL locations,
+#: privateKeyUsagePeriod). A certificate with any other critical extension is rejected.
+RECOGNISED_CRITICAL_EXTENSIONS = frozenset(
+    {
+        "2.5.29.14",  # subjectKeyIdentifier
+        "2.5.29.15",  # keyUsage
+        "2.5.29.16",  # privateKeyUsagePeriod
+        "2.5.29.17",  # subjectAltName
+        "2.5.29.18",  # issuerAltName
+        "2.5.29.19",  # basicConstraints
+        "2.5.29.31",  # cRLDistributionPoints
+        "2.5.29.32",  # certificatePolicies
+        "2.5.29.35",  # authorityKeyIdentifier
+    }
+)
 
 
 def hex_or_none(value: bytes | None) -> str | None:

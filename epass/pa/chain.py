@@ -36,7 +36,13 @@ from epass.errors import BUILTIN_PARSE_ERRORS, EpassError
 from epass.iso3166 import alpha2
 from epass.lds.asn1 import format_name, name_country, prepared_name, same_name
 from epass.lds.files import LdsFile
-from epass.pa.certificates import hex_or_none, signature_algorithm_name, valid_at, validity
+from epass.pa.certificates import (
+    RECOGNISED_CRITICAL_EXTENSIONS,
+    hex_or_none,
+    signature_algorithm_name,
+    valid_at,
+    validity,
+)
 from epass.pa.context import Context
 from epass.pa.report import Check, CheckName, CheckStatus, EvidenceValue, Finding, FindingCode
 from epass.pa.trust import TrustAnchor, anchor_problem
@@ -49,24 +55,10 @@ __all__ = [
     "check_issuing_state",
 ]
 
-#: Extensions a DS certificate may mark critical (RFC 5280 §4.2): those this verifier
-#: processes (keyUsage, basicConstraints) or that constrain nothing it relies on
-#: (identifiers, names, policies without policy constraints, CRL locations,
-#: privateKeyUsagePeriod). Any other critical extension (extendedKeyUsage, the
-#: documentTypeList of 9303-12 §7.1.1.3, which is not enforced) fails ``ds.profile``.
-DS_RECOGNISED_EXTENSIONS = frozenset(
-    {
-        "2.5.29.14",  # subjectKeyIdentifier
-        "2.5.29.15",  # keyUsage
-        "2.5.29.16",  # privateKeyUsagePeriod
-        "2.5.29.17",  # subjectAltName
-        "2.5.29.18",  # issuerAltName
-        "2.5.29.19",  # basicConstraints
-        "2.5.29.31",  # cRLDistributionPoints
-        "2.5.29.32",  # certificatePolicies
-        "2.5.29.35",  # authorityKeyIdentifier
-    }
-)
+#: Extensions a DS certificate may mark critical (RFC 5280 §4.2); any other critical
+#: extension (extendedKeyUsage, the documentTypeList of 9303-12 §7.1.1.3, which is not
+#: enforced) fails ``ds.profile``.
+DS_RECOGNISED_EXTENSIONS = RECOGNISED_CRITICAL_EXTENSIONS
 
 #: What resolving an untrusted signature algorithm may raise (then no finding is given).
 _ALGORITHM_ERRORS: tuple[type[Exception], ...] = (UnsupportedAlgorithmError, *BUILTIN_PARSE_ERRORS)

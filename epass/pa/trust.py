@@ -53,6 +53,7 @@ from typing import Any
 
 from epass.errors import BUILTIN_PARSE_ERRORS, ParseError
 from epass.lds.asn1 import format_name, load_certificate, name_country, prepared_name
+from epass.pa.certificates import RECOGNISED_CRITICAL_EXTENSIONS
 
 __all__ = [
     "CERTIFICATE_SUFFIXES",
@@ -80,21 +81,9 @@ _PEM = re.compile(
 )
 
 
-#: Extensions a CSCA may mark critical (RFC 5280 §4.2): those that constrain nothing this
-#: verifier relies on, or that it processes (basicConstraints, keyUsage).
-CSCA_RECOGNISED_EXTENSIONS = frozenset(
-    {
-        "2.5.29.14",  # subjectKeyIdentifier
-        "2.5.29.15",  # keyUsage
-        "2.5.29.16",  # privateKeyUsagePeriod
-        "2.5.29.17",  # subjectAltName
-        "2.5.29.18",  # issuerAltName
-        "2.5.29.19",  # basicConstraints
-        "2.5.29.31",  # cRLDistributionPoints
-        "2.5.29.32",  # certificatePolicies
-        "2.5.29.35",  # authorityKeyIdentifier
-    }
-)
+#: Extensions a CSCA may mark critical (RFC 5280 §4.2): the same set as for a DS
+#: (:data:`epass.pa.certificates.RECOGNISED_CRITICAL_EXTENSIONS`).
+CSCA_RECOGNISED_EXTENSIONS = RECOGNISED_CRITICAL_EXTENSIONS
 
 
 def anchor_problem(certificate: Any) -> str | None:
