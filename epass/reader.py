@@ -237,7 +237,7 @@ class ReadResult:
 
     @property
     def access_protocol(self) -> str:
-        """The access protocol's name: ``"BAC"``, ``"PACE"`` or ``"none"``."""
+        """The access protocol's name: ``"BAC"``, ``"PACE"`` or ``"NONE"``."""
         return self.access.protocol.value
 
     @property
