@@ -412,3 +412,17 @@ def test_signing_time_in_the_future_is_a_finding(ut: TestPki):
         at=AT,
     )
     assert earlier.verdict is Verdict.VALID and earlier.findings == ()
+
+
+def test_a_ds_name_with_two_countries_fails_the_issuing_state(ut: TestPki):
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "UT"),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "XX"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "DS of two countries"),
+        ]
+    )
+    ds = _ds(ut, subject=subject)
+    report = verify(_files(_sod(ds, ut.ds_key)), _store(ut), at=AT)
+    assert report.check(CheckName.DG1_ISSUING_STATE).status is CheckStatus.FAIL
+    assert report.verdict is Verdict.INVALID

@@ -327,7 +327,12 @@ _COUNTRY_CACHE: dict[bytes, str] = {}
 
 
 def name_country(name: Any) -> str | None:
-    """The country (C) attribute of an asn1crypto ``Name``, upper-case, or ``None``."""
+    """The country (C) attribute of an asn1crypto ``Name``, upper-case, or ``None``.
+
+    A name with several *different* C values (which no 9303-12 profile allows)
+    gives them joined by commas (``"UT,XX"``): that matches no country, so a
+    comparison with it fails closed instead of trusting the first one.
+    """
     try:
         key = bytes(name.dump())
     except BUILTIN_PARSE_ERRORS:
@@ -342,14 +347,17 @@ def name_country(name: Any) -> str | None:
 
 
 def _name_country(name: Any) -> str | None:
+    countries: list[str] = []
     try:
         for rdn in name.chosen:
             for attr in rdn:
                 if attr["type"].native == "country_name":
-                    return str(attr["value"].native).strip().upper()
+                    country = str(attr["value"].native).strip().upper()
+                    if country not in countries:
+                        countries.append(country)
     except BUILTIN_PARSE_ERRORS:
         return None
-    return None
+    return ",".join(sorted(countries)) or None
 
 
 def prepared_name(name: Any) -> str | None:
