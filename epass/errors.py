@@ -41,6 +41,7 @@ __all__ = [
     "DumpError",
     "EpassError",
     "ExplicitCurveParametersError",
+    "InvalidPointError",
     "InvalidSignatureError",
     "LocalProtocolError",
     "NoReaderError",
@@ -243,6 +244,14 @@ class ExplicitCurveParametersError(UnsupportedAlgorithmError):
     def __init__(self, message: str, *, parameters: Any = None) -> None:
         self.parameters = parameters
         super().__init__(message)
+
+
+class InvalidPointError(EpassError):
+    """An elliptic-curve point is malformed, off its curve, the identity, or outside the subgroup.
+
+    Raised by :mod:`epass._crypto.ec` before the point is used; protocol code
+    (PACE, Chip Authentication) re-raises it as its own error naming the step.
+    """
 
 
 class DumpError(EpassError):

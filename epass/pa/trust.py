@@ -180,6 +180,7 @@ class TrustStore:
         self._by_name: dict[str, list[TrustAnchor]] = {}
         self._by_name_der: dict[bytes, list[TrustAnchor]] = {}
         self._rejected: list[tuple[str, str]] = []
+        self._document_signers: list[Any] = []
         for path in paths:
             self.add_path(path)
 
@@ -303,6 +304,15 @@ class TrustStore:
     def rejected(self) -> tuple[tuple[str, str], ...]:
         """Certificates offered but not used as anchors: ``(source, reason)``, in load order."""
         return tuple(self._rejected)
+
+    def document_signers(self) -> tuple[Any, ...]:
+        """Document Signer certificates the store holds (asn1crypto), for SODs that embed none.
+
+        ICAO 9303-12 §4.1 lets a SOD leave its DS certificate out; the PKD
+        publishes DS certificates for that. They are *not* anchors: a DS found
+        here must still chain to a CSCA.
+        """
+        return tuple(self._document_signers)
 
     def by_key_identifier(self, key_identifier: bytes) -> tuple[TrustAnchor, ...]:
         """Anchors whose subjectKeyIdentifier is *key_identifier*."""
