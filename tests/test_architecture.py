@@ -132,3 +132,18 @@ def test_the_import_scanner_sees_local_and_relative_imports(tmp_path):
     )
     found = _imports(source, "epass.pkg.mod", {"epass.apdu", "epass.pkg.sibling"})
     assert {"os", "epass.apdu", "epass.pkg.sibling"} <= found
+
+
+def test_only_the_crypto_door_imports_crypto_libraries():
+    """``epass._crypto`` is the one door: the rest of the core names operations, not libraries.
+
+    (``drivers/`` may use ``cryptography`` directly to *make* test keys and signatures.)
+    """
+    offenders = []
+    for name, imported in _graph().items():
+        if name == "epass._crypto" or name.startswith("epass._crypto."):
+            continue
+        for target in imported:
+            if target.startswith(("cryptography.hazmat", "fastecdsa", "ecdsa", "gmpy2")):
+                offenders.append(f"{name} imports {target}")
+    assert offenders == []
