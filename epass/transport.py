@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from types import TracebackType
 
-__all__ = ["Transport"]
+__all__ = ["CardSource", "Transport"]
 
 
 class Transport(ABC):
@@ -56,3 +56,35 @@ class Transport(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class CardSource(ABC):
+    """One reader slot that documents are presented to (a PC/SC reader, a virtual slot).
+
+    The kiosk loop and ``epass read --reader`` are written against this, so a
+    test drives them with virtual chips and a border post with ``drivers.pcsc``.
+    """
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """The reader's name as the user knows it (PC/SC reader name)."""
+
+    @abstractmethod
+    def wait_for_card(self, timeout: float) -> Transport | None:
+        """Wait up to *timeout* seconds for a card and open a :class:`Transport` to it.
+
+        The transport holds the card exclusively until it is closed.
+
+        :returns: ``None`` when no card came within *timeout*.
+        :raises NoReaderError: when the reader is gone (unplugged, pcscd stopped).
+        :raises TransportError: when a card is present but cannot be opened.
+        """
+
+    @abstractmethod
+    def wait_for_removal(self, timeout: float) -> bool:
+        """Wait up to *timeout* seconds until no card is present.
+
+        :returns: ``True`` when the slot is empty, ``False`` on timeout.
+        :raises NoReaderError: when the reader is gone.
+        """
