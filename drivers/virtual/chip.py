@@ -70,12 +70,26 @@ class ChipConfig:
         (SecurityInfos, 9303-11 §9.2.11), e.g. one offering PACE; ``None``
         (default) for a BAC-only chip, which answers ``6A82``. A file given
         to :class:`VirtualChip` directly takes precedence.
+    :ivar bac: accept BAC; ``False`` answers EXTERNAL AUTHENTICATE with
+        ``6982`` (a PACE-only chip).
+    :ivar pace_passwords: the PACE passwords the chip accepts (``"MRZ"``,
+        ``"CAN"``); MSE:Set AT naming another answers ``6A88``.
+    :ivar pace_retries: tries of each PACE password before it is blocked
+        (``63Cx`` counts down after a wrong one, ``6983`` once blocked; a
+        successful PACE resets the counter; BSI TR-03110-2 §3.5 for the
+        counter, ISO/IEC 7816-4 §5.6 for the status words).
+    :ivar mse_set_at_error: answer MSE:Set AT for PACE with this status word
+        (a chip whose PACE is broken, e.g. ``6A80``).
     """
 
     extended_length: bool = True
     max_response: int = 65536
     announce_in_atr: bool = True
     card_access: bytes | None = None
+    bac: bool = True
+    pace_passwords: frozenset[str] = frozenset({"MRZ", "CAN"})
+    pace_retries: int = 3
+    mse_set_at_error: int | None = None
 
     def atr(self) -> bytes:
         third = 0x40 | 0x20 if self.extended_length else 0x00
@@ -114,6 +128,12 @@ class Faults:
     :ivar remove_after: the transport reports card removal on APDU number N.
     :ivar truncate: serve these files cut to this many bytes (the header
         still announces the full length).
+    :ivar pace_error_at_step: answer GENERAL AUTHENTICATE step N (1-4: nonce,
+        mapping, key agreement, mutual authentication) with :attr:`pace_error_sw`.
+    :ivar pace_error_sw: the status word of :attr:`pace_error_at_step` (``6A80``).
+    :ivar pace_bad_token: send a wrong authentication token T_IC in step 4.
+    :ivar pace_cam_mismatch: send PACE-CAM authentication data made with
+        another key than the one of EF.CardSecurity (a cloned chip).
     """
 
     corrupt_mac_after: int | None = None
@@ -126,6 +146,10 @@ class Faults:
     refuse_sfi: bool = False
     remove_after: int | None = None
     truncate: dict[LdsFile, int] = field(default_factory=dict)
+    pace_error_at_step: int | None = None
+    pace_error_sw: int = 0x6A80
+    pace_bad_token: bool = False
+    pace_cam_mismatch: bool = False
 
 
 class VirtualChip:
@@ -133,7 +157,10 @@ class VirtualChip:
 
     :param files: the content of the application's EFs (EF.COM, EF.SOD, DGs)
         and, optionally, of master-file EFs (EF.CardAccess).
-    :param mrz_information: the BAC key seed input (9303-11 §9.7.2).
+    :param mrz_information: the BAC key seed input (9303-11 §9.7.2), also
+        the MRZ password of PACE (9303-11 §9.7.3).
+    :param can: the card access number (PACE password), if the document has one.
+    :param cam_keys: the PACE-CAM private keys by standardized parameter id.
     :param config: link behaviour; :param faults: misbehaviour switches.
     :param rng: randomness for challenges and keys (inject for known answers).
     """
@@ -143,6 +170,8 @@ class VirtualChip:
         files: Mapping[LdsFile, bytes],
         mrz_information: str,
         *,
+        can: str | None = None,
+        cam_keys: Mapping[int, int] | None = None,
         config: ChipConfig | None = None,
         faults: Faults | None = None,
         rng: Callable[[int], bytes] = os.urandom,
@@ -155,6 +184,10 @@ class VirtualChip:
         if self.config.card_access is not None:
             self.files.setdefault(LdsFile.EF_CARD_ACCESS, self.config.card_access)
         self.mrz_information = mrz_information
+        self.can = can
+        self.cam_keys = dict(cam_keys or {})
+        #: Tries left per PACE password (``"MRZ"``, ``"CAN"``).
+        self.pace_tries = dict.fromkeys(("MRZ", "CAN"), self.config.pace_retries)
         self.rng = rng
         self.atr = self.config.atr()
         self.apdu_count = 0
@@ -169,10 +202,14 @@ class VirtualChip:
         self.in_applet = False
         self.current: LdsFile | None = None
         self.sm: SecureMessaging | None = None
+        #: ``"BAC"`` or ``"PACE"`` while a session is up.
+        self.session_protocol: str | None = None
         self.bac = BacChip(self.mrz_information, rng=self.rng)
+        self.pace: object | None = None
 
     def _end_session(self) -> None:
         self.sm = None
+        self.session_protocol = None
         self.current = None
 
     # -- entry point --------------------------------------------------------------
@@ -249,8 +286,11 @@ class VirtualChip:
             if command.data != EMRTD_AID:
                 return self._sw(StatusWord.FILE_NOT_FOUND)
             self.in_applet = True
-            self._end_session()
+            self.current = None
             self.bac.rnd_ic = None
+            if not (secure and self.session_protocol == "PACE"):
+                # PACE keeps its session across the selection (9303-11 §4.2); BAC starts anew.
+                self._end_session()
             return self._sw(StatusWord.SUCCESS)
         if p1 == 0x00 and command.data in (b"", MF_FID.to_bytes(2, "big")):
             self.in_applet = False
@@ -274,6 +314,8 @@ class VirtualChip:
         return None
 
     def _readable(self, f: LdsFile, *, secure: bool) -> bool:
+        if f is LdsFile.EF_CARD_SECURITY:  # after PACE only (TR-03110-3 A.1.2.5)
+            return secure and self.session_protocol == "PACE"
         if not f.in_applet:
             return True
         return secure and f not in EAC_PROTECTED
@@ -288,11 +330,14 @@ class VirtualChip:
     def _external_authenticate(self, command: CommandApdu) -> bytes:
         if not self.in_applet:
             return self._sw(StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED)
+        if not self.config.bac:
+            return self._sw(StatusWord.SECURITY_STATUS_NOT_SATISFIED)
         try:
             response, session = self.bac.authenticate(command.data)
         except AccessControlError:
             return self._sw(StatusWord.VERIFICATION_FAILED)
         self.sm = session
+        self.session_protocol = "BAC"
         self.current = None
         return self._sw(StatusWord.SUCCESS, response)
 

@@ -119,8 +119,8 @@ def _assemble(
     findings += document_findings(document)
     read_checks: list[Check] = []
     if read is not None:
-        check, access_findings = access_check(read.access, recorded=read.from_evidence)
-        read_checks += [check, read_check(read, document, passive)]
+        checks, access_findings = access_check(read.access, recorded=read.from_evidence)
+        read_checks += [*checks, read_check(read, document, passive)]
         findings += access_findings
     not_read = read.not_read if read is not None else {}
     document_checks = [mandatory_check(document, passive, not_read)]
