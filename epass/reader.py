@@ -19,9 +19,10 @@ ICAO Doc 9303-11 §4.2 (the inspection procedure) and 9303-10 §4.6 (the LDS):
    (9303-11 §6); not supported yet, so the result says "not performed".
 
 :meth:`ChipSession.open` runs steps 1-3 (in the order the protocol needs:
-1, 3, 2 for PACE), :meth:`ChipSession.read` all of them. Each step reports a :class:`Phase` to the optional ``progress``
-callback, and each file read reports its bytes. How files are read (chunk
-sizes, extended length, odd INS, 6700/6Cxx, recovery) is
+1, 3, 2 for PACE), :meth:`ChipSession.read` all of them. Each step reports a
+:class:`Phase` to the optional ``progress`` callback, and each file read
+reports its bytes. How files are read (chunk sizes, extended length, odd
+INS, 6700/6Cxx, recovery) is
 :class:`epass.filesystem.FileReader`.
 """
 
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
 
+from epass.access.cam import check_chip_authentication_mapping
 from epass.access.control import (
     ACCESS_CONTROLS,
     NO_ACCESS,
@@ -540,7 +542,9 @@ class ChipSession:
             if pace_error is not None:
                 notes.append(f"after PACE failed: {pace_error}")
             elif self.options.access_policy.bac_only and self.card_access.pace_infos:
-                notes.append("the chip offers PACE; BAC was used because the policy asks for BAC only")
+                notes.append(
+                    "the chip offers PACE; BAC was used because the policy asks for BAC only"
+                )
             elif self.card_access.pace_infos:
                 notes.append(f"the chip also offers PACE: {plan.result.fallback}")
             if not notes:
@@ -563,8 +567,6 @@ class ChipSession:
         info = plan.pace_info
         if info is None or info.mapping != "CAM":
             return None
-        from epass.access.cam import check_chip_authentication_mapping
-
         file = LdsFile.EF_CARD_SECURITY
         try:
             data = self.file_reader.read_file(file)

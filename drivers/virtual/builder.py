@@ -31,10 +31,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from asn1crypto import keys as asn1_keys
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
-from asn1crypto import keys as asn1_keys
 
 from drivers.virtual.chip import ChipConfig, Faults, VirtualChip
 from drivers.virtual.face import synthetic_face
@@ -157,7 +156,10 @@ def td1_mrz(holder: Holder) -> str:
 
 
 def _cam_public_key_info(parameter_id: int, private_key: int) -> bytes:
-    """SubjectPublicKeyInfo (id-ecPublicKey, named curve) of the CAM key d·G (TR-03110-3 A.1.1.2)."""
+    """SubjectPublicKeyInfo (id-ecPublicKey, named curve) of the CAM key d·G.
+
+    BSI TR-03110-3 A.1.1.2 (the chip-authentication public key).
+    """
     option_curve = PaceOption("CAM", "ECDH", "AES-128", parameter_id).domain_name
     named = curve_by_name(option_curve)
     if named is None:  # pragma: no cover - PaceOption checked the id

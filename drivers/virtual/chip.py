@@ -5,7 +5,14 @@ Implemented (ICAO Doc 9303-11 and ISO/IEC 7816-4):
 * SELECT of the master file, the eMRTD application (AID ``A0000002471001``)
   and EFs by FID (§ 7816-4 §11.2.2); selecting the application drops any session.
 * BAC: GET CHALLENGE and EXTERNAL AUTHENTICATE (9303-11 §4.3, §9.7), using
-  the same pure code as the terminal (:class:`epass.access.bac.BacChip`).
+  the same pure code as the terminal (:class:`epass.access.bac.BacChip`);
+  refused with ``6982`` when :attr:`ChipConfig.bac` is false (a PACE-only chip).
+* PACE: MSE:Set AT and the chained GENERAL AUTHENTICATE steps (9303-11 §4.4)
+  for every PACEInfo of EF.CardAccess, with the MRZ or the CAN, GM, IM and
+  CAM, ECDH and DH, 3DES and AES (:class:`drivers.virtual.pace.ChipPace`,
+  the same pure functions as the terminal), a retry counter per password;
+  selecting the application under PACE keeps the session (9303-11 §4.2);
+  EF.CardSecurity is readable under PACE only.
 * Secure messaging with :class:`epass.sm.SecureMessaging` in the chip role: a
   command without SM or with a bad MAC ends the session with a plain
   ``6988``/``6987``, as chips do (§9.8).
@@ -30,11 +37,14 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from drivers.virtual.pace import ChipPace
 from epass import tlv
 from epass.access.bac import BacChip
+from epass.access.pace import Password
 from epass.apdu import CommandApdu, Ins
 from epass.errors import AccessControlError, ParseError, SecureMessagingError
 from epass.lds.files import EAC_PROTECTED, EMRTD_AID, LdsFile
+from epass.lds.security_infos import SecurityInfos, parse_security_infos
 from epass.sm import SecureMessaging, max_plain_response
 from epass.status import StatusWord
 
@@ -205,7 +215,32 @@ class VirtualChip:
         #: ``"BAC"`` or ``"PACE"`` while a session is up.
         self.session_protocol: str | None = None
         self.bac = BacChip(self.mrz_information, rng=self.rng)
-        self.pace: object | None = None
+        self.pace = ChipPace(
+            self._card_access_infos(),
+            self._pace_passwords(),
+            accepted=self.config.pace_passwords,
+            tries=self.pace_tries,
+            retries=self.config.pace_retries,
+            cam_keys=self.cam_keys,
+            rng=self.rng,
+            faults=self.faults,
+            mse_error=self.config.mse_set_at_error,
+        )
+
+    def _card_access_infos(self) -> SecurityInfos | None:
+        data = self.files.get(LdsFile.EF_CARD_ACCESS)
+        if data is None:
+            return None
+        try:
+            return parse_security_infos(data, file="EF.CardAccess")
+        except ParseError:
+            return None
+
+    def _pace_passwords(self) -> dict[str, Password]:
+        passwords = {"MRZ": Password.mrz(self.mrz_information)}
+        if self.can is not None:
+            passwords["CAN"] = Password.can(self.can)
+        return passwords
 
     def _end_session(self) -> None:
         self.sm = None
@@ -267,9 +302,14 @@ class VirtualChip:
     # -- commands -------------------------------------------------------------------
 
     def _dispatch(self, command: CommandApdu, *, secure: bool) -> bytes:
-        if command.cla & 0xF3 != 0x00:
+        chained = bool(command.cla & 0x10)
+        if command.cla & 0xE3 != 0x00 or (chained and command.ins != Ins.GENERAL_AUTHENTICATE):
             return self._sw(StatusWord.CLA_NOT_SUPPORTED)
         ins = command.ins
+        if ins == Ins.MSE and command.p1 == 0xC1 and command.p2 == 0xA4:
+            return self._mse_set_at(command, secure=secure)
+        if ins == Ins.GENERAL_AUTHENTICATE:
+            return self._general_authenticate(command, chained=chained, secure=secure)
         if ins == Ins.SELECT:
             return self._select(command, secure=secure)
         if ins == Ins.GET_CHALLENGE:
@@ -340,6 +380,26 @@ class VirtualChip:
         self.session_protocol = "BAC"
         self.current = None
         return self._sw(StatusWord.SUCCESS, response)
+
+    def _mse_set_at(self, command: CommandApdu, *, secure: bool) -> bytes:
+        """MSE:Set AT for PACE (9303-11 §4.4.4.1); a new PACE ends any session."""
+        if secure:
+            self._end_session()
+            return self._sw(StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED)
+        answer = self.pace.mse_set_at(command.data)
+        return self._sw(answer.sw, answer.data)
+
+    def _general_authenticate(self, command: CommandApdu, *, chained: bool, secure: bool) -> bytes:
+        """One GENERAL AUTHENTICATE of PACE (9303-11 §4.4.4.2); step 4 starts the session."""
+        if secure:
+            self._end_session()
+            return self._sw(StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED)
+        answer = self.pace.general_authenticate(command.data, chained=chained)
+        if answer.session is not None:
+            self.sm = answer.session
+            self.session_protocol = "PACE"
+            self.current = None
+        return self._sw(answer.sw, answer.data)
 
     def _response_budget(self, command: CommandApdu, *, secure: bool) -> int:
         """How many plain data bytes fit in the response to *command*."""

@@ -101,9 +101,7 @@ class PaceOption:
         return f"{self.mapping}-{self.key_agreement}-{self.cipher}-{group}"
 
 
-def all_options(
-    *, ecdh_parameter_id: int = 13, dh_parameter_id: int = 2
-) -> tuple[PaceOption, ...]:
+def all_options(*, ecdh_parameter_id: int = 13, dh_parameter_id: int = 2) -> tuple[PaceOption, ...]:
     """Every defined combination of mapping, key agreement and cipher (19 options).
 
     GM and IM with ECDH and DH, CAM with ECDH only; each with 3DES and

@@ -24,8 +24,8 @@ CMS SignedData (RFC 5652 §5) over an LDSSecurityObject v0 or v1, with signed
 attributes content-type, message-digest and optionally signing-time, and the
 DS certificate embedded. :func:`sign_card_security` builds EF.CardSecurity
 (9303-11 §9.2.11): the same SignedData (one signer, :func:`sign_signed_data`)
-over SecurityInfos, eContentType id-SecurityObject. Certificates use cryptography's x509 builders; the
-CMS is assembled with asn1crypto.
+over SecurityInfos, eContentType id-SecurityObject. Certificates use
+cryptography's x509 builders; the CMS is assembled with asn1crypto.
 """
 
 from __future__ import annotations
@@ -55,10 +55,10 @@ __all__ = [
     "DEFAULT_NOT_AFTER",
     "DEFAULT_NOT_BEFORE",
     "DEFAULT_SEED",
+    "ID_SECURITY_OBJECT",
     "KINDS",
     "PrivateKey",
     "TestPki",
-    "ID_SECURITY_OBJECT",
     "derive_test_key",
     "hash_data_groups",
     "make_test_pki",

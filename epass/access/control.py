@@ -292,10 +292,10 @@ class PaceAccessControl:
         options = offer.usable_pace
         if not options:
             raise LocalProtocolError("EF.CardAccess offers no PACE option this terminal supports")
-        password = (
-            Password.can(key.can) if isinstance(key, CanKey) else Password.mrz(key.mrz_information)
-        )
-        return perform_pace(channel, password, options[0], rng=rng)
+        password = Password.from_access_key(key)
+        infos = offer.security_infos
+        domain = () if infos is None else infos.pace_domain_parameter_infos
+        return perform_pace(channel, password, options[0], rng=rng, domain_parameter_infos=domain)
 
 
 #: The strategies, in order of preference (9303-11 §4.2: PACE before BAC when offered).
@@ -499,4 +499,3 @@ def choose_access_control(
     """
     plan = plan_access(key, offer, policy, controls)
     return plan.control, plan.result
-

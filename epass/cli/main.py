@@ -263,7 +263,7 @@ def _inspect_virtual(
             param_hint="'--profile'",
         )
     when = _parse_at(at)
-    document = profiles.document(access.profile, face_format=face_format.upper())  # type: ignore[arg-type]
+    document = profiles.document(access.profile, face_format=face_format.upper())
     key: AccessKey
     try:
         key = CanKey(access.can) if access.can is not None else MrzKey(document.mrz_information)

@@ -1,9 +1,10 @@
 """The inspection's own checks, beside passive authentication (DESIGN.md "Verification").
 
-``access.protocol`` (informative), ``access.pace_cam`` (after PACE-CAM), ``read.files`` (required when the chip served a
-file malformed), ``lds.mandatory_data_groups`` (9303-10 §4.7), ``mrz.printed_vs_chip``,
-and the views, findings and time validity an :class:`~epass.inspection.Inspection`
-shows. No personal data goes into a check detail or a finding.
+``access.protocol`` (informative), ``access.pace_cam`` (after PACE-CAM), ``read.files``
+(required when the chip served a file malformed), ``lds.mandatory_data_groups``
+(9303-10 §4.7), ``mrz.printed_vs_chip``, and the views, findings and time
+validity an :class:`~epass.inspection.Inspection` shows. No personal data goes
+into a check detail or a finding.
 """
 
 from __future__ import annotations
@@ -222,7 +223,7 @@ def _access_check_facts(access: AccessResult) -> tuple[Check, list[Finding]]:
         if access.fallback:
             detail += f" ({access.fallback})"
         return Check(CHECK_ACCESS, CheckStatus.PASS, detail, evidence, required=False), []
-    if access.pace_offered and access.protocol != AccessProtocol.PACE:
+    if access.pace_offered:
         detail = (
             f"the chip offers PACE ({', '.join(access.pace_offered)}) but was opened with "
             f"{access.protocol}" + (f": {access.fallback}" if access.fallback else "")
