@@ -39,7 +39,7 @@ Public signatures (all pure; *group* is a
 * ``authentication_token_input(algorithm, group, public_key: bytes) -> bytes``   7F49 object
 * ``authentication_token(ks_mac, algorithm, group, public_key: bytes) -> bytes`` 8-byte token
 * ``check_authentication_token(ks_mac, algorithm, group, public_key, token, *, step) -> None``
-* ``chip_authentication_data(ca_private_key: int, map_private_key: int, group) -> int``  CA_IC
+* ``chip_authentication_data(ca_private_key: int, map_private_key: int, group) -> int`` CA_IC
 * ``encrypt_chip_authentication_data(ks_enc, ca_ic: int, group) -> bytes``       A_IC (chip)
 * ``decrypt_chip_authentication_data(ks_enc, encrypted: bytes, group) -> int``   CA_IC (terminal)
 * ``verify_chip_authentication_mapping(group, ca_ic, ca_public_key: E, map_public_key: E)``
@@ -548,9 +548,12 @@ def check_authentication_token(
 def chip_authentication_data(
     ca_private_key: int, map_private_key: int, group: PaceGroup[Any]
 ) -> int:
-    """CA_IC = SK_IC · SK_map,IC⁻¹ mod n (9303-11 §4.4.3.5.1). The chip's side."""
+    """CA_IC = SK_IC⁻¹ · SK_map,IC mod n (9303-11 §4.4.3.5.1). The chip's side.
+
+    So that CA_IC · PK_IC = SK_map,IC · G = PK_map,IC, which the terminal checks.
+    """
     n = group.order
-    return ca_private_key * pow(map_private_key, -1, n) % n
+    return pow(ca_private_key, -1, n) * map_private_key % n
 
 
 def _cam_iv(ks_enc: bytes) -> bytes:
