@@ -55,7 +55,6 @@ from epass.access.pace import (
     password_key,
     session_keys,
     start_session,
-    verify_chip_authentication_mapping,
 )
 from epass.access.pace_groups import PaceGroup
 from epass.errors import (
@@ -289,25 +288,5 @@ class ChipPace:
             raise LocalProtocolError("no chip-authentication key for this curve")
         if self.faults.pace_cam_mismatch:
             key = key % (group.order - 1) + 1  # another key: a chip that is not the document's
-        ca_ic = _ca_ic(group, key, run.map_private)
+        ca_ic = chip_authentication_data(key, run.map_private, group)
         return encrypt_chip_authentication_data(run.ks_enc, ca_ic, group)
-
-
-def _ca_ic(group: PaceGroup[Any], ca_private_key: int, map_private_key: int) -> int:
-    """CA_IC through :func:`epass.access.pace.chip_authentication_data`, checked.
-
-    9303-11 §4.4.3.5 defines CA_IC = SK_IC⁻¹ · SK_map,IC mod n, so that the
-    terminal's check PK_map,IC = CA_IC · PK_IC holds. The shared function is
-    called as documented and its result checked against that relation; if it
-    does not hold (the function computes the inverse product), it is called
-    with the keys the other way round. Either way no second implementation exists.
-    """
-    pk_ic = group.multiply(ca_private_key)
-    pk_map = group.multiply(map_private_key)
-    value = chip_authentication_data(ca_private_key, map_private_key, group)
-    try:
-        verify_chip_authentication_mapping(group, value, pk_ic, pk_map)
-    except AccessControlError:
-        value = chip_authentication_data(map_private_key, ca_private_key, group)
-        verify_chip_authentication_mapping(group, value, pk_ic, pk_map)
-    return value
