@@ -505,8 +505,8 @@ class ChipSession:
             except AccessControlError as exc:
                 policy = self.options.access_policy
                 if not fallback_allowed(exc, policy):
-                    if policy.allow_fallback or exc.sw is None:
-                        raise
+                    if not fallback_allowed(exc, replace(policy, allow_fallback=True)):
+                        raise  # a wrong password or a misbehaving chip: never a reason for BAC
                     raise AccessControlError(
                         f"{_reason(exc)} (falling back to BAC is not allowed by the policy)",
                         step=exc.step,
