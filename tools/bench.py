@@ -27,6 +27,9 @@ time of parsing the read document's views (EF.COM, EF.SOD, DG1, DG2, DG14,
 DG15), of passive authentication (``epass.pa.verify``) over the files, given
 as a mapping of names to bytes and as the reader's Document (EF.SOD parsed),
 and of the whole inspection (``epass.inspect``: read + verify; ``epass.inspect_dump``).
+Last, the reader-side host CPU of ``perform_pace`` (PACE-GM ECDH P-256,
+brainpoolP256r1, DH 2048/256) against a ScriptedTransport whose chip answers
+are computed beforehand with the same pure PACE functions (target ≤ 10 ms).
 Run: ``.venv/bin/python tools/bench.py [--face-size N] [--repeat N] [--json]``.
 """
 
@@ -44,17 +47,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from drivers.replay import ScriptedTransport
 from drivers.virtual.builder import VirtualDocument, build_document
 from drivers.virtual.chip import ChipConfig, VirtualChip
 from drivers.virtual.transport import VirtualTransport
 from epass import tlv
+from epass.access import pace
 from epass.access.bac import perform_bac
 from epass.access.keys import MrzKey
+from epass.access.pace_groups import standardized_group
 from epass.apdu import CommandApdu, Ins
 from epass.channel import Channel
 from epass.inspection import inspect, inspect_dump
 from epass.lds.document import PARSERS, Document
 from epass.lds.files import EMRTD_AID, LdsFile
+from epass.lds.security_infos import (
+    encode_pace_info,
+    encode_security_infos,
+    parse_security_infos,
+)
 from epass.pa import verify
 from epass.reader import ChipSession, ReadOptions, TrafficStats
 from epass.sm import max_plain_response
@@ -206,6 +217,74 @@ def best_of(repeat: int, fn: Callable[[], Result]) -> Result:
     return best
 
 
+def pace_script(
+    oid: str, parameter_id: int, password: pace.Password
+) -> tuple[list[tuple[str | None, str]], list[bytes]]:
+    """Chip responses of one PACE-GM run (9303-11 §4.4) and the terminal's rng draws.
+
+    The terminal's random values are fixed, so its commands are known in
+    advance; the chip's side is computed here with the same pure functions
+    (outside the timing), and perform_pace then runs against a ScriptedTransport.
+    """
+    alg = pace.PaceAlgorithm.from_oid(oid)
+    group = standardized_group(parameter_id)
+    draws = [(7 + i).to_bytes(group.order_size, "big") for i in range(2)]  # sk_map, sk (IFD)
+    sk_map_ifd, sk_ifd = (int.from_bytes(d, "big") for d in draws)
+    s = bytes(range(1, 17))
+    z = pace.encrypt_nonce(pace.password_key(password, alg), s, alg)
+    sk_map_ic, sk_ic = 11, 13
+    pk_map_ifd = group.multiply(sk_map_ifd)
+    generator = pace.map_generic(group, s, sk_map_ic, pk_map_ifd)
+    pk_ifd = group.encode(group.multiply(sk_ifd, generator))
+    pk_ic = group.encode(group.multiply(sk_ic, generator))
+    shared = pace.key_agreement(group, sk_ic, group.decode(pk_ifd))
+    _, ks_mac = pace.session_keys(shared, alg)
+    responses = [
+        b"",
+        pace.dynamic_authentication_data(0x80, z),
+        pace.dynamic_authentication_data(0x82, group.encode(group.multiply(sk_map_ic))),
+        pace.dynamic_authentication_data(0x84, pk_ic),
+        pace.dynamic_authentication_data(
+            0x86, pace.authentication_token(ks_mac, alg, group, pk_ifd)
+        ),
+    ]
+    return [(None, r.hex() + "9000") for r in responses], draws
+
+
+def time_pace(repeat: int) -> dict[str, dict[str, float | int]]:
+    """Host CPU of perform_pace (terminal side only) for PACE-GM ECDH P-256 and brainpoolP256r1."""
+    password = pace.Password.can("123456")
+    out: dict[str, dict[str, float | int]] = {}
+    for label, oid, pid in (
+        ("PACE-GM ECDH P-256 AES-128", "0.4.0.127.0.7.2.2.4.2.2", 12),
+        ("PACE-GM ECDH brainpoolP256r1 AES-128", "0.4.0.127.0.7.2.2.4.2.2", 13),
+        ("PACE-GM DH 2048/256 AES-128", "0.4.0.127.0.7.2.2.4.1.2", 2),
+    ):
+        script, draws = pace_script(oid, pid, password)
+        info = parse_security_infos(
+            encode_security_infos([encode_pace_info(oid, parameter_id=pid)])
+        ).pace_infos[0]
+        timings = []
+        apdus = 0
+        for _ in range(repeat):
+            queue = list(draws)
+
+            def rng(_n: int, q: list[bytes] = queue) -> bytes:
+                return q.pop(0)
+
+            transport = ScriptedTransport(script)
+            start = time.perf_counter()
+            pace.perform_pace(Channel(transport), password, info, rng=rng)
+            timings.append(time.perf_counter() - start)
+            apdus = len(transport.sent)
+        out[label] = {
+            "apdus": apdus,
+            "median_ms": round(1000 * statistics.median(timings), 3),
+            "min_ms": round(1000 * min(timings), 3),
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--face-size", type=int, default=20000, help="face image bytes to aim for")
@@ -259,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     pa_read_ms = 1000 * statistics.median(read_timings)
 
     live, offline, inspection_verdict = time_inspection(doc, max(args.repeat, 100))
+    pace_timings = time_pace(max(args.repeat, 50))
     live_ms, offline_ms = 1000 * statistics.median(live), 1000 * statistics.median(offline)
 
     summary = {
@@ -285,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
             "inspect_dump_min_ms": round(1000 * min(offline), 3),
         },
         "model": {"per_apdu_ms": PER_APDU_S * 1000, "bitrate": BITRATE},
+        "pace_terminal": pace_timings,
     }
     for line in wrong:
         print(f"APDU count changed: {line}", file=sys.stderr)
@@ -315,6 +396,11 @@ def main(argv: list[str] | None = None) -> int:
         f"median {live_ms:.3f} ms (min {1000 * min(live):.3f} ms); "
         f"inspect_dump median {offline_ms:.3f} ms (min {1000 * min(offline):.3f} ms)"
     )
+    for label, row in pace_timings.items():
+        print(
+            f"{label} (perform_pace, reader side, scripted chip): {row['apdus']} APDUs, "
+            f"median {row['median_ms']:.3f} ms (min {row['min_ms']:.3f} ms)"
+        )
     return 1 if wrong else 0
 
 
