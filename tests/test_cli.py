@@ -45,7 +45,8 @@ def test_demo_json(capsys):
     result = json.loads(out)
     assert result["verdict"] == "VALID"
     assert result["document"]["holder"]["primary_identifier"] == "ERIKSSON"
-    assert result["read"]["access"]["protocol"] == "BAC"
+    assert result["read"]["access"]["protocol"] == "PACE"  # the default profile: bac-pace
+    assert result["read"]["access"]["pace"]["mapping"] == "GM"
     assert result["read"]["link"] == "short APDUs"
     jsonschema.validate(result, json_schema())
     assert result["epass_version"] == epass.__version__
@@ -65,6 +66,7 @@ def test_read_save_then_verify_offline(capsys, tmp_path):
         "DG15.bin",
         "DG2.bin",
         "EF_COM.bin",
+        "EF_CardAccess.bin",
         "EF_SOD.bin",
         "epass-evidence.json",
     ]

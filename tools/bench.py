@@ -27,6 +27,10 @@ time of parsing the read document's views (EF.COM, EF.SOD, DG1, DG2, DG14,
 DG15), of passive authentication (``epass.pa.verify``) over the files, given
 as a mapping of names to bytes and as the reader's Document (EF.SOD parsed),
 and of the whole inspection (``epass.inspect``: read + verify; ``epass.inspect_dump``).
+Then, per access variant against the virtual chip (BAC, the PACE demo profile, and
+every PACE option: GM, IM, CAM x ECDH brainpoolP256r1 / DH 2048-256 x 3DES, AES),
+the APDUs and reader-side host CPU of opening the chip and of the whole read; the
+PACE demo read must take at most 14 APDUs with extended length.
 Last, the reader-side host CPU of ``perform_pace`` (PACE-GM ECDH P-256,
 brainpoolP256r1, DH 2048/256) against a ScriptedTransport whose chip answers
 are computed beforehand with the same pure PACE functions (target ≤ 10 ms).
@@ -50,11 +54,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from drivers.replay import ScriptedTransport
 from drivers.virtual.builder import VirtualDocument, build_document
 from drivers.virtual.chip import ChipConfig, VirtualChip
+from drivers.virtual.pace_options import PaceOption
 from drivers.virtual.transport import VirtualTransport
 from epass import tlv
 from epass.access import pace
 from epass.access.bac import perform_bac
-from epass.access.keys import MrzKey
+from epass.access.keys import CanKey, MrzKey
 from epass.access.pace_groups import standardized_group
 from epass.apdu import CommandApdu, Ins
 from epass.channel import Channel
@@ -285,6 +290,70 @@ def time_pace(repeat: int) -> dict[str, dict[str, float | int]]:
     return out
 
 
+@dataclass
+class AccessRow:
+    """One access variant against the virtual chip: APDUs and reader-side host CPU."""
+
+    label: str
+    protocol: str
+    open_apdus: int
+    read_apdus: int
+    open_cpu_ms: float
+    read_cpu_ms: float
+
+    def row(self) -> dict[str, object]:
+        return {
+            "variant": self.label,
+            "protocol": self.protocol,
+            "open_apdus": self.open_apdus,
+            "read_apdus": self.read_apdus,
+            "open_reader_cpu_ms": round(self.open_cpu_ms, 2),
+            "read_reader_cpu_ms": round(self.read_cpu_ms, 2),
+        }
+
+
+def _access_run(doc: VirtualDocument, label: str, key: MrzKey | CanKey) -> AccessRow:
+    transport = MeteredTransport(doc.chip())
+    start = time.process_time()
+    session = ChipSession(transport, options=ReadOptions())
+    session.open(key)
+    open_cpu = time.process_time() - start - transport.chip_cpu
+    open_apdus = session.stats.apdus
+    session.read_document()
+    cpu = time.process_time() - start - transport.chip_cpu
+    protocol = session.access_protocol or "NONE"
+    return AccessRow(label, protocol, open_apdus, session.stats.apdus, open_cpu * 1e3, cpu * 1e3)
+
+
+def time_access_variants(repeat: int) -> list[AccessRow]:
+    """Each PACE variant (GM, IM, CAM x ECDH, DH x 3DES, AES) against the virtual chip, beside BAC.
+
+    Host CPU of the reader side only (the virtual chip's CPU is measured and subtracted):
+    ``open`` is steps 1-3 (EF.ATR/INFO, EF.CardAccess, PACE or BAC, SELECT; after PACE-CAM
+    also EF.CardSecurity), ``read`` adds the files. Best of *repeat* runs.
+    """
+    from drivers.virtual import profiles
+    from drivers.virtual.pace_options import all_options
+
+    runs: list[tuple[str, VirtualDocument]] = [
+        ("BAC (profile bac)", profiles.document("bac")),
+        ("PACE demo (profile bac-pace)", profiles.document("bac-pace")),
+    ]
+    runs += [(option.label, profiles.variant_document(option)) for option in all_options()]
+    runs += [
+        ("GM-ECDH-AES-128-secp256r1", profiles.variant_document(
+            PaceOption("GM", "ECDH", "AES-128", 12))),
+    ]  # fmt: skip
+    rows = []
+    for label, doc in runs:
+        key = MrzKey(doc.mrz_information)
+        best = min(
+            (_access_run(doc, label, key) for _ in range(repeat)), key=lambda r: r.read_cpu_ms
+        )
+        rows.append(best)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--face-size", type=int, default=20000, help="face image bytes to aim for")
@@ -339,6 +408,10 @@ def main(argv: list[str] | None = None) -> int:
 
     live, offline, inspection_verdict = time_inspection(doc, max(args.repeat, 100))
     pace_timings = time_pace(max(args.repeat, 50))
+    access_rows = time_access_variants(max(3, args.repeat // 3))
+    demo = next(r for r in access_rows if r.label.startswith("PACE demo"))
+    if demo.read_apdus > 14:
+        wrong.append(f"PACE demo read: {demo.read_apdus} APDUs, target at most 14")
     live_ms, offline_ms = 1000 * statistics.median(live), 1000 * statistics.median(offline)
 
     summary = {
@@ -366,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "model": {"per_apdu_ms": PER_APDU_S * 1000, "bitrate": BITRATE},
         "pace_terminal": pace_timings,
+        "access_virtual_chip": [a.row() for a in access_rows],
     }
     for line in wrong:
         print(f"APDU count changed: {line}", file=sys.stderr)
@@ -396,6 +470,15 @@ def main(argv: list[str] | None = None) -> int:
         f"median {live_ms:.3f} ms (min {1000 * min(live):.3f} ms); "
         f"inspect_dump median {offline_ms:.3f} ms (min {1000 * min(offline):.3f} ms)"
     )
+    print(
+        f"{'access variant (virtual chip)':<34} {'proto':>5} {'open APDUs':>10} "
+        f"{'read APDUs':>10} {'open CPU ms':>11} {'read CPU ms':>11}"
+    )
+    for a in access_rows:
+        print(
+            f"{a.label:<34} {a.protocol:>5} {a.open_apdus:>10} {a.read_apdus:>10} "
+            f"{a.open_cpu_ms:>11.2f} {a.read_cpu_ms:>11.2f}"
+        )
     for label, row in pace_timings.items():
         print(
             f"{label} (perform_pace, reader side, scripted chip): {row['apdus']} APDUs, "

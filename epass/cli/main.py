@@ -4,9 +4,13 @@ Exit codes: 0 VALID, 1 INVALID, 2 INDETERMINATE, 3 error (one line on stderr,
 no traceback; set ``EPASS_DEBUG=1`` for one; with ``--json`` the error is a
 JSON object ``{"error": {"type", "message"}}`` on stdout).
 
-* ``epass demo`` inspects the built-in virtual passport through the whole stack.
-* ``epass read --virtual [--save DIR]`` inspects a virtual passport and saves
-  the dump (files plus the read evidence), atomically, as a whole.
+* ``epass demo`` inspects the built-in virtual passport through the whole stack;
+  ``--profile NAME`` picks a virtual document profile (``--list-profiles``).
+* ``epass read --virtual [--profile NAME] [--save DIR]`` inspects a virtual
+  document and saves the dump (files plus the read evidence), atomically, as a whole.
+* Access control (both): PACE when the chip offers it, with the document's MRZ
+  or ``--can NUMBER``; ``--bac-only`` asks for BAC, ``--no-fallback`` forbids
+  falling back from PACE to BAC.
 * ``epass verify DIR --trust PATH`` re-inspects a saved dump offline.
 """
 
@@ -17,6 +21,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -81,6 +86,65 @@ _face_out_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the face image as the chip holds it (JPEG or JPEG 2000); a .png name decodes it.",
 )
+
+
+def _list_profiles(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from drivers.virtual.profiles import DEFAULT_PROFILE, PROFILES
+
+    width = max(len(name) for name in PROFILES)
+    for name, spec in PROFILES.items():
+        mark = " (default)" if name == DEFAULT_PROFILE else ""
+        click.echo(f"{name:<{width}}  {spec.access}{mark}\n{'':<{width}}  {spec.description}")
+    ctx.exit(0)
+
+
+def _profile_names() -> list[str]:
+    from drivers.virtual.profiles import PROFILES
+
+    return list(PROFILES)
+
+
+_profile_option = click.option(
+    "--profile",
+    "profile_name",
+    default="bac-pace",
+    show_default=True,
+    metavar="NAME",
+    help="Virtual document profile (see epass demo --list-profiles).",
+)
+_list_profiles_option = click.option(
+    "--list-profiles",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_list_profiles,
+    help="List the virtual document profiles and exit.",
+)
+_can_option = click.option(
+    "--can",
+    metavar="NUMBER",
+    help="Open the chip with PACE and this card access number (default: the MRZ).",
+)
+_bac_only_option = click.option(
+    "--bac-only", is_flag=True, help="Use BAC even when the chip offers PACE (reported)."
+)
+_no_fallback_option = click.option(
+    "--no-fallback",
+    is_flag=True,
+    help="Fail instead of falling back to BAC when the chip offers PACE that cannot be used.",
+)
+
+
+@dataclass(frozen=True)
+class _Access:
+    """The access options of the command line: password and policy."""
+
+    profile: str = "bac-pace"
+    can: str | None = None
+    bac_only: bool = False
+    no_fallback: bool = False
 
 
 #: A follow-up of a command (save the dump, write the face): returns a note to show, or None.
@@ -177,26 +241,45 @@ def _progress_display(enabled: bool, console: Any = None) -> Iterator[Callable[[
 
 
 def _inspect_virtual(
-    *, extended: bool | None, face_format: str, at: str | None, show_progress: bool
+    *,
+    extended: bool | None,
+    face_format: str,
+    at: str | None,
+    show_progress: bool,
+    access: _Access | None = None,
 ) -> Inspection:
-    from drivers.virtual import builder
+    from drivers.virtual import profiles
     from drivers.virtual.transport import VirtualTransport
-    from epass.access.keys import MrzKey
+    from epass.access.control import AccessPolicy
+    from epass.access.keys import AccessKey, CanKey, MrzKey
+    from epass.errors import LocalProtocolError
     from epass.inspection import inspect
     from epass.reader import ReadOptions
 
+    access = access or _Access()
+    if access.profile not in profiles.PROFILES:
+        raise click.BadParameter(
+            f"no profile {access.profile!r}; known: {', '.join(_profile_names())}",
+            param_hint="'--profile'",
+        )
     when = _parse_at(at)
-    document = builder.specimen(face_format=face_format.upper())
+    document = profiles.document(access.profile, face_format=face_format.upper())
+    key: AccessKey
+    try:
+        key = CanKey(access.can) if access.can is not None else MrzKey(document.mrz_information)
+    except LocalProtocolError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--can'") from exc
+    policy = AccessPolicy(bac_only=access.bac_only, allow_fallback=not access.no_fallback)
     with (
         VirtualTransport(document.chip()) as transport,
         _progress_display(show_progress) as progress,
     ):
         return inspect(
             transport,
-            MrzKey(document.mrz_information),
+            key,
             document.trust_store(),
             at=when,
-            options=ReadOptions(extended_length=extended),
+            options=ReadOptions(extended_length=extended, access_policy=policy),
             progress=progress,
         )
 
@@ -300,16 +383,34 @@ def _decode_to_png(image: bytes, target: Path) -> bytes:
 @_extended_option
 @_face_option
 @_face_out_option
+@_profile_option
+@_list_profiles_option
+@_can_option
+@_bac_only_option
+@_no_fallback_option
 def demo(
-    as_json: bool, at: str | None, extended: bool | None, face_format: str, face_out: Path | None
+    as_json: bool,
+    at: str | None,
+    extended: bool | None,
+    face_format: str,
+    face_out: Path | None,
+    profile_name: str,
+    can: str | None,
+    bac_only: bool,
+    no_fallback: bool,
 ) -> None:
     """Inspect the built-in virtual passport (no reader needed)."""
+    access = _Access(profile_name, can, bac_only, no_fallback)
     inspection = _inspect_virtual(
-        extended=extended, face_format=face_format, at=at, show_progress=not as_json
+        extended=extended,
+        face_format=face_format,
+        at=at,
+        show_progress=not as_json,
+        access=access,
     )
     _finish(
         inspection,
-        title="epass demo: built-in virtual passport (ICAO 9303 specimen, TEST PKI)",
+        title=f"epass demo: virtual document '{profile_name}' (ICAO 9303 specimen, TEST PKI)",
         as_json=as_json,
         actions=_face_actions(face_out),
     )
@@ -329,6 +430,10 @@ def demo(
 @_extended_option
 @_face_option
 @_face_out_option
+@_profile_option
+@_can_option
+@_bac_only_option
+@_no_fallback_option
 def read(
     virtual: bool,
     save: Path | None,
@@ -338,14 +443,23 @@ def read(
     extended: bool | None,
     face_format: str,
     face_out: Path | None,
+    profile_name: str,
+    can: str | None,
+    bac_only: bool,
+    no_fallback: bool,
 ) -> None:
     """Read a document, verify it and optionally save the dump."""
     if not virtual:
         raise click.UsageError(
             "reading from a PC/SC reader is not supported in this version: give --virtual"
         )
+    access = _Access(profile_name, can, bac_only, no_fallback)
     inspection = _inspect_virtual(
-        extended=extended, face_format=face_format, at=at, show_progress=not as_json
+        extended=extended,
+        face_format=face_format,
+        at=at,
+        show_progress=not as_json,
+        access=access,
     )
     actions = list(_face_actions(face_out))
     if save is not None:
@@ -361,7 +475,12 @@ def read(
             return f"saved to {target}"
 
         actions.insert(0, save_action)
-    _finish(inspection, title="epass read: virtual passport", as_json=as_json, actions=actions)
+    _finish(
+        inspection,
+        title=f"epass read: virtual document '{profile_name}'",
+        as_json=as_json,
+        actions=actions,
+    )
 
 
 @cli.command()

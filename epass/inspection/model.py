@@ -277,11 +277,13 @@ class ReadSummary:
 
 
 def access_dict(access: AccessResult) -> dict[str, Any]:
+    """The ``read.access`` object: protocol, what was offered, any fallback, how PACE ran."""
     return {
         "protocol": str(access.protocol),
         "card_access_present": access.card_access_present,
         "pace_offered": list(access.pace_offered),
         "fallback": access.fallback,
+        "pace": None if access.pace is None else access.pace.to_dict(),
     }
 
 
