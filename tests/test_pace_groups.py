@@ -58,3 +58,15 @@ def test_public_value_validation() -> None:
 def test_unusable_parameters() -> None:
     with pytest.raises(UnsupportedAlgorithmError):
         DhGroup(p=23, g=2, q=5).check()  # 5 does not divide 22
+
+
+def test_p521_keys_follow_the_rng_rule_with_a_fair_rng():
+    """P-521: 66-byte draws against a 521-bit order succeed about 1 time in 128 (9303-11 §4.4)."""
+    import os
+
+    from epass.access.pace_groups import standardized_group
+
+    group = standardized_group(18)
+    for _ in range(20):
+        key = group.generate_private_key(os.urandom)
+        assert 1 <= key < group.order

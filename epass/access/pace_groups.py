@@ -67,8 +67,11 @@ STANDARDIZED_CURVES: dict[int, str] = {
     18: "secp521r1",
 }
 
-#: Most draws of an ephemeral private key before giving up (a fair rng needs ~1).
-MAX_KEY_DRAWS = 64
+#: Most draws of an ephemeral private key before giving up. The rule (a draw of as many
+#: bytes as the order, kept only when in [1, n-1]) needs about 2**(8L - bits(n)) draws:
+#: ~1 for most curves but ~128 for P-521 (66 bytes against a 521-bit order); 4096 makes a
+#: fair rng fail with probability about e**-32 there.
+MAX_KEY_DRAWS = 4096
 
 
 class PaceGroup(ABC, Generic[E]):
