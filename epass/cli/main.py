@@ -23,6 +23,8 @@ from typing import Any, NoReturn
 
 import click
 
+from epass.cli.emulate import emulate
+from epass.cli.readers import readers
 from epass.errors import EpassError
 from epass.inspection import Inspection
 
@@ -402,6 +404,10 @@ def verify(
         actions=_face_actions(face_out),
         trust_given=bool(trust_paths),
     )
+
+
+cli.add_command(readers)
+cli.add_command(emulate)
 
 
 def _silence_stdout() -> None:
