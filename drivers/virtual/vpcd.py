@@ -233,7 +233,8 @@ class VpcdCard:
         self._fixed_uid = uid
         self.uid = uid or self._random_uid()
         self._log = log or (lambda _line: None)
-        self._lock = threading.Lock()
+        # re-entrant: a signal handler may call insert/remove while the main thread is inside one
+        self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._inserted = inserted
         self._stopping = False

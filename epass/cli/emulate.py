@@ -9,6 +9,7 @@ and ``SIGTERM`` stop it cleanly (exit 0).
 
 from __future__ import annotations
 
+import queue
 import signal
 import sys
 import threading
@@ -215,11 +216,12 @@ def emulate(
         log=log,
     )
 
+    # Signal handlers only queue the request (SimpleQueue.put is safe in a handler); the
+    # main loop below applies it, outside any lock the handler might have interrupted.
+    requests: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        if signum == signal.SIGUSR1:
-            card.toggle()
-        else:
-            card.stop()
+        requests.put(card.toggle if signum == signal.SIGUSR1 else card.stop)
 
     previous = {
         sig: signal.signal(sig, on_signal)
@@ -240,7 +242,10 @@ def emulate(
                 daemon=True,
             ).start()
         while thread.is_alive():
-            thread.join(0.2)
+            try:
+                requests.get(timeout=0.1)()
+            except queue.Empty:
+                pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
