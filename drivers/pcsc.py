@@ -94,6 +94,8 @@ T = TypeVar("T")
 DEFAULT_TRANSMIT_TIMEOUT = 15.0
 #: Seconds SCardConnect may take (power-up and ATR).
 CONNECT_TIMEOUT = 10.0
+#: Seconds to let pcscd notice a removal after an empty response (it polls about every 0.3 s).
+REMOVAL_SETTLE = 1.0
 
 # ---------------------------------------------------------------------------------------
 # PC/SC return codes and reader states (pcsc-lite pcsclite.h; the same values as WinSCard).
@@ -672,13 +674,22 @@ class _Context:
 
 
 class _Worker:
-    """A daemon thread that runs blocking PC/SC calls, so a caller can stop waiting."""
+    """A daemon thread that runs blocking PC/SC calls, so a caller can stop waiting.
+
+    After a call timed out the worker is *stuck*: it takes no more calls, and
+    when the stuck call finally returns (the card was pulled, the reader
+    unplugged) it runs the clean-ups registered with :meth:`after_stuck`
+    (disconnect the card, release the context) and ends.
+    """
+
+    _CLEAN_UP = object()
 
     def __init__(self, name: str) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], queue.SimpleQueue[Any]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.stuck = False
+        self._lock = threading.Lock()
+        self._cleanups: list[Callable[[], None]] = []
+        self._cleaned = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -686,6 +697,12 @@ class _Worker:
         while True:
             job = self._jobs.get()
             if job is None:
+                return
+            if job is self._CLEAN_UP:
+                with self._lock:
+                    cleanups, self._cleanups, self._cleaned = self._cleanups, [], True
+                for cleanup in cleanups:
+                    _quietly(cleanup)
                 return
             fn, reply = job
             try:
@@ -702,6 +719,7 @@ class _Worker:
             ok, value = reply.get(timeout=timeout)
         except queue.Empty:
             self.stuck = True
+            self._jobs.put(self._CLEAN_UP)  # runs once the stuck call returns
             raise PcscTimeoutError(
                 f"{what}: no answer within {timeout:g} s", operation=what
             ) from None
@@ -709,8 +727,24 @@ class _Worker:
             return value  # type: ignore[no-any-return]
         raise value
 
+    def after_stuck(self, cleanup: Callable[[], None]) -> None:
+        """Run *cleanup* once the stuck call has returned (at once if it already has)."""
+        with self._lock:
+            if not self._cleaned:
+                self._cleanups.append(cleanup)
+                return
+        _quietly(cleanup)
+
     def stop(self) -> None:
         self._jobs.put(None)
+
+
+def _quietly(action: Callable[[], object]) -> None:
+    """Run a clean-up whose failure changes nothing (the card or pcscd may be gone)."""
+    try:
+        action()
+    except Exception:  # noqa: S110 - nothing left to do about it
+        pass
 
 
 # ---------------------------------------------------------------------------------------
@@ -929,10 +963,18 @@ class PcscTransport(Transport):
         try:
             return self._worker.call(fn, timeout, what)
         except PcscTimeoutError:
-            self.closed = True
+            if not self.closed:
+                self.closed = True
+                self._worker.after_stuck(self._disconnect)
             if self._on_stuck is not None:
                 self._on_stuck()
             raise
+
+    def _disconnect(self) -> None:
+        try:
+            self._api.SCardEndTransaction(self._card, self._api.SCARD_LEAVE_CARD)
+        finally:
+            self._api.SCardDisconnect(self._card, self._api.SCARD_RESET_CARD)
 
     def _raw_transmit(self, apdu: bytes) -> tuple[int, bytes]:
         api, card, pci = self._api, self._card, self._pci
@@ -962,9 +1004,21 @@ class PcscTransport(Transport):
                 self._extended = False
                 _remember_extended(self.reader, False)
                 return SW_WRONG_LENGTH
-            raise error_for(code, "SCardTransmit", f"reader {self.reader!r}")
+            error = error_for(code, "SCardTransmit", f"reader {self.reader!r}")
+            if not isinstance(error, PcscCardRemovedError | PcscNoReaderError) and (
+                not self._card_present()
+            ):
+                # readers report a card pulled mid-APDU in several ways; the card is gone
+                raise PcscCardRemovedError(
+                    f"{error} (the card is no longer in the reader)",
+                    hresult=code,
+                    operation="SCardTransmit",
+                )
+            raise error
         if len(response) < 2:
-            if not self._card_present():
+            # An empty answer is how pcscd reports a card pulled mid-APDU before it has seen
+            # the removal (about 0.3 s later): give it that long to say so.
+            if not self._card_present(settle=REMOVAL_SETTLE if not response else 0.0):
                 raise PcscCardRemovedError(
                     f"SCardTransmit (reader {self.reader!r}): the card was removed",
                     operation="SCardTransmit",
@@ -976,18 +1030,25 @@ class PcscTransport(Transport):
             )
         return response
 
-    def _card_present(self) -> bool:
+    def _card_present(self, settle: float = 0.0) -> bool:
+        """Whether the card is still there; with *settle*, keep asking that many seconds."""
         api, card = self._api, self._card
 
         def status() -> int:
             result = _call("SCardStatus", api.SCardStatus, card)
             return int(result[0]) & 0xFFFFFFFF
 
-        try:
-            code = self._run("SCardStatus", status, CONNECT_TIMEOUT)
-        except PcscError:
-            return False
-        return code == SCARD_S_SUCCESS
+        deadline = time.monotonic() + settle
+        while True:
+            try:
+                code = self._run("SCardStatus", status, CONNECT_TIMEOUT)
+            except PcscError:
+                return False
+            if code != SCARD_S_SUCCESS:
+                return False
+            if time.monotonic() >= deadline:
+                return True
+            time.sleep(0.05)
 
     def probe_extended_length(self) -> bool | None:
         """Learn whether the reader carries extended APDUs, once per reader name per process.
@@ -1056,18 +1117,7 @@ class PcscTransport(Transport):
         if self.closed:
             return
         self.closed = True
-        api, card = self._api, self._card
-
-        def finish() -> None:
-            try:
-                api.SCardEndTransaction(card, api.SCARD_LEAVE_CARD)
-            finally:
-                api.SCardDisconnect(card, api.SCARD_RESET_CARD)
-
-        try:
-            self._run("SCardDisconnect", finish, CONNECT_TIMEOUT)
-        except Exception:  # noqa: S110 - a card already gone cannot be disconnected cleanly
-            pass
+        _quietly(lambda: self._run("SCardDisconnect", self._disconnect, CONNECT_TIMEOUT))
 
 
 # ---------------------------------------------------------------------------------------
@@ -1124,7 +1174,9 @@ class PcscReader(CardSource):
             worker.stop()
             if context is not None:
                 context.release()
-        # a stuck worker holds the context's lock inside pcsc-lite: abandon both
+        elif worker is not None and context is not None:
+            # a stuck worker holds the context's lock inside pcsc-lite: release it afterwards
+            worker.after_stuck(context.release)
 
     def _abandon(self) -> None:
         with self._lock:
@@ -1252,6 +1304,14 @@ class PcscReader(CardSource):
             transport.close()
             raise
         return transport
+
+    def wait_for_presence(self, timeout: float) -> bool:
+        """Wait up to *timeout* seconds until a card is in the reader, without connecting to it.
+
+        :returns: ``True`` when a card is present, ``False`` on timeout.
+        :raises PcscNoReaderError: the reader or pcscd is gone.
+        """
+        return self._wait(timeout, want_present=True)
 
     def wait_for_removal(self, timeout: float) -> bool:
         """Wait up to *timeout* seconds until the reader is empty.
