@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from epass.cli import source as card_sources
+from epass.cli.emulate import emulate
+from epass.cli.readers import readers
 from epass.cli.source import open_card_source
 from epass.errors import EpassError
 from epass.inspection import Inspection
@@ -620,6 +622,8 @@ def verify(
 from epass.cli.kiosk import kiosk as _kiosk_command  # noqa: E402 - the command after the group
 
 cli.add_command(_kiosk_command)
+cli.add_command(readers)
+cli.add_command(emulate)
 
 
 def _silence_stdout() -> None:
