@@ -58,6 +58,7 @@ from epass.errors import (
     AccessControlError,
     LocalProtocolError,
     ParseError,
+    ReadBudgetExceededError,
     RemoteProtocolError,
     SecureMessagingError,
     StatusWordError,
@@ -69,11 +70,14 @@ from epass.status import StatusWord
 from epass.transport import Transport
 
 __all__ = [
+    "DEFAULT_MAX_APDUS",
+    "DEFAULT_MAX_SECONDS",
     "EMRTD_AID",
     "NOT_PERFORMED",
     "AccessPolicy",
     "AccessProtocol",
     "AccessResult",
+    "BudgetedTransport",
     "ChipAuthenticationResult",
     "ChipSession",
     "DocumentRead",
@@ -117,12 +121,16 @@ class ProgressEvent:
     the read starts, then the bytes read after each chunk, with *total* once
     the TLV header has told it; the last event of a complete read has
     ``done == total``. After a recovery the file starts again at 0.
+
+    The event that starts :attr:`Phase.READ_FILES` carries *access*: how
+    access control opened the chip (a kiosk reports "access granted" with it).
     """
 
     phase: Phase
     file: LdsFile | None
     done: int
     total: int | None
+    access: AccessResult | None = None
 
 
 #: A progress callback; it must not raise.
@@ -160,6 +168,12 @@ class TrafficStats:
         }
 
 
+#: Default of :attr:`ReadOptions.max_apdus`.
+DEFAULT_MAX_APDUS = 1000
+#: Default of :attr:`ReadOptions.max_seconds`.
+DEFAULT_MAX_SECONDS = 60.0
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     """How a session reads.
@@ -175,6 +189,16 @@ class ReadOptions:
     :ivar read_atr_info: read EF.ATR/INFO when the ATR points to it.
     :ivar access_policy: the access-control policy: BAC only, or PACE with or
         without falling back to BAC (:class:`~epass.access.control.AccessPolicy`).
+    :ivar max_apdus: the most transport exchanges one session may make (every
+        APDU counts, ``61xx`` GET RESPONSE rounds and recoveries included);
+        ``None`` for no limit. The demo document takes 11 (extended length)
+        or about 100 (short APDUs); a real 100 KB document about 500.
+    :ivar max_seconds: the most wall-clock seconds from the session's start to
+        its last APDU; ``None`` for no limit. Checked before each exchange (a
+        transport that hangs is ended by the transport's own timeout).
+
+    A session past either budget raises
+    :class:`~epass.errors.ReadBudgetExceededError` before the next APDU.
     """
 
     extended_length: bool | None = None
@@ -183,6 +207,64 @@ class ReadOptions:
     chunk: int | None = None
     read_atr_info: bool = True
     access_policy: AccessPolicy = field(default_factory=AccessPolicy)
+    max_apdus: int | None = DEFAULT_MAX_APDUS
+    max_seconds: float | None = DEFAULT_MAX_SECONDS
+
+    def __post_init__(self) -> None:
+        if self.max_apdus is not None and self.max_apdus < 1:
+            raise ValueError("ReadOptions.max_apdus must be at least 1 (or None)")
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            raise ValueError("ReadOptions.max_seconds must be positive (or None)")
+
+
+class BudgetedTransport(Transport):
+    """A transport that counts exchanges and time, and ends a read past its budget.
+
+    :param transport: the link to the card.
+    :param max_apdus: / :param max_seconds: the budget (``None``: unlimited).
+    :param clock: monotonic seconds (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        max_apdus: int | None,
+        max_seconds: float | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.inner = transport
+        self.max_apdus = max_apdus
+        self.max_seconds = max_seconds
+        self.clock = clock
+        self.started = clock()
+        self.apdus = 0
+
+    @property
+    def atr(self) -> bytes | None:
+        return self.inner.atr
+
+    @property
+    def extended_length(self) -> bool | None:
+        return self.inner.extended_length
+
+    def transmit(self, apdu: bytes) -> bytes:
+        """Send *apdu* unless the budget is spent.
+
+        :raises ReadBudgetExceededError: when this exchange would pass
+            ``max_apdus`` or ``max_seconds`` have passed.
+        """
+        if self.max_apdus is not None and self.apdus >= self.max_apdus:
+            raise ReadBudgetExceededError("apdus", self.max_apdus, self.apdus)
+        if self.max_seconds is not None:
+            elapsed = self.clock() - self.started
+            if elapsed > self.max_seconds:
+                raise ReadBudgetExceededError("seconds", self.max_seconds, elapsed)
+        self.apdus += 1
+        return self.inner.transmit(apdu)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 @dataclass(frozen=True)
@@ -267,6 +349,11 @@ class ReadResult:
 DocumentRead = ReadResult
 
 
+#: The data groups every eMRTD holds (9303-10 §4.7): read when neither EF.COM nor
+#: EF.SOD tells which data groups there are.
+MANDATORY_DATA_GROUPS = (LdsFile.DG1, LdsFile.DG2)
+
+
 def _dg_order(file: LdsFile) -> tuple[int, str]:
     return (file.number, file.label)
 
@@ -293,8 +380,12 @@ class ChipSession:
         progress: Progress | None = None,
         access_controls: Sequence[AccessControl] = ACCESS_CONTROLS,
     ) -> None:
-        self.transport = transport
         self.options = options or ReadOptions()
+        #: The link, counted against the read budget (:attr:`ReadOptions.max_apdus`,
+        #: :attr:`ReadOptions.max_seconds`); the caller's transport is ``transport.inner``.
+        self.transport = BudgetedTransport(
+            transport, max_apdus=self.options.max_apdus, max_seconds=self.options.max_seconds
+        )
         self.stats = TrafficStats()
         self._user_tracer = tracer
         self.rng = rng
@@ -314,7 +405,7 @@ class ChipSession:
         self.pace_result: Any = None
         self._phase = Phase.READ_CARD_ACCESS
         self.file_reader = FileReader(
-            Channel(transport, tracer=self._trace),
+            Channel(self.transport, tracer=self._trace),
             chunk=self.options.chunk,
             max_file_size=self.options.max_file_size,
             recover=self._recover,
@@ -332,7 +423,8 @@ class ChipSession:
     def _enter(self, phase: Phase) -> None:
         self._phase = phase
         if self.progress is not None:
-            self.progress(ProgressEvent(phase, None, 0, None))
+            access = self.access if phase == Phase.READ_FILES else None
+            self.progress(ProgressEvent(phase, None, 0, None, access))
 
     def _file_progress(self, file: LdsFile, done: int, total: int | None) -> None:
         if self.progress is not None:
@@ -617,10 +709,14 @@ class ChipSession:
         EF.COM or EF.SOD served malformed (a header that is not TLV, a file
         shorter than it declares) is listed in :attr:`ReadResult.not_read` and
         :attr:`ReadResult.malformed`; a malformed EF.COM or EF.SOD content is
-        left to the inspection and passive authentication to report.
+        left to the inspection and passive authentication to report. EF.COM
+        or EF.SOD refused or absent is listed in :attr:`ReadResult.not_read`
+        and the data groups the other lists are read; with neither list, the
+        mandatory DG1 and DG2 (9303-10 §4.7) are read. One file never loses
+        the rest of the document.
 
-        :raises StatusWordError: when the chip refuses or lacks EF.COM or EF.SOD.
-        :raises TransportError: when the link fails.
+        :raises TransportError: when the link fails, or the read passes its
+            budget (:class:`~epass.errors.ReadBudgetExceededError`).
         :raises SecureMessagingError: on a bad MAC, or a dropped session that
             cannot be re-opened.
         :raises RemoteProtocolError: when the chip misbehaves on READ BINARY.
@@ -634,6 +730,8 @@ class ChipSession:
         for file in (LdsFile.EF_COM, LdsFile.EF_SOD):
             try:
                 head[file] = reader.read_file(file)
+            except StatusWordError as exc:
+                not_read[file] = _refusal(exc)
             except (ParseError, RemoteProtocolError) as exc:
                 _served_malformed(exc, file, not_read, malformed)
         document = self.document.with_files(head)
@@ -651,6 +749,8 @@ class ChipSession:
             parsed_sod = None  # passive authentication reports it; read what EF.COM lists
         if parsed_sod is not None:
             wanted.update(LdsFile.data_group(n) for n in parsed_sod.dg_hashes)
+        if parsed_com is None and parsed_sod is None:
+            wanted.update(MANDATORY_DATA_GROUPS)  # no list to go by: what every eMRTD holds
         wanted.update(extra)
 
         files: dict[LdsFile, bytes] = {}

@@ -169,7 +169,7 @@ def test_json_errors_are_json_on_stdout_with_exit_3(capsys, args, kind, message)
 def test_messages_never_name_an_issue_or_a_plan(capsys):
     _code, _out, err = run(capsys, "read")
     assert "issue" not in err.lower() and "comes with" not in err.lower()
-    assert "not supported" in err
+    assert "give the key" in err and "--virtual" in err
 
 
 def _spoofing_document():

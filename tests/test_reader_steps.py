@@ -33,7 +33,6 @@ from epass.errors import (
     CardRemovedError,
     LocalProtocolError,
     SecureMessagingError,
-    StatusWordError,
 )
 from epass.filesystem import FileReader
 from epass.lds import com
@@ -402,12 +401,16 @@ def test_a_malformed_sod_or_com_is_reported_and_the_rest_read():
     assert result.document.parse_error(LdsFile.EF_COM) is not None
 
 
-def test_a_missing_com_still_raises():
+def test_a_missing_com_is_recorded_and_the_mandatory_groups_read():
+    # EF.COM absent, EF.SOD not a SOD: no list of data groups, so DG1 and DG2 are read
     files = bad_files()
     del files[LdsFile.EF_COM]
-    with pytest.raises(StatusWordError) as status:
-        ChipSession(VirtualTransport(VirtualChip(files, MRZ))).read(MrzKey(MRZ))
-    assert status.value.sw == 0x6A82
+    result = ChipSession(VirtualTransport(VirtualChip(files, MRZ))).read(MrzKey(MRZ))
+    assert result.not_read[LdsFile.EF_COM] == "not on the chip (6A82)"
+    assert LdsFile.EF_COM not in result.malformed
+    assert result.document.get(LdsFile.DG1) == files[LdsFile.DG1]
+    assert result.document.get(LdsFile.DG2) == files[LdsFile.DG2]
+    assert LdsFile.DG3 not in result.document and LdsFile.DG3 not in result.not_read  # unlisted
 
 
 def test_link_failures_still_raise():

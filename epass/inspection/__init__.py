@@ -204,6 +204,10 @@ def inspect(
         at=when,
         read=ReadSummary.from_read(result, link=link),
         mrz=None,
+        extra_findings=[
+            Finding("read.capability_ignored", claim, "EF.ATR/INFO")
+            for claim in result.capabilities.ignored
+        ],
     )
 
 

@@ -252,6 +252,7 @@ class ReadSummary:
                 "extended_length": caps.extended_length,
                 "max_command": caps.max_command,
                 "max_response": caps.max_response,
+                "ignored": list(caps.ignored),
             },
             traffic=result.stats.to_dict(),
             files_read=tuple(result.document.labelled()),

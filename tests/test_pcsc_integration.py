@@ -1,0 +1,359 @@
+"""The virtual passport read through pyscard → pcscd → vpcd → the virtual card.
+
+Needs pcscd with a vpcd reader (``make test`` starts one: tools/with-pcscd); skips
+with the reason otherwise, and fails under ``CI=true``. See tests/pcsc_env.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from drivers import pcsc
+from drivers.virtual.builder import VirtualDocument, specimen
+from drivers.virtual.chip import ChipConfig, VirtualChip
+from drivers.virtual.vpcd import VpcdCard, ats_for
+from epass.access.keys import MrzKey
+from epass.dump import save_dump
+from epass.errors import CardRemovedError, TransportError
+from epass.inspection import inspect
+from epass.lds.document import Document
+from epass.reader import ChipSession, ReadOptions
+from tests.pcsc_env import PORT, vpcd_reader
+
+pytestmark = pytest.mark.pcsc
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def reader_name() -> str:
+    return vpcd_reader()
+
+
+@pytest.fixture
+def doc() -> VirtualDocument:
+    return specimen()
+
+
+@pytest.fixture
+def reader(reader_name: str) -> Iterator[pcsc.PcscReader]:
+    pcsc.forget_reader_capabilities()
+    source = pcsc.PcscReader(reader_name, transmit_timeout=5.0)
+    try:
+        yield source
+    finally:
+        # leave the reader empty for the next test
+        source.wait_for_removal(3.0)
+        source.close()
+
+
+class Cards:
+    """Starts virtual cards in the vpcd reader and takes them out at the end."""
+
+    def __init__(self) -> None:
+        self.started: list[VpcdCard] = []
+
+    def start(
+        self, chip: VirtualChip, card_class: type[VpcdCard] = VpcdCard, **options
+    ) -> VpcdCard:
+        card = card_class(chip, port=PORT, **options).start()
+        self.started.append(card)
+        if options.get("inserted", True):
+            assert card.wait_connected(5), "the virtual card could not reach vpcd"
+        return card
+
+    def stop(self) -> None:
+        for card in self.started:
+            card.join(3)
+
+
+@pytest.fixture
+def cards() -> Iterator[Cards]:
+    running = Cards()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def read_session(transport, doc: VirtualDocument, **options) -> ChipSession:
+    session = ChipSession(transport, options=ReadOptions(**options))
+    result = session.read(MrzKey(doc.mrz_information))
+    assert result.document.raw == {**doc.files}
+    return session
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_read_and_verify_with_extended_length(reader, cards, doc, reader_name):
+    cards.start(doc.chip())
+    transport = reader.wait_for_card(5.0)
+    assert transport is not None
+    with transport:
+        assert transport.atr == doc.chip().atr
+        assert transport.extended_length is True  # probed: vpcd carries extended APDUs
+        assert pcsc.reader_extended_length(reader_name) is True
+        session = read_session(transport, doc)
+        assert session.extended_length is True
+        assert session.stats.apdus == 11  # ATR/INFO, CardAccess, SELECT, BAC (2), 6 files
+    second = reader.wait_for_card(5.0)
+    assert second is not None
+    with second:
+        result = inspect(second, MrzKey(doc.mrz_information), doc.trust_store())
+    assert result.verdict.value == "VALID"
+    assert result.to_dict()["read"]["link"] == "extended length"
+
+
+def test_read_and_verify_with_short_apdus(reader, cards, doc):
+    cards.start(doc.chip())
+    transport = reader.wait_for_card(5.0)
+    assert transport is not None
+    with transport:
+        session = read_session(transport, doc, extended_length=False)
+        assert session.stats.apdus > 50
+
+
+def test_chip_without_extended_length_is_not_probed(reader, cards, doc):
+    card = cards.start(doc.chip(config=ChipConfig(extended_length=False)))
+    transport = reader.wait_for_card(5.0)
+    assert transport is not None
+    with transport:
+        assert transport.extended_length is None  # nothing asked: the card says short only
+        result = inspect(transport, MrzKey(doc.mrz_information), doc.trust_store())
+    assert result.verdict.value == "VALID"
+    assert card.stats.apdus > 50
+
+
+def test_card_removed_mid_read_then_a_clean_read(reader, cards, doc):
+    card = cards.start(doc.chip(), remove_after=12)
+    transport = reader.wait_for_card(5.0)
+    assert transport is not None
+    with transport, pytest.raises(CardRemovedError) as info:
+        read_session(transport, doc, extended_length=False)
+    assert isinstance(info.value, pcsc.PcscError)
+    assert reader.wait_for_removal(3.0) is True
+    card.insert()
+    again = reader.wait_for_card(5.0)
+    assert again is not None
+    with again:
+        result = inspect(again, MrzKey(doc.mrz_information), doc.trust_store())
+    assert result.verdict.value == "VALID"
+
+
+def test_pcsc_pseudo_apdus_through_pcscd(reader, cards, doc):
+    card = cards.start(doc.chip())
+    transport = reader.wait_for_card(5.0)
+    assert transport is not None
+    with transport:
+        uid = transport.transmit(bytes.fromhex("FFCA000000"))
+        assert uid == card.uid + b"\x90\x00" and uid[0] == 0x08
+        assert transport.transmit(bytes.fromhex("FFCA010000")) == (
+            ats_for(doc.chip().atr) + b"\x90\x00"
+        )
+        assert transport.transmit(bytes.fromhex("FF00000000")) == b"\x6e\x00"
+        # the chip is undisturbed
+        result = inspect(transport, MrzKey(doc.mrz_information), doc.trust_store())
+    assert result.verdict.value == "VALID"
+
+
+class GarbageCard(VpcdCard):
+    """Answers every APDU with one byte: no status word."""
+
+    def handle(self, payload: bytes, *, offset: int = 0) -> bytes | None:
+        if len(payload) > 1:
+            return b"\x90"
+        return super().handle(payload, offset=offset)
+
+
+class MuteCard(VpcdCard):
+    """Never answers an APDU (a chip that stopped talking)."""
+
+    def handle(self, payload: bytes, *, offset: int = 0) -> bytes | None:
+        if len(payload) > 1:
+            return None
+        return super().handle(payload, offset=offset)
+
+
+def test_card_answering_garbage_is_a_typed_error(reader, cards, doc):
+    cards.start(doc.chip(config=ChipConfig(announce_in_atr=False)), GarbageCard)
+    transport = reader.wait_for_card(5.0)
+    assert transport is not None
+    with transport, pytest.raises(TransportError) as info:
+        transport.transmit(bytes.fromhex("00A4040C07A0000002471001"))
+    assert isinstance(info.value, pcsc.PcscError)
+
+
+def test_card_answering_nothing_times_out_without_hanging(reader_name, cards, doc):
+    card = cards.start(doc.chip(config=ChipConfig(announce_in_atr=False)), MuteCard)
+    source = pcsc.PcscReader(reader_name, transmit_timeout=1.0)
+    try:
+        transport = source.wait_for_card(5.0)
+        assert transport is not None
+        begin = time.monotonic()
+        with pytest.raises(pcsc.PcscTimeoutError):
+            transport.transmit(bytes.fromhex("00A4040C07A0000002471001"))
+        assert time.monotonic() - begin < 3.0
+        transport.close()
+        card.remove()  # the document is taken away: the stuck exchange ends
+        assert source.wait_for_removal(5.0) is True
+    finally:
+        source.close()
+
+
+HOLDER = """
+import sys, time
+from smartcard import scard
+rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+rc, card, proto = scard.SCardConnect(ctx, sys.argv[1], scard.SCARD_SHARE_EXCLUSIVE,
+                                     scard.SCARD_PROTOCOL_T1)
+print("held" if rc == 0 else f"failed {rc:#x}", flush=True)
+time.sleep(60)
+"""
+
+
+def test_reader_held_exclusively_by_another_process(reader, cards, doc, reader_name):
+    cards.start(doc.chip())
+    assert reader.wait_for_presence(5.0) is True
+    holder = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", HOLDER, reader_name],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        begin = time.monotonic()
+        with pytest.raises(pcsc.PcscError) as info:
+            reader.wait_for_card(5.0)
+        assert time.monotonic() - begin < 5.0
+        assert info.value.hresult == pcsc.SCARD_E_SHARING_VIOLATION
+        assert "another program" in str(info.value)
+    finally:
+        holder.kill()
+        holder.wait(5)
+    transport = reader.wait_for_card(5.0)  # released: the next read works
+    assert transport is not None
+    transport.close()
+
+
+# --------------------------------------------------------------------------------------------
+# the commands, in their own processes
+
+
+def _epass(*args: str, **popen) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+        [sys.executable, "-m", "epass.cli.main", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **popen,
+    )
+
+
+def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        _out, err = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _out, err = process.communicate()
+    return process.returncode, err
+
+
+def test_epass_emulate_serves_pcsc_applications(reader, doc):
+    process = _epass("emulate", "--port", str(PORT), "--no-keyboard", stdin=subprocess.DEVNULL)
+    try:
+        transport = reader.wait_for_card(20.0)
+        assert transport is not None
+        with transport:
+            result = inspect(transport, MrzKey(doc.mrz_information), doc.trust_store())
+        assert result.verdict.value == "VALID"
+        process.send_signal(signal.SIGUSR1)  # take the card out
+        assert reader.wait_for_removal(5.0) is True
+        process.send_signal(signal.SIGUSR1)  # and put it back
+        again = reader.wait_for_card(5.0)
+        assert again is not None
+        again.close()
+    finally:
+        code, err = _stop(process)
+    assert code == 0, err
+    assert "stopped: 2 insertion(s)" in err
+
+
+def test_epass_emulate_from_dump(reader, doc, tmp_path):
+    folder = tmp_path / "dump"
+    save_dump(Document(dict(doc.files)), folder)
+    process = _epass(
+        "emulate", "--port", str(PORT), "--from-dump", str(folder), "--no-keyboard",
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        transport = reader.wait_for_card(20.0)
+        assert transport is not None
+        with transport:
+            result = inspect(transport, MrzKey(doc.mrz_information), doc.trust_store())
+        assert result.verdict.value == "VALID"
+    finally:
+        code, err = _stop(process)
+    assert code == 0, err
+
+
+def test_epass_readers_json(reader, cards, doc, reader_name):
+    cards.start(doc.chip())
+    assert reader.wait_for_presence(5.0) is True
+    process = _epass("readers", "--json")
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    listed = {r["name"]: r for r in json.loads(out)["readers"]}
+    ours = listed[reader_name]
+    assert ours["card_present"] is True
+    assert ours["atr"]["kind"] == "contactless"
+    assert ours["atr"]["atr"] == doc.chip().atr.hex().upper()
+    assert ours["extended_length"]["card"] is True
+    text = _epass("readers")
+    out, err = text.communicate(timeout=30)
+    assert text.returncode == 0, err
+    assert reader_name in out and "extended Lc and Le" in out
+
+
+def test_many_cards_in_a_row(reader, cards, doc):
+    """A kiosk's rhythm: present, read, remove, next."""
+    for _ in range(3):
+        card = cards.start(doc.chip())
+        transport = reader.wait_for_card(5.0)
+        assert transport is not None
+        with transport:
+            read_session(transport, doc)
+        card.join(3)
+        assert reader.wait_for_removal(3.0) is True
+
+
+def test_wait_for_card_times_out_on_an_empty_reader(reader):
+    begin = time.monotonic()
+    assert reader.wait_for_card(0.5) is None
+    assert time.monotonic() - begin < 2.0
+
+
+def test_card_removed_while_waiting_in_another_thread(reader, cards, doc):
+    card = cards.start(doc.chip())
+    transport = reader.wait_for_card(5.0)
+    assert transport is not None
+    transport.close()
+    threading.Timer(0.3, card.remove).start()
+    assert reader.wait_for_removal(5.0) is True
