@@ -252,7 +252,9 @@ def find_signer_certificate(signer_info: SignerInfo, certificates: Iterable[Any]
     return None
 
 
-def verify_signer(signer_info: SignerInfo, certificate: Any) -> SignatureScheme:
+def verify_signer(
+    signer_info: SignerInfo, certificate: Any, *, issuer: Any = None
+) -> SignatureScheme:
     """Verify *signer_info*'s signature with *certificate*'s public key (RFC 5652 §5.6).
 
     The signature is verified over :attr:`SignerInfo.signed_attrs`, the DER
@@ -261,13 +263,16 @@ def verify_signer(signer_info: SignerInfo, certificate: Any) -> SignatureScheme:
     caller's step.
 
     :param certificate: the signer's asn1crypto ``Certificate`` (or ``PublicKeyInfo``).
-    :returns: the scheme that verified (for reports).
+    :param issuer: the signer certificate's issuer (certificate or key), for
+        an EC key that inherits its domain parameters (implicitlyCA).
+    :returns: the scheme that verified (for reports; ``curve`` names an EC
+        key's curve and how its parameters were given).
     :raises InvalidSignatureError: if the signature does not verify, or the
         SignerInfo has no signed attributes (every eMRTD profile requires them:
         9303-10 §4.6.2.2, TR-03110-3 §A.1.2).
     :raises UnsupportedAlgorithmError: if the key or algorithm cannot be
-        checked (:class:`~epass.errors.ExplicitCurveParametersError` for keys
-        with explicit EC parameters).
+        checked (:class:`~epass.errors.ExplicitCurveParametersError` for
+        explicit EC parameters that match no named curve).
     """
     if signer_info.signed_attrs is None:
         raise InvalidSignatureError("no signed attributes to verify")
@@ -277,6 +282,7 @@ def verify_signer(signer_info: SignerInfo, certificate: Any) -> SignatureScheme:
         signer_info.signed_attrs,
         signer_info.signature,
         digest_algorithm=signer_info.digest_algorithm,
+        issuer=issuer,
     )
 
 

@@ -544,7 +544,7 @@ def test_hjp2013_ds_file_is_the_embedded_certificate(samples: Path):
 
 
 @pytest.mark.samples
-def test_bsi2008_explicit_brainpool_is_a_clean_error(samples: Path):
+def test_bsi2008_explicit_brainpool_signature_passes(samples: Path):
     # README §1.1: ECDSA-SHA1 with an explicit-parameter brainpool key; DG1/2/3/14 match.
     report = verify(
         _sample_files(samples, "bsi_refset_2008", [1, 2, 3, 14]),
@@ -552,11 +552,16 @@ def test_bsi2008_explicit_brainpool_is_a_clean_error(samples: Path):
         at=datetime(2008, 6, 1, tzinfo=UTC),
     )
     sig = report.check(CHECK_SIGNATURE)
-    assert sig.status is CheckStatus.ERROR and "explicit EC parameters" in sig.detail
+    assert sig.status is CheckStatus.PASS
+    # brainpoolP224r1, which cryptography lacks: verified by epass._crypto.ec
+    assert sig.evidence["ds_curve"] == "explicit parameters = brainpoolP224r1"
     assert report.check(CHECK_MESSAGE_DIGEST).status is CheckStatus.PASS
     assert _dg_statuses(report) == {f"DG{n}": DataGroupStatus.MATCH for n in (1, 2, 3, 14)}
+    # CSCA "CSCA BDR TEST" is not available: no anchor
     assert report.verdict is Verdict.INDETERMINATE
-    assert report.signer is not None and report.signer.curve == "explicit parameters"
+    assert report.reasons == (CHECK_DS_ISSUER,)
+    assert report.signer is not None
+    assert report.signer.curve == "explicit parameters = brainpoolP224r1"
     # issuer DN "CN=CSCA BDR TEST 19.09.07" has no C: DG1 "D" is compared with the DS subject's C=DE
     assert report.check(CHECK_ISSUING_STATE).status is not CheckStatus.FAIL
     # README §1.1: DG4 and DG15 are in the folder but not covered by this SOD
@@ -595,15 +600,20 @@ def test_real_world_rsa_chains(samples: Path, country):
 
 @pytest.mark.samples
 @pytest.mark.parametrize("country", ["AT", "DE", "RU"])
-def test_real_world_explicit_curves_do_not_crash(samples: Path, country):
+def test_real_world_explicit_curves_verify(samples: Path, country):
     # README §3: AT/DE/RU use ECDSA; their DS and CSCA keys carry explicit parameters.
     sod = sample_bytes(samples, f"real_world_sod/{country}_EF_SOD.bin")
     report = verify({"EF.SOD": sod}, _csca_store(samples), at=datetime(2025, 1, 1, tzinfo=UTC))
     assert report.check(CHECK_SOD).status is CheckStatus.PASS
     assert report.check(CHECK_MESSAGE_DIGEST).status is CheckStatus.PASS
-    assert report.check(CHECK_SIGNATURE).status is CheckStatus.ERROR
-    assert report.check(CHECK_DS_ISSUER).status is CheckStatus.ERROR
-    assert report.verdict is Verdict.INDETERMINATE
+    sig = report.check(CHECK_SIGNATURE)
+    assert sig.status is CheckStatus.PASS
+    assert str(sig.evidence["ds_curve"]).startswith("explicit parameters = ")
+    issuer = report.check(CHECK_DS_ISSUER)
+    assert issuer.status is CheckStatus.PASS
+    assert str(issuer.evidence["csca_curve"]).startswith("explicit parameters = ")
+    assert report.anchor is not None and f"{country}_CSCA_" in (report.anchor.source or "")
+    assert report.verdict is Verdict.INDETERMINATE and report.reasons == (CHECK_DG_HASHES,)
     json.dumps(report.to_dict())
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from epass._crypto.signatures import (
     ExplicitCurveParametersError,
     InvalidSignatureError,
+    SignatureScheme,
     UnsupportedAlgorithmError,
     resolve_signature_algorithm,
     verify_certificate_signature,
@@ -281,8 +282,8 @@ def check_ds_issuer(context: Context) -> Check:
     unsupported: list[str] = []
     rejected_weak: list[str] = []
     not_a_ca: list[str] = []
-    other_name: list[tuple[TrustAnchor, str, str]] = []
-    expired: list[tuple[TrustAnchor, str, str]] = []
+    other_name: list[tuple[TrustAnchor, str, SignatureScheme]] = []
+    expired: list[tuple[TrustAnchor, str, SignatureScheme]] = []
     for cand in candidates:
         anchor = cand.anchor
         problem = anchor_problem(anchor.certificate)
@@ -292,31 +293,28 @@ def check_ds_issuer(context: Context) -> Check:
         try:
             scheme = verify_certificate_signature(ds, anchor.certificate)
         except UnsupportedAlgorithmError as exc:
-            reason = (
-                "keys with explicit EC parameters are not supported"
-                if isinstance(exc, ExplicitCurveParametersError)
-                else str(exc)
-            )
-            unsupported.append(f"{anchor.subject}: {reason}")
+            what = "the CSCA key's " if isinstance(exc, ExplicitCurveParametersError) else ""
+            unsupported.append(f"{anchor.subject}: {what}{exc}")
             continue
         except InvalidSignatureError:
             strong = cand.match == "key_identifier" or not cand.key_identifier_conflict
             (invalid_strong if strong else rejected_weak).append(anchor.subject)
             continue
         if not same_name(ds.issuer, anchor.certificate.subject):
-            other_name.append((anchor, cand.match, str(scheme)))
+            other_name.append((anchor, cand.match, scheme))
             continue
         if not valid_at(anchor.certificate, at):
             # a link certificate or an older issue of the same CSCA key may have expired
             # while another certificate of that key is valid: try them all first
-            expired.append((anchor, cand.match, str(scheme)))
+            expired.append((anchor, cand.match, scheme))
             continue
         context.anchor = anchor
-        _anchor_evidence(evidence, anchor, cand.match, str(scheme))
+        _anchor_evidence(evidence, anchor, cand.match, scheme)
         return Check(
             name,
             CheckStatus.PASS,
-            f"DS certificate signature ({scheme}) verifies under CSCA {anchor.subject} "
+            f"DS certificate signature ({_scheme_text(scheme)}) verifies under CSCA "
+            f"{anchor.subject} "
             f"from {anchor.source}",
             evidence,
         )
@@ -382,8 +380,13 @@ def check_ds_issuer(context: Context) -> Check:
     )
 
 
+def _scheme_text(scheme: SignatureScheme) -> str:
+    """``ecdsa-sha384 on explicit parameters = brainpoolP384r1``, or the scheme alone."""
+    return str(scheme) if scheme.curve is None else f"{scheme} on {scheme.curve}"
+
+
 def _anchor_evidence(
-    evidence: dict[str, EvidenceValue], anchor: TrustAnchor, match: str, scheme: str
+    evidence: dict[str, EvidenceValue], anchor: TrustAnchor, match: str, scheme: SignatureScheme
 ) -> None:
     not_before, not_after = validity(anchor.certificate)
     evidence.update(
@@ -393,7 +396,8 @@ def _anchor_evidence(
             "csca_key_identifier": hex_or_none(anchor.key_identifier),
             "csca_source": anchor.source,
             "csca_match": match,
-            "signature_algorithm": scheme,
+            "signature_algorithm": str(scheme),
+            "csca_curve": scheme.curve,
             "csca_not_before": not_before,
             "csca_not_after": not_after,
         }

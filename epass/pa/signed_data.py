@@ -19,18 +19,21 @@ Each step is ``(Context) -> Check`` and runs only when its inputs are present
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from epass._crypto.signatures import (
+    CurveParameters,
     ExplicitCurveParametersError,
     InvalidSignatureError,
     UnsupportedAlgorithmError,
+    describe_public_key,
     digest,
     resolve_signature_algorithm,
 )
 from epass.cms import find_signer_certificate, verify_signer
 from epass.errors import BUILTIN_PARSE_ERRORS, ParseError
 from epass.lds import sod as sod_module
-from epass.lds.asn1 import ID_ICAO_LDS_SECURITY_OBJECT
+from epass.lds.asn1 import ID_ICAO_LDS_SECURITY_OBJECT, format_name
 from epass.lds.files import LdsFile
 from epass.pa.certificates import ds_name_findings, hex_or_none, signature_algorithm_name
 from epass.pa.context import Context
@@ -409,14 +412,14 @@ def check_signature(context: Context) -> Check:
             evidence,
         )
     evidence["signed_attributes_sha256"] = hashlib.sha256(si.signed_attrs).digest()
+    issuer = _parameter_issuer(context, ds)
     try:
-        scheme = verify_signer(si, ds)
-    except ExplicitCurveParametersError:
+        scheme = verify_signer(si, ds, issuer=issuer)
+    except ExplicitCurveParametersError as exc:
         return Check(
             name,
             CheckStatus.ERROR,
-            "the DS key uses explicit EC parameters, which are not supported: "
-            "signature not checked",
+            f"the DS key's {exc}: signature not checked",
             evidence,
         )
     except UnsupportedAlgorithmError as exc:
@@ -429,12 +432,33 @@ def check_signature(context: Context) -> Check:
             evidence,
         )
     evidence["signature_algorithm"] = str(scheme)
+    on = ""
+    if scheme.curve is not None:
+        evidence["ds_curve"] = scheme.curve
+        on = f" ({scheme.curve})"
+    if issuer is not None and scheme.curve is not None:
+        evidence["ds_curve_parameters_from"] = format_name(issuer.subject)
     return Check(
         name,
         CheckStatus.PASS,
-        f"the {scheme} signature over the signed attributes verifies with the DS key",
+        f"the {scheme} signature over the signed attributes verifies with the DS key{on}",
         evidence,
     )
+
+
+def _parameter_issuer(context: Context, ds: Any) -> Any | None:
+    """For a DS key that inherits its EC parameters (implicitlyCA), the CSCA to take them from.
+
+    The first trust-store candidate issuer with an EC key (RFC 3279 §2.3.5);
+    ``ds.issuer`` then proves that CSCA issued the DS certificate. ``None``
+    for every other key.
+    """
+    if describe_public_key(ds).parameters is not CurveParameters.INHERITED:
+        return None
+    for candidate in context.trust_store.issuers_of(ds):
+        if describe_public_key(candidate.anchor.certificate).algorithm == "ec":
+            return candidate.anchor.certificate
+    return None
 
 
 def sod_summary(sod: sod_module.Sod) -> SodSummary:
