@@ -99,6 +99,7 @@ def test_valid_for_every_signer_kind(pki: TestPki):
         CHECK_DS_VALIDITY,
         CHECK_DS_PROFILE,
         CHECK_DS_ISSUER,
+        "ds.revocation",
         CHECK_ISSUING_STATE,
     ]
     # DG1 not supplied: nothing to compare, not required

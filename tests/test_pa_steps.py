@@ -178,6 +178,7 @@ def test_steps_are_one_table_in_check_name_order():
         "ds.validity",
         "ds.profile",
         "ds.issuer",
+        "ds.revocation",
         "dg1.issuing_state",
     ]
 

@@ -81,6 +81,7 @@ class CheckName(StrEnum):
     DS_VALIDITY = "ds.validity"
     DS_PROFILE = "ds.profile"
     DS_ISSUER = "ds.issuer"
+    DS_REVOCATION = "ds.revocation"
     DG1_ISSUING_STATE = "dg1.issuing_state"
 
 
@@ -116,6 +117,10 @@ class FindingCode(StrEnum):
     DS_RSA_KEY_SIZE = "ds.rsa_key_size"
     #: the DS certificate has no keyUsage extension (9303-12 §7.1.1 makes it mandatory).
     DS_KEY_USAGE_MISSING = "ds.key_usage_missing"
+    #: the CRL used is past its nextUpdate (or before its thisUpdate): later revocations unknown.
+    CRL_NOT_CURRENT = "ds.crl_not_current"
+    #: the CSCA came from a master list that did not verify, imported on explicit request.
+    ANCHOR_UNVERIFIED = "ds.anchor_unverified"
 
 
 def skipped(name: CheckName, detail: str, **kwargs: Any) -> Check:

@@ -720,6 +720,11 @@ class TrustStore:
         der = bytes(der)
         return der in self._anchors or der in self._signers or der in self._crls
 
+    def get(self, der: bytes) -> StoredItem | None:
+        """The stored anchor, DS certificate or CRL whose DER is *der*, or ``None``."""
+        der = bytes(der)
+        return self._anchors.get(der) or self._signers.get(der) or self._crls.get(der)
+
     def add_document_signer(
         self, certificate: bytes, *, source: str, provenance: Provenance | None = None
     ) -> tuple[StoredCertificate, bool]:

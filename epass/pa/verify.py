@@ -64,6 +64,7 @@ from epass.pa.chain import (
 )
 from epass.pa.context import Context, Needs, Step, run
 from epass.pa.report import CheckName, Report
+from epass.pa.revocation import REVOCATION_STEP
 from epass.pa.signed_data import (
     check_data_groups,
     check_message_digest,
@@ -132,6 +133,7 @@ STEPS: tuple[Step, ...] = (
     Step(CheckName.DS_VALIDITY, check_ds_validity, (_USABLE_SOD, _DS_FOUND)),
     Step(CheckName.DS_PROFILE, check_ds_profile, (_USABLE_SOD, _DS_FOUND)),
     Step(CheckName.DS_ISSUER, check_ds_issuer, (_USABLE_SOD, _DS_FOUND)),
+    REVOCATION_STEP,
     Step(CheckName.DG1_ISSUING_STATE, check_issuing_state, (_DG1_SUPPLIED, _USABLE_SOD, _DS_FOUND)),
 )
 
