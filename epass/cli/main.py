@@ -177,7 +177,12 @@ def _progress_display(enabled: bool, console: Any = None) -> Iterator[Callable[[
 
 
 def _inspect_virtual(
-    *, extended: bool | None, face_format: str, at: str | None, show_progress: bool
+    *,
+    extended: bool | None,
+    face_format: str,
+    at: str | None,
+    show_progress: bool,
+    trust: Any = None,
 ) -> Inspection:
     from drivers.virtual import builder
     from drivers.virtual.transport import VirtualTransport
@@ -187,6 +192,11 @@ def _inspect_virtual(
 
     when = _parse_at(at)
     document = builder.specimen(face_format=face_format.upper())
+    store = document.trust_store()
+    if trust is not None:  # the imported store (or --trust) plus the virtual passport's TEST CSCA
+        for anchor in store:
+            trust.add(anchor.der, source=anchor.source)
+        store = trust
     with (
         VirtualTransport(document.chip()) as transport,
         _progress_display(show_progress) as progress,
@@ -194,7 +204,7 @@ def _inspect_virtual(
         return inspect(
             transport,
             MrzKey(document.mrz_information),
-            document.trust_store(),
+            store,
             at=when,
             options=ReadOptions(extended_length=extended),
             progress=progress,
@@ -324,6 +334,13 @@ def demo(
     "and the read evidence epass-evidence.json.",
 )
 @click.option("--force", is_flag=True, help="With --save: replace a non-empty folder whole.")
+@click.option(
+    "--trust",
+    "trust_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="CSCA certificate(s) to use instead of the imported store (repeatable).",
+)
 @_json_option
 @_at_option
 @_extended_option
@@ -333,6 +350,7 @@ def read(
     virtual: bool,
     save: Path | None,
     force: bool,
+    trust_paths: Sequence[Path],
     as_json: bool,
     at: str | None,
     extended: bool | None,
@@ -344,8 +362,14 @@ def read(
         raise click.UsageError(
             "reading from a PC/SC reader is not supported in this version: give --virtual"
         )
+    from epass.cli.certs import trust_store_for
+
     inspection = _inspect_virtual(
-        extended=extended, face_format=face_format, at=at, show_progress=not as_json
+        extended=extended,
+        face_format=face_format,
+        at=at,
+        show_progress=not as_json,
+        trust=trust_store_for(trust_paths),
     )
     actions = list(_face_actions(face_out))
     if save is not None:
@@ -371,7 +395,8 @@ def read(
     "trust_paths",
     multiple=True,
     type=click.Path(exists=True, path_type=Path),
-    help="CSCA certificate(s): a PEM/DER file or a folder (repeatable).",
+    help="CSCA certificate(s): a PEM/DER file or a folder (repeatable); default: the store "
+    "'epass certs import' fills.",
 )
 @click.option(
     "--mrz",
@@ -390,18 +415,23 @@ def verify(
     face_out: Path | None,
 ) -> None:
     """Verify a saved dump FOLDER offline."""
+    from epass.cli.certs import trust_store_for
     from epass.inspection import inspect_dump
-    from epass.pa import TrustStore
 
-    trust = TrustStore.from_paths(*trust_paths) if trust_paths else TrustStore()
+    trust = trust_store_for(trust_paths)
     inspection = inspect_dump(folder, trust, at=_parse_at(at), mrz=mrz)
     _finish(
         inspection,
         title=f"epass verify: {folder}",
         as_json=as_json,
         actions=_face_actions(face_out),
-        trust_given=bool(trust_paths),
+        trust_given=bool(trust_paths) or len(trust) > 0,
     )
+
+
+from epass.cli.certs import certs  # noqa: E402 - the command group is registered below
+
+cli.add_command(certs)
 
 
 def _silence_stdout() -> None:
