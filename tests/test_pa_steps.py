@@ -168,9 +168,12 @@ def _resealed(sod: bytes, **changes: Any) -> bytes:
 # --- the step table -------------------------------------------------------------------------
 
 
+_SOD_CHECKS = [n for n in CheckName if not n.value.startswith("card_security.")]
+
+
 def test_steps_are_one_table_in_check_name_order():
-    assert [s.name for s in STEPS] == list(CheckName)
-    assert [c.value for c in CheckName] == [
+    assert [s.name for s in STEPS] == _SOD_CHECKS
+    assert [c.value for c in _SOD_CHECKS] == [
         "sod.parse",
         "dg.hashes",
         "sod.message_digest",
@@ -189,7 +192,7 @@ def test_without_a_usable_sod_every_dependent_step_skips_through_the_table(pki, 
     dg = checks[CheckName.DG_HASHES]
     assert (dg.status, dg.detail) == (CheckStatus.SKIP, "no usable EF.SOD: data groups not checked")
     assert dg.evidence["unchecked"] == ("DG1", "DG2")
-    for name in list(CheckName)[2:]:
+    for name in _SOD_CHECKS[2:]:
         assert (checks[name].status, checks[name].detail, checks[name].required) == (
             CheckStatus.SKIP,
             "no usable EF.SOD",

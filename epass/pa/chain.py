@@ -36,7 +36,6 @@ from epass._crypto.signatures import (
 from epass.errors import BUILTIN_PARSE_ERRORS, EpassError
 from epass.iso3166 import alpha2
 from epass.lds.asn1 import format_name, name_country, prepared_name, same_name
-from epass.lds.files import LdsFile
 from epass.pa.certificates import (
     RECOGNISED_CRITICAL_EXTENSIONS,
     hex_or_none,
@@ -78,7 +77,7 @@ def check_ds_validity(context: Context) -> Check:
     ds = context.require_ds()
     at = context.at
     not_before, not_after = validity(ds)
-    signing_time = context.require_sod().signer_info.signing_time
+    signing_time = context.require_signed().signer_info.signing_time
     evidence: dict[str, EvidenceValue] = {
         "not_before": not_before,
         "not_after": not_after,
@@ -167,7 +166,7 @@ def check_ds_profile(context: Context) -> Check:
                 FindingCode.DS_KEY_USAGE_MISSING,
                 "the DS certificate has no keyUsage extension (9303-12 §7.1.1 requires it, "
                 "critical, with digitalSignature)",
-                LdsFile.EF_SOD.label,
+                context.file if context.ds_source == "embedded" else None,
             )
         )
     _ds_crypto_findings(context, ds, info.public_key_algorithm, info.public_key_size)
@@ -190,8 +189,7 @@ def check_ds_profile(context: Context) -> Check:
 
 def _ds_crypto_findings(context: Context, ds: Any, algorithm: str, size: int | None) -> None:
     """Findings for a weak DS key or a SHA-1 DS certificate signature (not verdict changes)."""
-    embedded = any(c.dump() == ds.dump() for c in context.require_sod().certificates)
-    file = "EF.SOD" if embedded else None
+    file = context.file if context.ds_source == "embedded" else None
     if algorithm == "rsa" and size is not None and size < MIN_RSA_BITS:
         context.findings.append(
             Finding(

@@ -82,6 +82,10 @@ class CheckName(StrEnum):
     DS_PROFILE = "ds.profile"
     DS_ISSUER = "ds.issuer"
     DG1_ISSUING_STATE = "dg1.issuing_state"
+    #: EF.CardSecurity (:func:`epass.pa.verify_card_security`; 9303-11 §9.2.11).
+    CARD_SECURITY_PARSE = "card_security.parse"
+    CARD_SECURITY_MESSAGE_DIGEST = "card_security.message_digest"
+    CARD_SECURITY_SIGNATURE = "card_security.signature"
 
 
 class FindingCode(StrEnum):
@@ -100,8 +104,12 @@ class FindingCode(StrEnum):
     DIGEST_ALGORITHMS = "sod.digest_algorithms"
     #: an LDSSecurityObject v1 without LDSVersionInfo (9303-10 §4.6.2.2: v1 is for LDS 1.8).
     LDS_VERSION_INFO = "sod.lds_version_info"
-    #: the DS certificate is not in SignedData.certificates; it came from the caller.
+    #: the DS certificate is not in SignedData.certificates; it came from the caller or the
+    #: trust store's DS certificates, or was not found.
     DS_NOT_EMBEDDED = "sod.ds_not_embedded"
+    #: the SignerInfo names its DS sloppily (issuer string types, case, spacing, RDN order; a
+    #: key identifier the certificate does not carry); matched all the same (RFC 5652 §5.3).
+    SIGNER_IDENTIFIER = "sod.signer_identifier"
     #: the DS certificate's issuer name has no country (9303-12 §7.1.1 requires C).
     DS_ISSUER_COUNTRY = "ds.issuer_country"
     #: the DS certificate's subject name has no country (9303-12 §7.1.1 requires C).
