@@ -26,6 +26,7 @@ from epass.lds.document import Document
 from epass.lds.files import LdsFile
 from epass.lds.sod import Sod
 from epass.pa.certificates import certificate_info
+from epass.pa.policy import DEFAULT_POLICY, VerificationPolicy
 from epass.pa.report import (
     CertificateInfo,
     Check,
@@ -51,6 +52,7 @@ class Context:
     :ivar certificates: caller-supplied DER certificates to find the DS in.
     :ivar data_groups: the data groups given, number -> raw bytes, in number order
         (derived from :attr:`document`).
+    :ivar policy: what is flagged beside the verdict (:mod:`epass.pa.policy`).
     :ivar file: the signed object's file name (``"EF.SOD"`` or ``"EF.CardSecurity"``),
         as findings and details name it.
     :ivar signed: its CMS SignedData once the parse step passed, else ``None``
@@ -69,6 +71,7 @@ class Context:
     at: datetime
     certificates: tuple[Any, ...] = ()
     file: str = LdsFile.EF_SOD.label
+    policy: VerificationPolicy = DEFAULT_POLICY
     data_groups: Mapping[int, bytes] = field(init=False)
     signed: SignedData | None = None
     sod: Sod | None = None

@@ -398,6 +398,8 @@ def check_data_groups(context: Context) -> Check:
             )
         )
 
+    _com_findings(context, sod.dg_hashes)
+
     def names(status: DataGroupStatus) -> tuple[str, ...]:
         return tuple(r.name for r in results if r.status is status)
 
@@ -433,6 +435,33 @@ def check_data_groups(context: Context) -> Check:
     if not_read:
         detail += f"; in EF.SOD but not supplied: {', '.join(not_read)}"
     return Check(name, CheckStatus.PASS, detail, evidence)
+
+
+def _com_findings(context: Context, hashed: Mapping[int, bytes]) -> None:
+    """A finding for each data group EF.COM lists but EF.SOD does not hash (9303-10 §4.6.1).
+
+    EF.COM is not signed, so this is a deviation, never a failure; a data group
+    *given* but not hashed is the injection ``dg.hashes`` fails.
+    """
+    if LdsFile.EF_COM not in context.document:
+        return
+    try:
+        com = context.document.com
+    except ParseError:
+        return  # reported by the inspection as a parse error
+    if com is None:
+        return
+    missing = [n for n in com.data_groups if n not in hashed]
+    if missing:
+        context.findings.append(
+            Finding(
+                FindingCode.COM_NOT_IN_SOD,
+                "EF.COM lists "
+                + ", ".join(f"DG{n}" for n in missing)
+                + " but EF.SOD hashes no such data group (EF.COM is not signed)",
+                LdsFile.EF_COM.label,
+            )
+        )
 
 
 def check_message_digest(context: Context) -> Check:

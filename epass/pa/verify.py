@@ -20,8 +20,9 @@ order, each giving one :class:`~epass.pa.report.Check`:
     the SignerInfo signature over the DER SET OF signed attributes verifies
     with the DS public key (RFC 5652 §5.4, 9303-11 §5.1 step 2).
 ``ds.validity``
-    the DS certificate is valid at ``at`` and, if the SOD carries a
-    signing-time attribute, at that time (shell model; RFC 5280 §4.1.2.5).
+    the DS certificate was valid when the document was signed (signingTime
+    attribute, else DG12's date of issue; :mod:`epass.pa.policy`); validity
+    at ``at`` is a finding beside the verdict, never part of it.
 ``ds.profile``
     the DS certificate is a signer: no critical extension this verifier does
     not process (RFC 5280 §4.2), not a CA, keyUsage (when present) with
@@ -29,7 +30,8 @@ order, each giving one :class:`~epass.pa.report.Check`:
 ``ds.issuer``
     the DS certificate's signature verifies under a CA of the trust store
     whose subject is the DS issuer name (RFC 5280 §6.1.3 name chaining) and
-    that is itself valid at ``at`` (9303-11 §5.1 step 1, 9303-12 §7).
+    that was valid at the signing time (else when it issued the DS) (9303-11
+    §5.1 step 1, 9303-12 §7).
 ``dg1.issuing_state``
     the issuing state in DG1's MRZ matches the country of that CSCA and the
     country in the DS names (9303-12 §7.1.1: the country in the DS and CSCA
@@ -61,8 +63,10 @@ from epass.pa.chain import (
     check_ds_profile,
     check_ds_validity,
     check_issuing_state,
+    time_findings,
 )
 from epass.pa.context import Context, Needs, Step, run
+from epass.pa.policy import DEFAULT_POLICY, VerificationPolicy
 from epass.pa.report import Check, CheckName, Report
 from epass.pa.signed_data import (
     check_card_security,
@@ -184,6 +188,7 @@ def verify(
     *,
     at: datetime,
     certificates: Iterable[Any] = (),
+    policy: VerificationPolicy = DEFAULT_POLICY,
 ) -> Report:
     """Passive authentication of *files* (9303-11 §5.1), as the module docstring describes.
 
@@ -197,7 +202,10 @@ def verify(
     :param trust_store: the CSCA anchors.
     :param at: the time to check certificate validity at; must be timezone-aware.
     :param certificates: extra certificates (DER or asn1crypto) to find the DS
-        in when EF.SOD does not embed it.
+        in when EF.SOD does not embed it (the trust store's DS certificates
+        are searched after them).
+    :param policy: what is flagged beside the verdict (:mod:`epass.pa.policy`);
+        the report states it.
     :raises ValueError: for a naive *at*, a name that is not an LDS file, or
         two different files under one name.
     :raises TypeError: for a trust store or file content of the wrong type.
@@ -206,7 +214,7 @@ def verify(
     """
     _check_inputs(trust_store, at)
     document = files if isinstance(files, Document) else _document(files)
-    context = Context(document, trust_store, at, tuple(certificates))
+    context = Context(document, trust_store, at, tuple(certificates), policy=policy)
     return _report(context, run(STEPS, context))
 
 
@@ -216,6 +224,7 @@ def verify_card_security(
     *,
     at: datetime,
     certificates: Iterable[Any] = (),
+    policy: VerificationPolicy = DEFAULT_POLICY,
 ) -> Report:
     """Authenticate EF.CardSecurity (9303-11 §9.2.11; TR-03110-3 §A.1.2) like EF.SOD.
 
@@ -244,6 +253,7 @@ def verify_card_security(
         at,
         tuple(certificates),
         file=LdsFile.EF_CARD_SECURITY.label,
+        policy=policy,
     )
     checks = run(CARD_SECURITY_STEPS, context)
     return _report(context, checks)
@@ -257,6 +267,7 @@ def _check_inputs(trust_store: TrustStore, at: datetime) -> None:
 
 
 def _report(context: Context, checks: list[Check]) -> Report:
+    context.findings.extend(time_findings(context))
     sod, ds, anchor = context.sod, context.ds, context.anchor
     return Report.build(
         checks=checks,
@@ -268,4 +279,5 @@ def _report(context: Context, checks: list[Check]) -> Report:
         checked_at=context.at,
         sod=None if sod is None else sod_summary(sod),
         findings=context.findings,
+        policy=context.policy.describe(),
     )
