@@ -333,6 +333,7 @@ def sign_sod(
     econtent_type: str = ID_ICAO_LDS_SECURITY_OBJECT,
     econtent: bytes | None = None,
     version: int = 0,
+    wrap: bool = True,
 ) -> bytes:
     """An EF.SOD (``'77'`` around SignedData over an LDSSecurityObject, 9303-10 §4.6.2).
 
@@ -340,6 +341,7 @@ def sign_sod(
     :param sid_issuer: FOR SLOPPY-SIGNER TESTS: the issuer name the SignerInfo
         gives (default: the DS certificate's issuer, as encoded there).
     :param econtent: another eContent (EF.CardSecurity's SecurityInfos).
+    :param wrap: put the ContentInfo in tag ``'77'`` (EF.SOD); ``False`` for EF.CardSecurity.
     """
     if econtent is None:
         lso: dict[str, Any] = {
@@ -395,4 +397,5 @@ def sign_sod(
     content_info = cms.ContentInfo(
         {"content_type": "signed_data", "content": cms.SignedData(signed_data)}
     )
-    return tlv_encode(0x77, content_info.dump())
+    der = bytes(content_info.dump())
+    return tlv_encode(0x77, der) if wrap else der

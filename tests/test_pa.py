@@ -244,20 +244,24 @@ def test_forged_ds_claiming_the_real_csca_is_invalid(ec_pki: TestPki):
     assert report.check(CHECK_SIGNATURE).status is CheckStatus.PASS  # self-consistent SOD
 
 
-def test_expired_ds_is_not_valid():
+def test_expired_ds_without_signing_time_is_a_warning_not_a_failure():
+    # issue 6 policy: validity at the check time is a finding beside the verdict
     pki = make_test_pki(
         ds_not_before=datetime(2024, 1, 1, tzinfo=UTC),
         ds_not_after=datetime(2029, 1, 1, tzinfo=UTC),
     )
     sod = pki.sign_sod(hash_data_groups(DGS_NO_DG1))
     report = verify(_files(sod, DGS_NO_DG1), _store(pki), at=AT)
-    assert report.verdict is not Verdict.VALID
-    assert report.verdict is Verdict.INVALID
+    assert report.verdict is Verdict.VALID
     check = report.check(CHECK_DS_VALIDITY)
-    assert check.status is CheckStatus.FAIL and "expired" in check.detail
-    # and before its validity starts
+    assert check.status is CheckStatus.PASS and "signing time unknown" in check.detail
+    assert check.evidence["valid_at_check_time"] is False
+    codes = [f.code for f in report.findings]
+    assert "ds.expired_signing_time_unknown" in codes
+    # before its validity starts nothing can have been signed with it yet
     early = verify(_files(sod, DGS_NO_DG1), _store(pki), at=datetime(2023, 1, 1, tzinfo=UTC))
     assert early.check(CHECK_DS_VALIDITY).status is CheckStatus.FAIL
+    assert early.verdict is Verdict.INVALID
 
 
 def test_signing_time_outside_ds_validity(ec_pki: TestPki):
@@ -269,14 +273,30 @@ def test_signing_time_outside_ds_validity(ec_pki: TestPki):
     assert report.verdict is Verdict.INVALID
 
 
-def test_expired_csca_is_invalid():
+def test_csca_expired_before_the_signing_time_is_invalid():
     pki = make_test_pki(
         not_after=datetime(2029, 1, 1, tzinfo=UTC), ds_not_after=datetime(2040, 1, 1, tzinfo=UTC)
     )
-    sod = pki.sign_sod(hash_data_groups(DGS_NO_DG1))
+    sod = pki.sign_sod(hash_data_groups(DGS_NO_DG1), signing_time=datetime(2029, 6, 1, tzinfo=UTC))
     report = verify(_files(sod, DGS_NO_DG1), _store(pki), at=AT)
     assert report.check(CHECK_DS_ISSUER).status is CheckStatus.FAIL
+    assert "signing time" in report.check(CHECK_DS_ISSUER).detail
     assert report.verdict is Verdict.INVALID
+
+
+def test_csca_expired_since_the_signing_time_is_a_finding():
+    pki = make_test_pki(
+        not_after=datetime(2029, 1, 1, tzinfo=UTC), ds_not_after=datetime(2040, 1, 1, tzinfo=UTC)
+    )
+    sod = pki.sign_sod(hash_data_groups(DGS_NO_DG1), signing_time=datetime(2025, 6, 1, tzinfo=UTC))
+    report = verify(_files(sod, DGS_NO_DG1), _store(pki), at=AT)
+    assert report.check(CHECK_DS_ISSUER).status is CheckStatus.PASS
+    assert report.verdict is Verdict.VALID
+    assert "csca.expired" in [f.code for f in report.findings]
+    # no signing time: the CSCA is judged when it issued the DS (chain model)
+    sod = pki.sign_sod(hash_data_groups(DGS_NO_DG1))
+    report = verify(_files(sod, DGS_NO_DG1), _store(pki), at=AT)
+    assert report.check(CHECK_DS_ISSUER).status is CheckStatus.PASS
 
 
 # --- not proven: INDETERMINATE ----------------------------------------------------------------
@@ -397,6 +417,7 @@ def test_to_dict_is_json_and_carries_hashes(ec_pki: TestPki):
         "anchor",
         "sod",
         "findings",
+        "policy",
     }
     assert data["findings"] == []  # the TEST PKI's SOD follows the 9303-10 profile
     assert data["verdict"] == "INVALID" and data["checked_at"] == AT.isoformat()
@@ -629,12 +650,15 @@ def test_nz2013_older_csca_not_in_store(samples: Path):
 
 
 @pytest.mark.samples
-def test_real_world_after_ds_expiry_is_invalid(samples: Path):
+def test_real_world_after_ds_expiry_is_not_a_forgery(samples: Path):
     sod = sample_bytes(samples, "real_world_sod/FR_EF_SOD.bin")
     parsed = sod_module.parse(sod)
     ds = parsed.signer_certificate()
     assert ds is not None
     not_after = ds["tbs_certificate"]["validity"]["not_after"].native
     report = verify({"EF.SOD": sod}, _csca_store(samples), at=not_after + timedelta(days=1))
-    assert report.check(CHECK_DS_VALIDITY).status is CheckStatus.FAIL
-    assert report.verdict is Verdict.INVALID
+    assert report.check(CHECK_DS_VALIDITY).status is CheckStatus.PASS
+    assert report.check(CHECK_DS_ISSUER).status is CheckStatus.PASS
+    # no data groups: INDETERMINATE for that reason alone; the DS expiry is a finding
+    assert report.reasons == (CHECK_DG_HASHES,)
+    assert {f.code for f in report.findings} & {"ds.expired", "ds.expired_signing_time_unknown"}

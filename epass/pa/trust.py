@@ -570,7 +570,7 @@ class TrustStore:
         self._by_ski: dict[bytes, list[TrustAnchor]] = {}
         self._by_name_der: dict[bytes, list[TrustAnchor]] = {}
         self._by_name: dict[str, list[TrustAnchor]] | None = None  # built on first need
-        self._signers: dict[bytes, StoredCertificate] = {}
+        self._ds_items: dict[bytes, StoredCertificate] = {}
         self._signers_by_ski: dict[bytes, list[StoredCertificate]] = {}
         self._signers_by_serial: dict[int, list[StoredCertificate]] = {}
         self._crls: dict[bytes, StoredCrl] = {}
@@ -718,12 +718,12 @@ class TrustStore:
     def contains(self, der: bytes) -> bool:
         """Whether the certificate or CRL *der* is in the store (as anchor, DS or CRL)."""
         der = bytes(der)
-        return der in self._anchors or der in self._signers or der in self._crls
+        return der in self._anchors or der in self._ds_items or der in self._crls
 
     def get(self, der: bytes) -> StoredItem | None:
         """The stored anchor, DS certificate or CRL whose DER is *der*, or ``None``."""
         der = bytes(der)
-        return self._anchors.get(der) or self._signers.get(der) or self._crls.get(der)
+        return self._anchors.get(der) or self._ds_items.get(der) or self._crls.get(der)
 
     def add_document_signer(
         self, certificate: bytes, *, source: str, provenance: Provenance | None = None
@@ -735,7 +735,7 @@ class TrustStore:
         :raises RefusedError: for a CA certificate (a CSCA is not a DS).
         """
         der = bytes(certificate)
-        existing = self._signers.get(der)
+        existing = self._ds_items.get(der)
         if existing is not None:
             return existing, False
         facts, cert = certificate_facts_of(der, file=source)
@@ -749,7 +749,7 @@ class TrustStore:
             facts=facts,
             preloaded=cert,
         )
-        self._signers[der] = item
+        self._ds_items[der] = item
         if facts.subject_key_identifier is not None:
             self._signers_by_ski.setdefault(facts.subject_key_identifier, []).append(item)
         self._signers_by_serial.setdefault(facts.serial_number, []).append(item)
@@ -809,7 +809,7 @@ class TrustStore:
         if isinstance(item, StoredCrl):
             del self._crls[item.crl.der]
         elif item.kind == "ds":
-            del self._signers[item.der]
+            del self._ds_items[item.der]
             for items in (*self._signers_by_ski.values(), *self._signers_by_serial.values()):
                 if item in items:
                     items.remove(item)
@@ -832,13 +832,13 @@ class TrustStore:
 
     def __repr__(self) -> str:
         return (
-            f"TrustStore({len(self._anchors)} anchors, {len(self._signers)} DS certificates, "
+            f"TrustStore({len(self._anchors)} anchors, {len(self._ds_items)} DS certificates, "
             f"{len(self._crls)} CRLs)"
         )
 
     def items(self) -> tuple[StoredItem, ...]:
         """Every stored item: anchors, then DS certificates, then CRLs, each in insertion order."""
-        return (*self._anchors.values(), *self._signers.values(), *self._crls.values())
+        return (*self._anchors.values(), *self._ds_items.values(), *self._crls.values())
 
     def find(self, item_id: str) -> StoredItem:
         """The item whose id (SHA-256, hex) starts with *item_id* (at least 4 hex digits).
@@ -873,7 +873,7 @@ class TrustStore:
         here must still chain to a CSCA. Parses every one: prefer
         :meth:`find_document_signers` for a lookup.
         """
-        return tuple(item.certificate for item in self._signers.values())
+        return tuple(item.certificate for item in self._ds_items.values())
 
     def find_document_signers(
         self,
@@ -911,7 +911,7 @@ class TrustStore:
         """Anchors and DS certificates with this issuer (asn1crypto ``Name``) and serial number."""
         wanted = bytes(issuer.dump())
         out: list[StoredCertificate] = []
-        for item in (*self._anchors.values(), *self._signers.values()):
+        for item in (*self._anchors.values(), *self._ds_items.values()):
             if item.facts.serial_number != int(serial_number):
                 continue
             if item.facts.issuer == wanted or same_name(
