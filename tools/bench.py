@@ -34,6 +34,12 @@ PACE demo read must take at most 14 APDUs with extended length.
 Last, the reader-side host CPU of ``perform_pace`` (PACE-GM ECDH P-256,
 brainpoolP256r1, DH 2048/256) against a ScriptedTransport whose chip answers
 are computed beforehand with the same pure PACE functions (target ≤ 10 ms).
+Trust store (when ../shared/samples is present): the import of the German CSCA master
+list into a fresh in-memory store holding only its CSCA - SignedData parse, messageDigest
+and signature, signer profile, signer chain to the CSCA, and every one of the 588
+certificates read, checked as an anchor and indexed (:class:`epass.pa.importer.Importer`) -
+median of repeated runs in one process (target <= 150 ms); and, once, the save of the
+resulting store to a folder (fsync per file) and its load.
 Run: ``.venv/bin/python tools/bench.py [--face-size N] [--repeat N] [--json]``.
 """
 
@@ -214,6 +220,53 @@ def time_inspection(doc: VirtualDocument, repeat: int) -> tuple[list[float], lis
         inspect_dump(doc.dump(), trust, at=at)
         offline.append(time.process_time() - start)
     return live, offline, verdict
+
+
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+
+
+def time_master_list_import(repeat: int) -> dict[str, object] | None:
+    """Milliseconds to import the DE master list (verified) into a fresh store; None if absent."""
+    import tempfile
+
+    from epass.pa.importer import Importer
+    from epass.pa.trust import TrustStore
+
+    folder = SAMPLES / "master_lists"
+    ml = folder / "DE_ML_2026-05-28-08-28-45.ml"
+    csca = folder / "DE_CSCA_csca-germany_CSCA07.cer"
+    if not ml.is_file() or not csca.is_file():
+        return None
+    data, csca_der = ml.read_bytes(), csca.read_bytes()
+    timings = []
+    result = None
+    store = TrustStore()
+    for _ in range(repeat):
+        store = TrustStore()
+        store.add(csca_der, source=str(csca))
+        start = time.perf_counter()
+        result = Importer(store).import_bytes(data, source=str(ml))
+        timings.append(time.perf_counter() - start)
+    assert result is not None and result.verified  # noqa: S101
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        store.save(tmp)
+        save_s = time.perf_counter() - start
+        start = time.perf_counter()
+        loaded = TrustStore.load(tmp)
+        load_s = time.perf_counter() - start
+    return {
+        "certificates": len(result.items),
+        "added": result.added,
+        "present": result.present,
+        "refused": result.refused_items,
+        "verified": result.verified,
+        "median_ms": round(1000 * statistics.median(timings), 3),
+        "min_ms": round(1000 * min(timings), 3),
+        "save_ms": round(1000 * save_s, 1),
+        "load_ms": round(1000 * load_s, 1),
+        "loaded_anchors": len(loaded),
+    }
 
 
 def best_of(repeat: int, fn: Callable[[], Result]) -> Result:
@@ -414,7 +467,10 @@ def main(argv: list[str] | None = None) -> int:
         wrong.append(f"PACE demo read: {demo.read_apdus} APDUs, target at most 14")
     live_ms, offline_ms = 1000 * statistics.median(live), 1000 * statistics.median(offline)
 
+    master_list = time_master_list_import(max(args.repeat, 30))
+
     summary = {
+        "master_list_import": master_list,
         "files": sizes,
         "total_file_bytes": sum(sizes.values()),
         "strategies": [r.row() for r in results],
@@ -483,6 +539,14 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{label} (perform_pace, reader side, scripted chip): {row['apdus']} APDUs, "
             f"median {row['median_ms']:.3f} ms (min {row['min_ms']:.3f} ms)"
+        )
+    if master_list is not None:
+        print(
+            f"DE master list import ({master_list['certificates']} certificates: "
+            f"{master_list['added']} added, {master_list['present']} present, "
+            f"{master_list['refused']} not anchors; signature and signer chain verified): "
+            f"median {master_list['median_ms']} ms (min {master_list['min_ms']} ms); "
+            f"save to a folder {master_list['save_ms']} ms, load {master_list['load_ms']} ms"
         )
     return 1 if wrong else 0
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from epass.cli import source as card_sources
+from epass.cli.certs import trust_store_for
 from epass.cli.emulate import emulate
 from epass.cli.readers import readers
 from epass.cli.source import open_card_source
@@ -268,6 +269,7 @@ def _inspect_virtual(
     at: str | None,
     show_progress: bool,
     access: _Access | None = None,
+    trust: Any = None,
 ) -> Inspection:
     from drivers.virtual import profiles
     from drivers.virtual.transport import VirtualTransport
@@ -285,6 +287,11 @@ def _inspect_virtual(
     document = profiles.document(access.profile, face_format=face_format.upper())
     key: AccessKey = access.key if access.key is not None else MrzKey(document.mrz_information)
     policy = _policy(access.bac_only, access.no_fallback)
+    store = document.trust_store()
+    if trust is not None:  # the imported store (or --trust) plus the virtual passport's TEST CSCA
+        for anchor in store:
+            trust.add(anchor.der, source=anchor.source)
+        store = trust
     with (
         VirtualTransport(document.chip()) as transport,
         _progress_display(show_progress) as progress,
@@ -292,7 +299,7 @@ def _inspect_virtual(
         return inspect(
             transport,
             key,
-            document.trust_store(),
+            store,
             at=when,
             options=ReadOptions(extended_length=extended, access_policy=policy),
             progress=progress,
@@ -562,13 +569,6 @@ def _close_source(source: CardSource) -> None:
 @_date_of_expiry_option
 @_can_option
 @click.option(
-    "--trust",
-    "trust_paths",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="CSCA certificate(s) for a document on a reader: a PEM/DER file or a folder (repeatable).",
-)
-@click.option(
     "--wait",
     "wait_seconds",
     type=click.FloatRange(min=0, max=3600),
@@ -584,6 +584,14 @@ def _close_source(source: CardSource) -> None:
     "and the read evidence epass-evidence.json.",
 )
 @click.option("--force", is_flag=True, help="With --save: replace a non-empty folder whole.")
+@click.option(
+    "--trust",
+    "trust_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="CSCA certificate(s), PEM/DER files or folders, to use instead of the imported "
+    "store (repeatable).",
+)
 @_json_option
 @_at_option
 @_extended_option
@@ -640,6 +648,7 @@ def read(
             at=at,
             show_progress=not as_json,
             access=_Access(profile_name, key, bac_only, no_fallback),
+            trust=trust_store_for(trust_paths),
         )
         title = f"epass read: virtual document '{profile_name}'"
     else:
@@ -648,11 +657,9 @@ def read(
                 "give the key that opens the chip: --mrz, or --document-number, "
                 "--date-of-birth and --date-of-expiry, or --can"
             )
-        from epass.pa import TrustStore
-
-        trust = TrustStore.from_paths(*trust_paths) if trust_paths else TrustStore()
+        trust = trust_store_for(trust_paths)
         source = card_sources.open_card_source(reader)
-        trust_given = bool(trust_paths)
+        trust_given = bool(trust_paths) or len(trust) > 0
         try:
             inspection = _inspect_source(
                 source,
@@ -691,7 +698,8 @@ def read(
     "trust_paths",
     multiple=True,
     type=click.Path(exists=True, path_type=Path),
-    help="CSCA certificate(s): a PEM/DER file or a folder (repeatable).",
+    help="CSCA certificate(s): a PEM/DER file or a folder (repeatable); default: the store "
+    "'epass certs import' fills.",
 )
 @click.option(
     "--mrz",
@@ -710,25 +718,27 @@ def verify(
     face_out: Path | None,
 ) -> None:
     """Verify a saved dump FOLDER offline."""
+    from epass.cli.certs import trust_store_for
     from epass.inspection import inspect_dump
-    from epass.pa import TrustStore
 
-    trust = TrustStore.from_paths(*trust_paths) if trust_paths else TrustStore()
+    trust = trust_store_for(trust_paths)
     inspection = inspect_dump(folder, trust, at=_parse_at(at), mrz=mrz)
     _finish(
         inspection,
         title=f"epass verify: {folder}",
         as_json=as_json,
         actions=_face_actions(face_out),
-        trust_given=bool(trust_paths),
+        trust_given=bool(trust_paths) or len(trust) > 0,
     )
 
 
+from epass.cli.certs import certs  # noqa: E402 - the command group is registered below
 from epass.cli.kiosk import kiosk as _kiosk_command  # noqa: E402 - the command after the group
 
 cli.add_command(_kiosk_command)
 cli.add_command(readers)
 cli.add_command(emulate)
+cli.add_command(certs)
 
 
 def _silence_stdout() -> None:

@@ -410,14 +410,11 @@ def time_validity(
     proven = data_group_status(passive, 1) == "MATCH"
     source = "" if proven else " (from a DG1 that is not proven)"
     if at.date() > expiry:
+        # the "document.expired" finding is passive authentication's (epass.pa.chain
+        # .time_findings), the one place time validity is judged; it is already in
+        # passive.findings
         detail = f"document expired on {expiry.isoformat()}{source}"
-        finding = Finding(
-            "document.expired",
-            "the document has expired (see its date of expiry): an expired document is not "
-            "a forgery; its expiry is reported here, beside the verdict",
-            "DG1",
-        )
-        return TimeValidity(at, expiry, True, detail), [finding]
+        return TimeValidity(at, expiry, True, detail), []
     return TimeValidity(at, expiry, False, f"document valid until {expiry.isoformat()}{source}"), []
 
 
