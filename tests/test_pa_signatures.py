@@ -304,3 +304,20 @@ def test_sign_ecdsa_for_tests_is_checked():
     curve.verify_ecdsa(curve.multiply(7), b"\x01" * 28, r, s)
     with pytest.raises(InvalidSignatureError):
         curve.verify_ecdsa(curve.multiply(8), b"\x01" * 28, r, s)
+
+
+def test_remembered_certificate_signatures_are_keyed_by_every_byte():
+    pki = make_pki(Signer("ecdsa", curve="brainpoolP256r1", form="explicit"), Signer("rsa"))
+    other = make_pki(Signer("ecdsa", curve="brainpoolP256r1", form="explicit"), Signer("rsa"))
+    for _ in range(2):  # a failure is never remembered
+        with pytest.raises(InvalidSignatureError):
+            verify_certificate_signature(pki.ds, other.csca)
+    assert verify_certificate_signature(pki.ds, pki.csca).kind == "ecdsa"
+    assert verify_certificate_signature(pki.ds, pki.csca).kind == "ecdsa"  # remembered
+    with pytest.raises(InvalidSignatureError):
+        verify_certificate_signature(pki.ds, other.csca)
+    tampered = x509.Certificate.load(pki.ds.dump())
+    raw = bytearray(tampered.dump())
+    raw[-5] ^= 1  # inside the signature value
+    with pytest.raises(InvalidSignatureError):
+        verify_certificate_signature(x509.Certificate.load(bytes(raw)), pki.csca)

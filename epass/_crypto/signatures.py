@@ -37,6 +37,7 @@ that a caller could forget to check, and no flag disables a check.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -664,6 +665,9 @@ def verify_certificate_signature(
     The tbsCertificate is verified as received (asn1crypto keeps the parsed
     bytes); no Web-PKI path validation is involved. An issuer key with
     explicit EC parameters (a brainpool CSCA) is mapped to its named curve.
+    A signature that verified once is remembered by the SHA-256 of the
+    certificate's and the issuer key's DER (a DS certificate signs many
+    documents); failures are never remembered.
 
     :param certificate: asn1crypto ``Certificate``.
     :param issuer_public_key_info: asn1crypto ``PublicKeyInfo`` or ``Certificate``.
@@ -688,6 +692,29 @@ def verify_certificate_signature(
         signature = bytes(bit_string.contents[1:])
     except BUILTIN_PARSE_ERRORS as exc:
         raise InvalidSignatureError(f"malformed certificate: {exc}") from exc
-    return verify_signature(
-        _spki(issuer_public_key_info), outer, tbs_bytes, signature, issuer=issuer_issuer
-    )
+    issuer_spki = _spki(issuer_public_key_info)
+    key = hashlib.sha256(
+        b"|".join(
+            (
+                bytes(certificate.dump()),
+                bytes(issuer_spki.dump()),
+                b"" if issuer_issuer is None else bytes(_spki(issuer_issuer).dump()),
+            )
+        )
+    ).digest()
+    cached = _VERIFIED_CERTIFICATES.get(key)
+    if cached is not None:
+        return cached
+    scheme = verify_signature(issuer_spki, outer, tbs_bytes, signature, issuer=issuer_issuer)
+    if len(_VERIFIED_CERTIFICATES) >= _VERIFIED_CERTIFICATES_MAX:
+        _VERIFIED_CERTIFICATES.clear()
+    _VERIFIED_CERTIFICATES[key] = scheme
+    return scheme
+
+
+#: Certificate signatures that verified, keyed by the SHA-256 of the certificate's and the
+#: issuer key's DER: one DS certificate signs many documents, and its signature under the
+#: CSCA is a pure function of those bytes. Only successes are kept; bounded (cleared when
+#: full).
+_VERIFIED_CERTIFICATES: dict[bytes, SignatureScheme] = {}
+_VERIFIED_CERTIFICATES_MAX = 1024
