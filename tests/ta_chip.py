@@ -32,16 +32,16 @@ class MiniTaChip(Transport):
     def __init__(self, ta: TaChip, *, secure: bool = True) -> None:
         self.ta = ta
         self.secure = secure
-        key_enc, key_mac = os.urandom(16), os.urandom(16)
-        self._keys = (key_enc, key_mac)
-        self.sm = SecureMessaging("AES", key_enc, key_mac, 0, role=Role.CHIP) if secure else None
+        self.sm: SecureMessaging | None = None
         self.sent: list[CommandApdu] = []
 
     def channel(self) -> Channel:
-        """A terminal channel in the same session."""
+        """A terminal channel in a fresh secure messaging session (new keys, SSC 0)."""
         if not self.secure:
             return Channel(self)
-        return Channel(self, SecureMessaging("AES", *self._keys, 0, role=Role.TERMINAL))
+        keys = os.urandom(16), os.urandom(16)
+        self.sm = SecureMessaging("AES", *keys, 0, role=Role.CHIP)
+        return Channel(self, SecureMessaging("AES", *keys, 0, role=Role.TERMINAL))
 
     @property
     def atr(self) -> bytes | None:

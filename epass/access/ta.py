@@ -166,14 +166,15 @@ def id_picc_from_document_number(document_number: str) -> bytes:
     """ID_PICC after BAC: the MRZ document number field and its check digit, ASCII (9303-11 §7.1).
 
     :param document_number: as printed (``"L898902C3"``); filled with ``<`` to
-        nine characters. Longer numbers use the first nine characters, as the
-        MRZ field does (9303-3 §4.2.2: the rest sits in the optional data).
+        nine characters. A longer number (9303-3 §4.2.2: its rest and check
+        digit sit in the optional data) is taken whole with its check digit,
+        as for the BAC key seed.
     :raises LocalProtocolError: for characters outside ``A-Z0-9<``.
     """
     number = document_number.strip().upper()
-    field_value = number[:9].ljust(9, "<")
+    field_value = number if len(number) > 9 else number.ljust(9, "<")
     try:
-        digit = check_digit(number if len(number) > 9 else field_value)
+        digit = check_digit(field_value)
     except ParseError as exc:
         raise LocalProtocolError(f"not an MRZ document number: {exc.reason}") from None
     return (field_value + digit).encode("ascii")
@@ -276,8 +277,8 @@ def select_chain(
     certificate's CAR must be the CHR of the one before. Self-signed CVCA
     certificates are never sent (the chip holds its trust points). With
     *trust_points* (the CARs of EF.CVCA, or of PACE's GENERAL AUTHENTICATE
-    tags 87/88), the chain is cut to start at the first certificate whose CAR
-    names one of them.
+    tags 87/88), the chain is cut to start at the last certificate whose CAR
+    names one of them (the shortest chain the chip can verify).
 
     :raises TerminalAuthenticationError: (step ``"select certificate chain"``)
         for an empty chain, a last certificate that is not a terminal's, a
@@ -303,7 +304,7 @@ def select_chain(
         if not starts:
             names = ", ".join(trust_points) or "none"
             raise _fail(f"the chain is not rooted at the chip's trust point ({names})", STEP_CHAIN)
-        start = starts[-1] if chain[starts[-1]].self_signed else starts[0]
+        start = starts[-1]  # the shortest chain the chip can verify
     selected = [cert for cert in chain[start:] if not cert.self_signed]
     if not selected:
         raise _fail("nothing left to send", STEP_CHAIN)
