@@ -9,7 +9,7 @@ A CV certificate is a TLV structure, not X.509 (TR-03110-3 C.1, Table C.1)::
             7F49 Public Key                         (D.3: 06 OID, then 81.. by key type)
             5F20 Certificate Holder Reference (CHR)  ISO 8859-1, ≤ 16 characters
             7F4C Certificate Holder Authorization Template (CHAT): 06 role OID, 53 bit map
-            5F25 Certificate Effective Date          six digit bytes Y Y M M D D (C.1.5)
+            5F25 Certificate Effective Date          six digit bytes Y Y M M D D (D.2: Date)
             5F24 Certificate Expiration Date         six digit bytes
             65   Certificate Extensions              optional (C.3)
         5F37 Signature                              over the encoded 7F4E (tag, length, value)
@@ -27,7 +27,7 @@ The public key (TR-03110-3 D.3) names its signature algorithm by an id-TA OID
 ECDSA signatures are plain ``r || s`` (TR-03111 §5.2.1, each the byte length
 of the order); RSA signatures are RSASSA-PKCS1-v1_5 or RSASSA-PSS (PKCS #1).
 
-The CHAT (C.1.5, C.4) names a terminal type by OID: ``id-IS``
+The CHAT (Table C.1, C.4) names a terminal type by OID: ``id-IS``
 (0.4.0.127.0.7.3.1.2.1, inspection system, the ePassport's EAC v1),
 ``id-AT`` (….2.2, authentication terminal, the eID), ``id-ST`` (….2.3,
 signature terminal). Its bit map's two most significant bits are the role
@@ -177,7 +177,7 @@ def _algorithms() -> dict[str, TaAlgorithm]:
     }
 
 
-#: Every id-TA signature algorithm by dotted OID (TR-03110-3 A.6.4.1 RSA, A.6.4.2 ECDSA).
+#: Every id-TA signature algorithm by dotted OID (TR-03110-3 A.6.4: RSA and ECDSA).
 TA_ALGORITHMS: dict[str, TaAlgorithm] = _algorithms()
 
 
@@ -394,7 +394,7 @@ def encode_public_key(
 def decode_date(
     value: bytes, *, file: str | None = None, offset: int | None = None
 ) -> datetime.date:
-    """Six unpacked BCD digit bytes ``Y Y M M D D`` → a date in 2000-2099 (TR-03110-3 D.2.1.3).
+    """Six unpacked BCD digit bytes ``Y Y M M D D`` → a date in 2000-2099 (TR-03110-3 D.2, Date).
 
     :raises ParseError: for a wrong length, a byte that is not a digit 0-9, or
         a date that does not exist.

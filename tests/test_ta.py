@@ -73,7 +73,7 @@ def test_id_picc_after_bac_is_the_document_number_field_and_check_digit():
 
 
 def test_compression_of_ephemeral_keys():
-    """Comp(): ECDH the x-coordinate, DH SHA-1 of the public value (TR-03110-3 A.2.2.3)."""
+    """Comp(): ECDH the x-coordinate, DH SHA-1 of the public value (TR-03110-3 Appendix A)."""
     point = CURVE.multiply(7)
     assert ta.compress_public_key(point.encode(), "ECDH") == point.x.to_bytes(32, "big")
     assert ta.compress_public_key(point.encode(compressed=True), "ECDH") == point.x.to_bytes(
@@ -208,7 +208,7 @@ def test_ta_after_pace_with_dh_chip_authentication(pki):
 
 
 def test_effective_authorization_is_the_and_of_the_chain():
-    """TR-03110 v1.11 C.4: CVCA ∧ DV ∧ IS. A DV granting DG3 only limits an IS asking for both."""
+    """TR-03110-3 C.4: CVCA ∧ DV ∧ IS. A DV granting DG3 only limits an IS asking for both."""
     cvca = cb.new_cvca(effective=DAY, expiration=DAY + datetime.timedelta(days=900))
     dv = cb.issue(cvca, "XXDV1", cvc.Role.DV_DOMESTIC, effective=DAY, expiration=DAY, rights=1)
     terminal = cb.issue(dv, "XXIS1", cvc.Role.TERMINAL, effective=DAY, expiration=DAY, rights=3)

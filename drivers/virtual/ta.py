@@ -19,7 +19,7 @@ EAC-protected data groups the terminal may read. The virtual chip
 GET CHALLENGE and EXTERNAL AUTHENTICATE are TA's only after :meth:`TaChip.start`
 (BAC uses the same instructions before secure messaging starts).
 
-What the chip checks (TR-03110 v1.11 §2.5 and Appendix C, TR-03110-3 C):
+What the chip checks (TR-03110 v1.11, certificate validation by the chip; TR-03110-3 C):
 
 * MSE:Set DST names the verification key: a trust point (a CVCA public key)
   or a DV key imported earlier in this session; anything else ``6A88``.
@@ -43,7 +43,7 @@ What the chip checks (TR-03110 v1.11 §2.5 and Appendix C, TR-03110-3 C):
 
 The effective authorization is the bitwise AND of the rights in the CHATs of
 the CVCA (the trust point the chain started from), the DV and the terminal
-certificate (TR-03110 v1.11 C.4): bit 0 DG3, bit 1 DG4.
+certificate (TR-03110-3 C.4): bit 0 DG3, bit 1 DG4.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def _hash(name: str) -> hashes.HashAlgorithm:
 
 
 def _pss(name: str) -> padding.PSS:
-    """RSASSA-PSS as TR-03110-3 A.6.4.1 uses it: MGF1 with the same hash, salt = hash length."""
+    """RSASSA-PSS as TR-03110-3 A.6.4 uses it: MGF1 with the same hash, salt = hash length."""
     algorithm = _hash(name)
     return padding.PSS(mgf=padding.MGF1(algorithm), salt_length=algorithm.digest_size)
 
@@ -246,7 +246,7 @@ def verify_rsa(
     """Verify an RSA signature over *data* with the bare public key ``(n, e)``.
 
     :param pss: RSASSA-PSS (MGF1 with the same hash, salt = hash length,
-        TR-03110-3 A.6.4.1) when true, RSASSA-PKCS1-v1_5 otherwise.
+        TR-03110-3 A.6.4) when true, RSASSA-PKCS1-v1_5 otherwise.
     :raises InvalidSignatureError: when the signature does not verify or its
         length is not the modulus' byte length.
     :raises UnsupportedAlgorithmError: for a key the backend refuses.

@@ -10,11 +10,11 @@ started, and binds to CA through the terminal's ephemeral CA key.
 Command sequence (TR-03110-3 B.11, all under secure messaging)::
 
     for each certificate, issuer first (CVCA link certificates, DV, IS):
-        MSE:Set DST           00 22 81 B6   83 CAR              B.11.1 (the key to verify with)
-        PSO:Verify Certificate 00 2A 00 BE  7F4E body ‖ 5F37 signature   B.11.5
+        MSE:Set DST           00 22 81 B6   83 CAR              B.11 (the key to verify with)
+        PSO:Verify Certificate 00 2A 00 BE  7F4E body ‖ 5F37 signature   B.11
     MSE:Set AT                00 22 81 A4   [80 id-TA OID] 83 CHR of the IS certificate
     GET CHALLENGE             00 84 00 00 08                     → r_PICC (8 bytes)
-    EXTERNAL AUTHENTICATE     00 82 00 00   s_PCD                B.11.7
+    EXTERNAL AUTHENTICATE     00 82 00 00   s_PCD                B.11
 
 with ``s_PCD = Sign(SK_PCD, ID_PICC ‖ r_PICC ‖ Comp(PK_PCD))`` where
 
@@ -25,7 +25,8 @@ with ``s_PCD = Sign(SK_PCD, ID_PICC ‖ r_PICC ‖ Comp(PK_PCD))`` where
 * ``r_PICC`` the chip's 8-byte challenge;
 * ``Comp(PK_PCD)`` the compressed ephemeral public key the terminal sent in
   Chip Authentication (:func:`compress_public_key`: ECDH the x-coordinate,
-  DH the SHA-1 of the public value; TR-03110-3 A.2.2.3);
+  DH the SHA-1 of the public value; TR-03110-3 Appendix A, key
+  agreement: public key compression);
 
 and ``Sign`` the id-TA algorithm of the IS certificate's key (TR-03110-3
 A.6.4): ECDSA plain ``r ‖ s`` with SHA-1/224/256/384/512, RSASSA-PKCS1-v1_5 or
@@ -111,7 +112,7 @@ STEP_EXTERNAL = "EXTERNAL AUTHENTICATE"
 #: Every step an error from TA can name, in protocol order.
 TA_STEPS = (STEP_CHAIN, STEP_DST, STEP_VERIFY, STEP_AT, STEP_CHALLENGE, STEP_EXTERNAL)
 
-#: The chip's challenge r_PICC: 8 bytes (TR-03110-3 B.11.6 GET CHALLENGE).
+#: The chip's challenge r_PICC: 8 bytes (TR-03110-3 B.11, GET CHALLENGE).
 CHALLENGE_LENGTH = 8
 #: PERFORM SECURITY OPERATION (ISO/IEC 7816-8); P1P2 00BE = verify certificate.
 INS_PSO = 0x2A
@@ -140,7 +141,7 @@ def _fail(message: str, step: str, sw: int | None = None) -> TerminalAuthenticat
 
 
 def compress_public_key(public_key: bytes, key_agreement: str) -> bytes:
-    """Comp(PK) of an ephemeral public key (TR-03110-3 A.2.2.3).
+    """Comp(PK) of an ephemeral public key (TR-03110-3 Appendix A: public key compression).
 
     :param public_key: ECDH: the encoded point ``04 ‖ X ‖ Y`` (or compressed
         ``02/03 ‖ X``); DH: the public value as sent.
@@ -158,7 +159,7 @@ def compress_public_key(public_key: bytes, key_agreement: str) -> bytes:
     if key_agreement == "DH":
         if not key:
             raise LocalProtocolError("empty DH public key")
-        return hashlib.sha1(key).digest()  # noqa: S324 - TR-03110-3 A.2.2.3 names SHA-1
+        return hashlib.sha1(key).digest()  # noqa: S324 - TR-03110-3 names SHA-1 for Comp()
     raise LocalProtocolError(f"unknown key agreement {key_agreement!r} (ECDH or DH)")
 
 
@@ -186,7 +187,7 @@ def id_picc_from_pace(chip_ephemeral_public_key: bytes, key_agreement: str) -> b
 
 
 def signature_input(id_picc: bytes, challenge: bytes, compressed_terminal_key: bytes) -> bytes:
-    """``ID_PICC ‖ r_PICC ‖ Comp(PK_PCD)``: what the terminal signs (TR-03110 v1.11 B.3)."""
+    """``ID_PICC ‖ r_PICC ‖ Comp(PK_PCD)``: what the terminal signs (9303-11 §7.1)."""
     if len(challenge) != CHALLENGE_LENGTH:
         raise LocalProtocolError(
             f"challenge of {len(challenge)} bytes, {CHALLENGE_LENGTH} expected"
@@ -210,12 +211,12 @@ def sign_challenge(private_key: PrivateKey, algorithm: TaAlgorithm, data: bytes)
 
 
 def mse_set_dst_data(car: str) -> bytes:
-    """``83 CAR``: the public key PSO:Verify Certificate is to use (TR-03110-3 B.11.1)."""
+    """``83 CAR``: the public key PSO:Verify Certificate is to use (TR-03110-3 B.11)."""
     return tlv.encode(0x83, car.encode("latin-1"))
 
 
 def mse_set_at_data(terminal_chr: str, algorithm: TaAlgorithm | None = None) -> bytes:
-    """``[80 id-TA OID] 83 CHR``: MSE:Set AT for TA (TR-03110-3 B.11.1).
+    """``[80 id-TA OID] 83 CHR``: MSE:Set AT for TA (TR-03110-3 B.11).
 
     TA v1 (after CA v1) needs only the reference of the terminal's public key
     (83); the protocol OID (80) is optional there and is sent when *algorithm*
