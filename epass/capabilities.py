@@ -12,6 +12,13 @@
 
 Everything here is advisory and bounded: a malformed ATR simply yields "no
 information", because the reader then falls back to short APDUs.
+
+A claim below what every card takes — short APDUs (ISO/IEC 7816-4 §5.1: a
+261-byte command, a 256-byte response) — is ignored and recorded in
+:attr:`CardCapabilities.ignored`: one lying EF.ATR/INFO ("responses of at
+most 1 byte") would otherwise make the reader fetch a document one byte per
+command. A chip that really cannot send 256 bytes says so with ``6700`` or
+``6Cxx``, which the file reader handles.
 """
 
 from __future__ import annotations
@@ -21,7 +28,20 @@ from dataclasses import dataclass
 from epass import tlv
 from epass.errors import ParseError
 
-__all__ = ["CardCapabilities", "historical_bytes", "parse_atr", "parse_atr_info"]
+__all__ = [
+    "MIN_COMMAND_CLAIM",
+    "MIN_RESPONSE_CLAIM",
+    "CardCapabilities",
+    "historical_bytes",
+    "parse_atr",
+    "parse_atr_info",
+]
+
+#: The smallest maximum command length believed from EF.ATR/INFO: a short APDU
+#: (4-byte header, Lc, 255 data bytes, Le; ISO/IEC 7816-4 §5.1).
+MIN_COMMAND_CLAIM = 261
+#: The smallest maximum response length believed from EF.ATR/INFO: a short Le (256).
+MIN_RESPONSE_CLAIM = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +51,15 @@ class CardCapabilities:
     :ivar extended_length: ``True``/``False`` when the card says, ``None`` when it does not.
     :ivar atr_info_present: the card points to EF.ATR/INFO for details.
     :ivar max_command: / :ivar max_response: byte limits from EF.ATR/INFO, if read.
+    :ivar ignored: claims not believed because they are below the floor
+        (:data:`MIN_COMMAND_CLAIM`, :data:`MIN_RESPONSE_CLAIM`), one sentence each.
     """
 
     extended_length: bool | None = None
     atr_info_present: bool = False
     max_command: int | None = None
     max_response: int | None = None
+    ignored: tuple[str, ...] = ()
 
 
 def historical_bytes(atr: bytes) -> bytes:
@@ -100,12 +123,32 @@ def parse_atr_info(data: bytes, base: CardCapabilities | None = None) -> CardCap
             raise ParseError(
                 "7F66 needs two short INTEGERs", file="EF.ATR/INFO", offset=item.offset
             )
-        max_cmd = int.from_bytes(ints[0].value, "big")
-        max_rsp = int.from_bytes(ints[1].value, "big")
+        claimed_cmd = int.from_bytes(ints[0].value, "big")
+        claimed_rsp = int.from_bytes(ints[1].value, "big")
+        ignored: list[str] = []
+        max_cmd: int | None = claimed_cmd
+        max_rsp: int | None = claimed_rsp
+        if claimed_cmd < MIN_COMMAND_CLAIM:
+            max_cmd = None
+            ignored.append(
+                f"EF.ATR/INFO claims commands of at most {claimed_cmd} bytes, below the "
+                f"{MIN_COMMAND_CLAIM} bytes of a short APDU: ignored"
+            )
+        if claimed_rsp < MIN_RESPONSE_CLAIM:
+            max_rsp = None
+            ignored.append(
+                f"EF.ATR/INFO claims responses of at most {claimed_rsp} bytes, below the "
+                f"{MIN_RESPONSE_CLAIM} bytes of a short APDU: ignored"
+            )
+        if ignored:
+            extended = base.extended_length  # what the ATR said, if anything
+        else:
+            extended = claimed_cmd > 261 or claimed_rsp > 258
         return CardCapabilities(
-            extended_length=max_cmd > 261 or max_rsp > 258,
+            extended_length=extended,
             atr_info_present=True,
             max_command=max_cmd,
             max_response=max_rsp,
+            ignored=(*base.ignored, *ignored),
         )
     return base

@@ -29,9 +29,11 @@ certificate a SignerIdentifier names (RFC 5652 §5.3).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from asn1crypto import cms, core
@@ -49,10 +51,13 @@ __all__ = [
     "MAX_DEPTH",
     "SignedData",
     "SignerInfo",
+    "SignerMatch",
     "ber_header",
     "ber_walk",
     "find_signer_certificate",
+    "locate_signer",
     "parse_signed_data",
+    "signer_match",
     "verify_signer",
 ]
 
@@ -233,26 +238,111 @@ class SignerInfo:
             return False
 
 
-def find_signer_certificate(signer_info: SignerInfo, certificates: Iterable[Any]) -> Any | None:
-    """The first certificate of *certificates* that *signer_info* names, or ``None``.
+class SignerMatch(StrEnum):
+    """How a certificate was found to be the one a SignerIdentifier names (RFC 5652 §5.3).
 
-    :param certificates: asn1crypto certificates, or DER bytes (loaded one by
-        one until the signer is found).
-    :raises ParseError: (``file="certificate #i"``) if a DER item examined is
-        not a certificate.
+    Real SODs identify their signer sloppily; every match but :attr:`EXACT` and
+    :attr:`KEY_IDENTIFIER` is a deviation to report. A sloppy match only picks
+    the certificate to try: the signature under its key then decides.
     """
+
+    #: issuerAndSerialNumber, issuer DER-identical to the certificate's.
+    EXACT = "exact"
+    #: subjectKeyIdentifier equal to the certificate's extension.
+    KEY_IDENTIFIER = "key_identifier"
+    #: issuer equal after RFC 5280 §7.1 / RFC 4518 preparation: string types, case, spacing.
+    NAME_PREPARED = "name_prepared"
+    #: issuer with the same RDNs (prepared) in another order.
+    NAME_REORDERED = "name_reordered"
+    #: subjectKeyIdentifier equal to the SHA-1 of the certificate's subjectPublicKey
+    #: (RFC 5280 §4.2.1.2 method 1) when the certificate has no such extension.
+    KEY_IDENTIFIER_COMPUTED = "key_identifier_computed"
+
+    @property
+    def sloppy(self) -> bool:
+        """Whether the match is a deviation worth a finding."""
+        return self not in (SignerMatch.EXACT, SignerMatch.KEY_IDENTIFIER)
+
+
+def _rdn_set(name: Any) -> tuple[str, ...] | None:
+    """The prepared RDNs of a name, sorted (RDN order ignored), or ``None`` if unreadable."""
+    try:
+        return tuple(sorted(str(rdn.hashable) for rdn in name.chosen))
+    except BUILTIN_PARSE_ERRORS:
+        return None
+
+
+def signer_match(signer_info: SignerInfo, certificate: Any) -> SignerMatch | None:
+    """How *certificate* matches *signer_info*'s SignerIdentifier, or ``None``; never raises."""
+    try:
+        if signer_info.sid_kind == "subject_key_identifier":
+            wanted = signer_info.subject_key_identifier
+            if wanted is None:
+                return None
+            if certificate.key_identifier is not None:
+                return SignerMatch.KEY_IDENTIFIER if certificate.key_identifier == wanted else None
+            bits = bytes(certificate.public_key["public_key"].contents[1:])
+            computed = hashlib.sha1(bits).digest()  # noqa: S324 - RFC 5280 §4.2.1.2 (1)
+            return SignerMatch.KEY_IDENTIFIER_COMPUTED if computed == wanted else None
+        if certificate.serial_number != signer_info.serial_number:
+            return None
+        issuer = certificate.issuer
+        if bytes(issuer.dump()) == bytes(signer_info.issuer.dump()):
+            return SignerMatch.EXACT
+        if same_name(issuer, signer_info.issuer):
+            return SignerMatch.NAME_PREPARED
+        rdns = _rdn_set(issuer)
+        if rdns is not None and rdns == _rdn_set(signer_info.issuer):
+            return SignerMatch.NAME_REORDERED
+    except BUILTIN_PARSE_ERRORS:
+        return None
+    return None
+
+
+def locate_signer(
+    signer_info: SignerInfo, certificates: Iterable[Any]
+) -> tuple[Any, SignerMatch] | None:
+    """The certificate of *certificates* that *signer_info* names, and how; else ``None``.
+
+    An exact (or key identifier) match wins over a sloppy one anywhere in the list.
+
+    :param certificates: asn1crypto certificates, or DER bytes.
+    :raises ParseError: (``file="certificate #i"``) if a DER item is not a certificate.
+    """
+    best: tuple[Any, SignerMatch] | None = None
     for index, item in enumerate(certificates):
         cert = (
             load_certificate(bytes(item), file=f"certificate #{index}")
             if isinstance(item, bytes | bytearray | memoryview)
             else item
         )
-        if signer_info.matches(cert):
-            return cert
-    return None
+        how = signer_match(signer_info, cert)
+        if how is None:
+            continue
+        if not how.sloppy:
+            return cert, how
+        if best is None:
+            best = (cert, how)
+    return best
 
 
-def verify_signer(signer_info: SignerInfo, certificate: Any) -> SignatureScheme:
+def find_signer_certificate(signer_info: SignerInfo, certificates: Iterable[Any]) -> Any | None:
+    """The certificate of *certificates* that *signer_info* names, or ``None``.
+
+    Sloppy identifications count (:class:`SignerMatch`); :func:`locate_signer`
+    also says how the certificate matched.
+
+    :param certificates: asn1crypto certificates, or DER bytes.
+    :raises ParseError: (``file="certificate #i"``) if a DER item examined is
+        not a certificate.
+    """
+    found = locate_signer(signer_info, certificates)
+    return None if found is None else found[0]
+
+
+def verify_signer(
+    signer_info: SignerInfo, certificate: Any, *, issuer: Any = None
+) -> SignatureScheme:
     """Verify *signer_info*'s signature with *certificate*'s public key (RFC 5652 §5.6).
 
     The signature is verified over :attr:`SignerInfo.signed_attrs`, the DER
@@ -261,13 +351,16 @@ def verify_signer(signer_info: SignerInfo, certificate: Any) -> SignatureScheme:
     caller's step.
 
     :param certificate: the signer's asn1crypto ``Certificate`` (or ``PublicKeyInfo``).
-    :returns: the scheme that verified (for reports).
+    :param issuer: the signer certificate's issuer (certificate or key), for
+        an EC key that inherits its domain parameters (implicitlyCA).
+    :returns: the scheme that verified (for reports; ``curve`` names an EC
+        key's curve and how its parameters were given).
     :raises InvalidSignatureError: if the signature does not verify, or the
         SignerInfo has no signed attributes (every eMRTD profile requires them:
         9303-10 §4.6.2.2, TR-03110-3 §A.1.2).
     :raises UnsupportedAlgorithmError: if the key or algorithm cannot be
-        checked (:class:`~epass.errors.ExplicitCurveParametersError` for keys
-        with explicit EC parameters).
+        checked (:class:`~epass.errors.ExplicitCurveParametersError` for
+        explicit EC parameters that match no named curve).
     """
     if signer_info.signed_attrs is None:
         raise InvalidSignatureError("no signed attributes to verify")
@@ -277,6 +370,7 @@ def verify_signer(signer_info: SignerInfo, certificate: Any) -> SignatureScheme:
         signer_info.signed_attrs,
         signer_info.signature,
         digest_algorithm=signer_info.digest_algorithm,
+        issuer=issuer,
     )
 
 

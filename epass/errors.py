@@ -47,6 +47,7 @@ __all__ = [
     "NoReaderError",
     "ParseError",
     "ProtocolError",
+    "ReadBudgetExceededError",
     "RemoteProtocolError",
     "SecureMessagingError",
     "StatusWordError",
@@ -71,6 +72,28 @@ class NoReaderError(TransportError):
 
 class CardRemovedError(TransportError):
     """The card left the field (or was removed) during or before an exchange."""
+
+
+class ReadBudgetExceededError(TransportError):
+    """A read used up its budget of APDUs or seconds (:class:`epass.reader.ReadOptions`).
+
+    A chip cannot talk the reader into a crawl (one byte per command, endless
+    ``61xx`` chains): every transport exchange counts, and the read ends here.
+
+    :param resource: ``"apdus"`` or ``"seconds"``.
+    :param limit: the budget (``ReadOptions.max_apdus`` or ``ReadOptions.max_seconds``).
+    :param used: what was used when the read was stopped.
+    """
+
+    def __init__(self, resource: str, limit: float, used: float) -> None:
+        self.resource = resource
+        self.limit = limit
+        self.used = used
+        if resource == "apdus":
+            text = f"read stopped after {int(used)} APDUs (budget: {int(limit)})"
+        else:
+            text = f"read stopped after {used:.1f} s (budget: {limit:g} s)"
+        super().__init__(text)
 
 
 class StatusWordError(EpassError):

@@ -26,6 +26,11 @@ so each response is asked to carry as much as it can:
   its start, at most :data:`MAX_RECOVERIES` times per reader.
 * A file may not declare more than ``min(LdsFile.max_size, max_file_size)``
   bytes; a chip that returns almost nothing again and again is refused.
+* A file whose outer tag has the indefinite length (BER, X.690 §8.1.3.6: an
+  EF.SOD starting ``77 80``, as some issuers write it) is read until the chip
+  says the file has ended — ``6282``, ``6B00`` (offset past the end) or a
+  shorter answer than asked — within the same size limit, then cut after
+  its end-of-contents octets when the BER walk finds them.
 
 JMRTD calls this layer the file system; here it only reads.
 """
@@ -37,6 +42,7 @@ from collections.abc import Callable
 from epass import tlv
 from epass.apdu import CommandApdu, Ins
 from epass.channel import SW1_WRONG_LE, Channel
+from epass.cms import ber_header, ber_walk
 from epass.errors import ParseError, RemoteProtocolError, SecureMessagingError, StatusWordError
 from epass.lds.files import LdsFile
 from epass.sm import max_plain_response
@@ -67,6 +73,10 @@ SFI_REFUSED = frozenset(
 )
 #: Status words after which READ BINARY data is good (``6282``: end of file reached).
 READ_OK = frozenset({StatusWord.SUCCESS, StatusWord.END_OF_FILE})
+#: Status words that end a file of indefinite length: end of file, offset past the end.
+INDEFINITE_END = frozenset({StatusWord.END_OF_FILE, StatusWord.WRONG_P1P2})
+#: The total of a file whose TLV header has the indefinite length (read to the end).
+INDEFINITE = -1
 
 #: Called as a file is read: ``(file, bytes done, total or None until the header is known)``.
 ChunkProgress = Callable[[LdsFile, int, int | None], None]
@@ -221,12 +231,12 @@ class FileReader:
         limit = self.limit(file)
         stingy = 0
         hint: int | None = None  # the exact length a 6Cxx asked for, for the next request
-        while total is None or len(data) < total:
+        while total is None or total == INDEFINITE or len(data) < total:
             offset = len(data)
             chunk = self.max_chunk(secure=secure)
             if offset > 0x7FFF:
                 chunk = _odd_payload(chunk)  # the DO'53' header shares the response
-            want = chunk if total is None else min(chunk, total - offset)
+            want = chunk if total is None or total == INDEFINITE else min(chunk, total - offset)
             hinted, hint = hint, None
             if hinted is not None:
                 want = min(want, hinted)
@@ -253,11 +263,25 @@ class FileReader:
                 self._select_ef(file)
                 first = False
                 continue
+            if total == INDEFINITE and sw in INDEFINITE_END and not response.data:
+                return self._indefinite_end(data, file)
             if sw not in READ_OK:
                 raise StatusWordError(sw, response.data, f"READ BINARY {file.label}")
             got = response.data
             if command.ins == Ins.READ_BINARY_ODD:
                 got = self._unwrap_do53(got, file)
+            if total == INDEFINITE:
+                data += got
+                if len(data) > limit:
+                    raise ParseError(
+                        f"indefinite-length file longer than the {limit}-byte limit",
+                        file=file.label,
+                        offset=limit,
+                    )
+                self._report(file, len(data), None)
+                if sw == StatusWord.END_OF_FILE or len(got) < want:
+                    return self._indefinite_end(data, file)
+                continue
             if len(got) < min(want, MIN_CHUNK):
                 stingy += 1
                 if not got or stingy > MAX_STINGY:
@@ -269,6 +293,17 @@ class FileReader:
             first = False
             if total is None:
                 total = self._total_length(bytes(data), file, limit)
+                if total == INDEFINITE:
+                    if len(data) > limit:
+                        raise ParseError(
+                            f"indefinite-length file longer than the {limit}-byte limit",
+                            file=file.label,
+                            offset=limit,
+                        )
+                    self._report(file, len(data), None)
+                    if sw == StatusWord.END_OF_FILE or len(got) < want:
+                        return self._indefinite_end(data, file)
+                    continue
             if hinted is not None and total is not None and len(data) < total:
                 self._chunk_cap = hinted  # 6Cxx in mid-file: the chip's real limit
             if sw == StatusWord.END_OF_FILE and total is None:
@@ -287,6 +322,15 @@ class FileReader:
         return bytes(data[:total])
 
     @staticmethod
+    def _is_indefinite(head: bytes, file: LdsFile) -> bool:
+        """Whether *head* starts with a constructed tag of indefinite length (``77 80``)."""
+        try:
+            constructed, _start, length = ber_header(head, 0, len(head), file=file.label)
+        except ParseError:
+            return False
+        return constructed and length is None
+
+    @staticmethod
     def _unwrap_do53(data: bytes, file: LdsFile) -> bytes:
         try:
             do53 = tlv.decode_single(data, file=f"{file.label} (B1 response)", expected_tag=0x53)
@@ -294,11 +338,31 @@ class FileReader:
             raise RemoteProtocolError(f"malformed odd-INS READ BINARY response: {exc}") from exc
         return do53.value
 
+    def _indefinite_end(self, data: bytearray, file: LdsFile) -> bytes:
+        """The bytes of an indefinite-length file the chip has ended: cut after its end.
+
+        When the BER walk (X.690 §8.1) finds where the outer element ends, what
+        follows it (padding) is dropped, as the bytes past a definite length
+        are never read; otherwise the whole read is returned for the parser
+        to judge.
+        """
+        raw = bytes(data)
+        try:
+            end = ber_walk(raw, 0, len(raw), file=file.label)
+        except ParseError:
+            end = len(raw)
+        self._report(file, end, end)
+        return raw[:end]
+
     @staticmethod
     def _total_length(head: bytes, file: LdsFile, limit: int) -> int | None:
+        """The file's total length from its TLV header; ``None`` until the header is
+        complete; :data:`INDEFINITE` for a constructed outer tag of indefinite length."""
         try:
             _tag, header_length, value_length = tlv.header(head, file=file.label)
         except ParseError:
+            if FileReader._is_indefinite(head, file):
+                return INDEFINITE
             if len(head) >= 8:
                 raise
             return None  # header not complete yet: read on

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-__all__ = ["ICAO_TO_ISO_ALPHA2", "alpha2"]
+__all__ = ["ICAO_TO_ISO_ALPHA2", "ISSUING_STATE_COUNTRIES", "alpha2", "certificate_countries"]
 
 # ISO 3166-1 alpha-3 -> alpha-2 (all 249 codes; from the Debian iso-codes ISO 3166-1 table),
 # packed as "AAABB" tokens.
@@ -63,3 +63,41 @@ def alpha2(code: str) -> str | None:
         surrounding spaces and case are ignored.
     """
     return ICAO_TO_ISO_ALPHA2.get(code.replace("<", "").strip().upper())
+
+
+#: Issuing-state codes of Doc 9303-3 §5 whose certificate country is not simply the
+#: alpha-2 code of :data:`ICAO_TO_ISO_ALPHA2`, or not one country at all: ``D``
+#: (Germany, C=DE); the British ``GBR/GBD/GBN/GBO/GBS/GBP`` (all issued under C=GB);
+#: ``UNO``/``UNA`` (United Nations and its agencies, C=UN) and ``UNK`` (UNMIK Kosovo,
+#: C=UN or XK); ``EUE`` (European Union, C=EU). ``XXA``/``XXB``/``XXC`` (stateless,
+#: refugee, other) name no country: an empty set, nothing to compare.
+ISSUING_STATE_COUNTRIES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "D": frozenset({"DE"}),
+        **{code: frozenset({"GB"}) for code in ("GBR", "GBD", "GBN", "GBO", "GBS", "GBP")},
+        "UNO": frozenset({"UN"}),
+        "UNA": frozenset({"UN"}),
+        "UNK": frozenset({"UN", "XK"}),
+        "XXA": frozenset(),
+        "XXB": frozenset(),
+        "XXC": frozenset(),
+        "EUE": frozenset({"EU"}),
+    }
+)
+
+
+def certificate_countries(
+    code: str, exceptions: Mapping[str, frozenset[str]] = ISSUING_STATE_COUNTRIES
+) -> frozenset[str] | None:
+    """The certificate countries (ISO 3166-1 alpha-2) an MRZ issuing state may be signed under.
+
+    :param code: as in the MRZ (fillers, spaces and case ignored).
+    :param exceptions: the codes handled specially (:data:`ISSUING_STATE_COUNTRIES`).
+    :returns: the set of alpha-2 codes; an empty set for a code that names no
+        country (``XXA``); ``None`` for an unknown code.
+    """
+    clean = code.replace("<", "").strip().upper()
+    if clean in exceptions:
+        return exceptions[clean]
+    single = ICAO_TO_ISO_ALPHA2.get(clean)
+    return None if single is None else frozenset({single})

@@ -7,16 +7,22 @@ ICAO Doc 9303-11 §4.2 (the inspection procedure) and 9303-10 §4.6 (the LDS):
    the application is selected (``6A82``: absent, the chip has BAC only);
 2. :meth:`ChipSession.select_application` — SELECT the eMRTD application;
 3. :meth:`ChipSession.access_control` — run the access-control strategy
-   chosen from what EF.CardAccess offers (:mod:`epass.access.control`);
+   chosen from what EF.CardAccess offers under the caller's
+   :class:`~epass.access.control.AccessPolicy` (:mod:`epass.access.control`).
+   PACE runs in the master file *before* step 2, which then selects the
+   application under PACE secure messaging (9303-11 §4.2); BAC runs after
+   step 2. After PACE-CAM, EF.CardSecurity is read from the master file and
+   the chip's authentication data are checked against its key (9303-11 §4.4.3.5.2);
 4. :meth:`ChipSession.read_document` — read EF.COM, EF.SOD and every data
    group either lists; one bad data group is recorded and the rest read on;
 5. :meth:`ChipSession.chip_authentication` — Active or Chip Authentication
    (9303-11 §6); not supported yet, so the result says "not performed".
 
-:meth:`ChipSession.open` runs steps 1-3, :meth:`ChipSession.read` all of
-them. Each step reports a :class:`Phase` to the optional ``progress``
-callback, and each file read reports its bytes. How files are read (chunk
-sizes, extended length, odd INS, 6700/6Cxx, recovery) is
+:meth:`ChipSession.open` runs steps 1-3 (in the order the protocol needs:
+1, 3, 2 for PACE), :meth:`ChipSession.read` all of them. Each step reports a
+:class:`Phase` to the optional ``progress`` callback, and each file read
+reports its bytes. How files are read (chunk sizes, extended length, odd
+INS, 6700/6Cxx, recovery) is
 :class:`epass.filesystem.FileReader`.
 """
 
@@ -27,17 +33,24 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
+from typing import Any
 
+from epass.access.cam import check_chip_authentication_mapping
 from epass.access.control import (
     ACCESS_CONTROLS,
     NO_ACCESS,
     AccessControl,
+    AccessPlan,
+    AccessPolicy,
     AccessProtocol,
     AccessResult,
+    CamResult,
     CardAccessOffer,
-    choose_access_control,
+    PaceDetails,
+    fallback_allowed,
+    plan_access,
 )
-from epass.access.keys import AccessKey
+from epass.access.keys import AccessKey, CanKey
 from epass.apdu import CommandApdu, Ins
 from epass.capabilities import CardCapabilities, parse_atr, parse_atr_info
 from epass.channel import Channel, Exchange, Tracer
@@ -45,6 +58,7 @@ from epass.errors import (
     AccessControlError,
     LocalProtocolError,
     ParseError,
+    ReadBudgetExceededError,
     RemoteProtocolError,
     SecureMessagingError,
     StatusWordError,
@@ -56,10 +70,14 @@ from epass.status import StatusWord
 from epass.transport import Transport
 
 __all__ = [
+    "DEFAULT_MAX_APDUS",
+    "DEFAULT_MAX_SECONDS",
     "EMRTD_AID",
     "NOT_PERFORMED",
+    "AccessPolicy",
     "AccessProtocol",
     "AccessResult",
+    "BudgetedTransport",
     "ChipAuthenticationResult",
     "ChipSession",
     "DocumentRead",
@@ -82,9 +100,9 @@ class Phase(IntEnum):
 
     #: ATR / EF.ATR/INFO (link capabilities) and EF.CardAccess, from the master file.
     READ_CARD_ACCESS = 1
-    #: SELECT the eMRTD application.
+    #: SELECT the eMRTD application (after ACCESS_CONTROL when PACE runs, 9303-11 §4.2).
     SELECT_APPLICATION = 2
-    #: BAC (or, later, PACE).
+    #: PACE or BAC (PACE before SELECT_APPLICATION, BAC after it).
     ACCESS_CONTROL = 3
     #: EF.COM, EF.SOD and the data groups.
     READ_FILES = 4
@@ -103,12 +121,16 @@ class ProgressEvent:
     the read starts, then the bytes read after each chunk, with *total* once
     the TLV header has told it; the last event of a complete read has
     ``done == total``. After a recovery the file starts again at 0.
+
+    The event that starts :attr:`Phase.READ_FILES` carries *access*: how
+    access control opened the chip (a kiosk reports "access granted" with it).
     """
 
     phase: Phase
     file: LdsFile | None
     done: int
     total: int | None
+    access: AccessResult | None = None
 
 
 #: A progress callback; it must not raise.
@@ -146,6 +168,12 @@ class TrafficStats:
         }
 
 
+#: Default of :attr:`ReadOptions.max_apdus`.
+DEFAULT_MAX_APDUS = 1000
+#: Default of :attr:`ReadOptions.max_seconds`.
+DEFAULT_MAX_SECONDS = 60.0
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     """How a session reads.
@@ -159,6 +187,18 @@ class ReadOptions:
         ``6982`` and some end the session).
     :ivar chunk: an upper bound on plain bytes per READ BINARY (testing aid).
     :ivar read_atr_info: read EF.ATR/INFO when the ATR points to it.
+    :ivar access_policy: the access-control policy: BAC only, or PACE with or
+        without falling back to BAC (:class:`~epass.access.control.AccessPolicy`).
+    :ivar max_apdus: the most transport exchanges one session may make (every
+        APDU counts, ``61xx`` GET RESPONSE rounds and recoveries included);
+        ``None`` for no limit. The demo document takes 11 (extended length)
+        or about 100 (short APDUs); a real 100 KB document about 500.
+    :ivar max_seconds: the most wall-clock seconds from the session's start to
+        its last APDU; ``None`` for no limit. Checked before each exchange (a
+        transport that hangs is ended by the transport's own timeout).
+
+    A session past either budget raises
+    :class:`~epass.errors.ReadBudgetExceededError` before the next APDU.
     """
 
     extended_length: bool | None = None
@@ -166,6 +206,65 @@ class ReadOptions:
     read_eac_protected: bool = False
     chunk: int | None = None
     read_atr_info: bool = True
+    access_policy: AccessPolicy = field(default_factory=AccessPolicy)
+    max_apdus: int | None = DEFAULT_MAX_APDUS
+    max_seconds: float | None = DEFAULT_MAX_SECONDS
+
+    def __post_init__(self) -> None:
+        if self.max_apdus is not None and self.max_apdus < 1:
+            raise ValueError("ReadOptions.max_apdus must be at least 1 (or None)")
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            raise ValueError("ReadOptions.max_seconds must be positive (or None)")
+
+
+class BudgetedTransport(Transport):
+    """A transport that counts exchanges and time, and ends a read past its budget.
+
+    :param transport: the link to the card.
+    :param max_apdus: / :param max_seconds: the budget (``None``: unlimited).
+    :param clock: monotonic seconds (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        max_apdus: int | None,
+        max_seconds: float | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.inner = transport
+        self.max_apdus = max_apdus
+        self.max_seconds = max_seconds
+        self.clock = clock
+        self.started = clock()
+        self.apdus = 0
+
+    @property
+    def atr(self) -> bytes | None:
+        return self.inner.atr
+
+    @property
+    def extended_length(self) -> bool | None:
+        return self.inner.extended_length
+
+    def transmit(self, apdu: bytes) -> bytes:
+        """Send *apdu* unless the budget is spent.
+
+        :raises ReadBudgetExceededError: when this exchange would pass
+            ``max_apdus`` or ``max_seconds`` have passed.
+        """
+        if self.max_apdus is not None and self.apdus >= self.max_apdus:
+            raise ReadBudgetExceededError("apdus", self.max_apdus, self.apdus)
+        if self.max_seconds is not None:
+            elapsed = self.clock() - self.started
+            if elapsed > self.max_seconds:
+                raise ReadBudgetExceededError("seconds", self.max_seconds, elapsed)
+        self.apdus += 1
+        return self.inner.transmit(apdu)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 @dataclass(frozen=True)
@@ -250,6 +349,11 @@ class ReadResult:
 DocumentRead = ReadResult
 
 
+#: The data groups every eMRTD holds (9303-10 §4.7): read when neither EF.COM nor
+#: EF.SOD tells which data groups there are.
+MANDATORY_DATA_GROUPS = (LdsFile.DG1, LdsFile.DG2)
+
+
 def _dg_order(file: LdsFile) -> tuple[int, str]:
     return (file.number, file.label)
 
@@ -276,8 +380,12 @@ class ChipSession:
         progress: Progress | None = None,
         access_controls: Sequence[AccessControl] = ACCESS_CONTROLS,
     ) -> None:
-        self.transport = transport
         self.options = options or ReadOptions()
+        #: The link, counted against the read budget (:attr:`ReadOptions.max_apdus`,
+        #: :attr:`ReadOptions.max_seconds`); the caller's transport is ``transport.inner``.
+        self.transport = BudgetedTransport(
+            transport, max_apdus=self.options.max_apdus, max_seconds=self.options.max_seconds
+        )
         self.stats = TrafficStats()
         self._user_tracer = tracer
         self.rng = rng
@@ -292,9 +400,12 @@ class ChipSession:
         #: Every file read by the steps so far.
         self.document = Document({})
         self._control: AccessControl | None = None
+        self._plan: AccessPlan | None = None
+        #: The PACE result of the last PACE run (the session's keys; CAM data), if any.
+        self.pace_result: Any = None
         self._phase = Phase.READ_CARD_ACCESS
         self.file_reader = FileReader(
-            Channel(transport, tracer=self._trace),
+            Channel(self.transport, tracer=self._trace),
             chunk=self.options.chunk,
             max_file_size=self.options.max_file_size,
             recover=self._recover,
@@ -312,7 +423,8 @@ class ChipSession:
     def _enter(self, phase: Phase) -> None:
         self._phase = phase
         if self.progress is not None:
-            self.progress(ProgressEvent(phase, None, 0, None))
+            access = self.access if phase == Phase.READ_FILES else None
+            self.progress(ProgressEvent(phase, None, 0, None, access))
 
     def _file_progress(self, file: LdsFile, done: int, total: int | None) -> None:
         if self.progress is not None:
@@ -354,9 +466,10 @@ class ChipSession:
     # -- the steps ---------------------------------------------------------------------
 
     def open(self, key: AccessKey) -> None:
-        """Steps 1-3: EF.CardAccess, SELECT the application, access control.
+        """Steps 1-3: EF.CardAccess, then PACE and SELECT, or SELECT and BAC (9303-11 §4.2).
 
-        :raises AccessControlError: if the chip refuses the key.
+        :raises AccessControlError: if the chip refuses the key, or PACE cannot
+            be used and the policy forbids BAC.
         :raises LocalProtocolError: if no supported protocol takes the key
             (a :class:`~epass.access.keys.CanKey` needs PACE).
         :raises StatusWordError: if the chip has no eMRTD application.
@@ -364,8 +477,28 @@ class ChipSession:
         """
         self.key = key
         self.read_card_access()
+        plan = self.plan_access()
+        if plan.control.in_master_file:
+            result = self.access_control()
+            if result.protocol is AccessProtocol.PACE:
+                self.select_application()
+            return
         self.select_application()
         self.access_control()
+
+    def plan_access(self) -> AccessPlan:
+        """Choose the access control from EF.CardAccess, the key and the policy (no I/O).
+
+        :raises LocalProtocolError: if no protocol takes the key under the policy.
+        :raises AccessControlError: if PACE cannot be used and the policy forbids BAC.
+        """
+        key = self.key
+        if key is None:
+            raise LocalProtocolError("no access key: open the session with one")
+        self._plan = plan_access(
+            key, self.card_access, self.options.access_policy, self.access_controls
+        )
+        return self._plan
 
     def read_card_access(self) -> CardAccessOffer:
         """Step 1: learn the link's lengths, then read EF.CardAccess (9303-11 §4.2, §9.2.11).
@@ -438,42 +571,114 @@ class ChipSession:
         raise StatusWordError(response.sw, response.data, "SELECT eMRTD application")
 
     def access_control(self) -> AccessResult:
-        """Step 3: run the first strategy that accepts the key and what the chip offers.
+        """Step 3: run the access control :meth:`plan_access` chose (PACE or BAC).
 
-        :returns: the protocol used, what EF.CardAccess offered, and any fallback.
-        :raises LocalProtocolError: if no key was given, or no supported
-            protocol takes it (a CAN needs PACE, which is not supported).
-        :raises AccessControlError: if the chip refuses the key.
+        PACE runs on the channel as it is (in the master file when called from
+        :meth:`open`). When PACE fails for a reason other than the password
+        and the policy allows it, the application is selected and BAC runs,
+        and the result says why (:attr:`AccessResult.fallback`).
+
+        :returns: the protocol used, how PACE ran, what EF.CardAccess offered, any fallback.
+        :raises LocalProtocolError: if no key was given, or no protocol takes it.
+        :raises AccessControlError: if the chip refuses the key, or PACE failed
+            and the policy forbids BAC (naming the step and the reason).
         """
         self._enter(Phase.ACCESS_CONTROL)
         key = self.key
         if key is None:
             raise LocalProtocolError("no access key: open the session with one")
-        control, result = choose_access_control(key, self.card_access, self.access_controls)
+        plan = self._plan or self.plan_access()
+        self._plan = None
+        if plan.control.protocol is AccessProtocol.PACE:
+            try:
+                self.pace_result = plan.control.perform(
+                    self.channel, key, self.card_access, rng=self.rng
+                )
+            except AccessControlError as exc:
+                policy = self.options.access_policy
+                if not fallback_allowed(exc, policy):
+                    if not fallback_allowed(exc, replace(policy, allow_fallback=True)):
+                        raise  # a wrong password or a misbehaving chip: never a reason for BAC
+                    raise AccessControlError(
+                        f"{_reason(exc)} (falling back to BAC is not allowed by the policy)",
+                        step=exc.step,
+                        protocol=exc.protocol,
+                        sw=exc.sw,
+                    ) from exc
+                plan = plan.fallback(str(exc))
+                if isinstance(key, CanKey):  # pragma: no cover - plan_access refuses it
+                    raise
+                self._select_application()
+                self._run_bac(plan, key, pace_error=exc)
+                return self._opened(plan)
+            cam = self._check_chip_authentication_mapping(plan)
+            details = _pace_details(plan, key, cam)
+            self._control = plan.control
+            self.access = replace(plan.result, pace=details)
+            return self.access
+        self._run_bac(plan, key)
+        return self._opened(plan)
+
+    def _opened(self, plan: AccessPlan) -> AccessResult:
+        self._control = plan.control
+        self.access = plan.result
+        return plan.result
+
+    def _run_bac(
+        self, plan: AccessPlan, key: AccessKey, *, pace_error: AccessControlError | None = None
+    ) -> None:
         try:
-            control.perform(self.channel, key, self.card_access, rng=self.rng)
+            plan.control.perform(self.channel, key, self.card_access, rng=self.rng)
         except AccessControlError as exc:
-            if not result.pace_offered:
+            notes = []
+            if pace_error is not None:
+                notes.append(f"after PACE failed: {pace_error}")
+            elif self.options.access_policy.bac_only and self.card_access.pace_infos:
+                notes.append(
+                    "the chip offers PACE; BAC was used because the policy asks for BAC only"
+                )
+            elif self.card_access.pace_infos:
+                notes.append(f"the chip also offers PACE: {plan.result.fallback}")
+            if not notes:
                 raise
-            reason = str(exc).removeprefix(f"{exc.protocol} failed at {exc.step}: ")
             raise AccessControlError(
-                f"{reason} (the chip also offers PACE, which is not supported)",
+                f"{_reason(exc)} ({'; '.join(notes)})",
                 step=exc.step,
                 protocol=exc.protocol,
                 sw=exc.sw,
             ) from exc
-        self._control = control
-        self.access = result
-        return result
+
+    def _check_chip_authentication_mapping(self, plan: AccessPlan) -> CamResult | None:
+        """After PACE-CAM: read EF.CardSecurity and check the chip's CAM data against its key.
+
+        9303-11 §4.4.3.5.2: CA_IC · PK_IC must equal PK_Map,IC, with PK_IC the
+        chip-authentication public key of EF.CardSecurity. The file is read in
+        the master file under PACE secure messaging and kept in the document.
+        A file that cannot be read or lacks the key gives ``verified=None``.
+        """
+        info = plan.pace_info
+        if info is None or info.mapping != "CAM":
+            return None
+        file = LdsFile.EF_CARD_SECURITY
+        try:
+            data = self.file_reader.read_file(file)
+        except (StatusWordError, ParseError) as exc:
+            return CamResult(None, f"EF.CardSecurity could not be read: {exc}")
+        self.document = self.document.with_files({file: data})
+        return check_chip_authentication_mapping(self.pace_result, data)
 
     def _recover(self) -> Channel:
-        """Re-open a session the chip ended: fresh channel, select, the same access control."""
+        """Re-open a session the chip ended: fresh channel, the same access control, select."""
         key, control = self.key, self._control
         if key is None or control is None:
             raise LocalProtocolError("session was never opened")
         self.file_reader.channel = Channel(self.transport, tracer=self._trace)
-        self._select_application()
-        control.perform(self.channel, key, self.card_access, rng=self.rng)
+        if control.in_master_file:
+            self.pace_result = control.perform(self.channel, key, self.card_access, rng=self.rng)
+            self._select_application()
+        else:
+            self._select_application()
+            control.perform(self.channel, key, self.card_access, rng=self.rng)
         return self.channel
 
     # -- reading ------------------------------------------------------------------------
@@ -504,10 +709,14 @@ class ChipSession:
         EF.COM or EF.SOD served malformed (a header that is not TLV, a file
         shorter than it declares) is listed in :attr:`ReadResult.not_read` and
         :attr:`ReadResult.malformed`; a malformed EF.COM or EF.SOD content is
-        left to the inspection and passive authentication to report.
+        left to the inspection and passive authentication to report. EF.COM
+        or EF.SOD refused or absent is listed in :attr:`ReadResult.not_read`
+        and the data groups the other lists are read; with neither list, the
+        mandatory DG1 and DG2 (9303-10 §4.7) are read. One file never loses
+        the rest of the document.
 
-        :raises StatusWordError: when the chip refuses or lacks EF.COM or EF.SOD.
-        :raises TransportError: when the link fails.
+        :raises TransportError: when the link fails, or the read passes its
+            budget (:class:`~epass.errors.ReadBudgetExceededError`).
         :raises SecureMessagingError: on a bad MAC, or a dropped session that
             cannot be re-opened.
         :raises RemoteProtocolError: when the chip misbehaves on READ BINARY.
@@ -521,6 +730,8 @@ class ChipSession:
         for file in (LdsFile.EF_COM, LdsFile.EF_SOD):
             try:
                 head[file] = reader.read_file(file)
+            except StatusWordError as exc:
+                not_read[file] = _refusal(exc)
             except (ParseError, RemoteProtocolError) as exc:
                 _served_malformed(exc, file, not_read, malformed)
         document = self.document.with_files(head)
@@ -538,6 +749,8 @@ class ChipSession:
             parsed_sod = None  # passive authentication reports it; read what EF.COM lists
         if parsed_sod is not None:
             wanted.update(LdsFile.data_group(n) for n in parsed_sod.dg_hashes)
+        if parsed_com is None and parsed_sod is None:
+            wanted.update(MANDATORY_DATA_GROUPS)  # no list to go by: what every eMRTD holds
         wanted.update(extra)
 
         files: dict[LdsFile, bytes] = {}
@@ -592,6 +805,30 @@ class ChipSession:
             recoveries=self.recoveries,
             seconds=time.perf_counter() - start,
         )
+
+
+def _reason(exc: AccessControlError) -> str:
+    """The message of *exc* without its ``"<protocol> failed at <step>: "`` prefix."""
+    return str(exc).removeprefix(f"{exc.protocol} failed at {exc.step}: ")
+
+
+def _pace_details(plan: AccessPlan, key: AccessKey, cam: CamResult | None) -> PaceDetails:
+    info = plan.pace_info
+    if info is None:  # pragma: no cover - a PACE plan always names its option
+        raise LocalProtocolError("PACE ran without an option")
+    parameter = info.parameter
+    return PaceDetails(
+        protocol=info.name,
+        oid=info.protocol,
+        mapping=info.mapping or "?",
+        key_agreement=info.key_agreement or "?",
+        parameter_id=info.parameter_id,
+        domain_parameters=parameter.name if parameter is not None else "unknown",
+        cipher=info.cipher or "?",
+        key_length=info.key_length or 0,
+        password="CAN" if isinstance(key, CanKey) else "MRZ",
+        chip_authentication=cam,
+    )
 
 
 def _served_malformed(

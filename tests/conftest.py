@@ -25,3 +25,9 @@ def sample_bytes(samples: Path, relpath: str) -> bytes:
     if not path.is_file():
         pytest.skip(f"sample file {relpath} not found under {samples}")
     return path.read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_epass_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test sees its own empty EPASS_HOME: no test reads or writes the user's trust store."""
+    monkeypatch.setenv("EPASS_HOME", str(tmp_path_factory.mktemp("epass-home")))

@@ -127,12 +127,19 @@ def test_inspect_dump_reaches_the_live_verdict_with_the_saved_evidence(tmp_path)
 
 
 def test_pace_offered_but_bac_used_is_shown_live_and_offline(tmp_path):
+    from epass.access.control import AccessPolicy
+    from epass.reader import ReadOptions
+
     doc = specimen()
     card_access = _pace_card_access()
-    live = _inspect(doc, transport_kwargs={"config": ChipConfig(card_access=card_access)})
+    live = _inspect(
+        doc,
+        transport_kwargs={"config": ChipConfig(card_access=card_access)},
+        options=ReadOptions(access_policy=AccessPolicy(bac_only=True)),
+    )
     check = live.check("access.protocol")
     assert check.status is CheckStatus.SKIP and not check.required
-    assert "PACE" in check.detail
+    assert "PACE" in check.detail and "BAC only" in check.detail
     assert any(f.code == "access.pace_not_used" for f in live.findings)
     assert live.verdict is Verdict.VALID  # informative: a BAC read of genuine data is genuine
     save_dump(live.document, tmp_path / "d", evidence=live.evidence())

@@ -24,7 +24,8 @@ from tests.cms_helpers import key_usage
 
 AT = datetime(2030, 6, 1, tzinfo=UTC)
 UNKNOWN = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4.5"), b"\x04\x01x")
-MRZ = b"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C36UTO7408122F1204159ZE184226B<<<<<10"
+# the 9303-4 specimen with a date of expiry of 2038-04-15 (check digits recomputed)
+MRZ = b"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C36UTO7408122F3804151ZE184226B<<<<<16"
 DG1 = b"\x61\x5b\x5f\x1f\x58" + MRZ
 DG2 = b"\x75\x0a\x7f\x61\x07\x02\x01\x01\x7f\x60\x01\x00"
 DGS = {1: DG1, 2: DG2}

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from drivers.virtual.pki import TestPki, hash_data_groups, make_test_pki, sign_sod
-from epass._crypto.signatures import ExplicitCurveParametersError, load_public_key
+from epass._crypto.signatures import EcPublicKey, ExplicitCurveParametersError, load_public_key
 from epass.cms import ber_header
 from epass.lds import sod as sod_module
 from epass.lds.asn1 import (
@@ -49,7 +49,8 @@ from tests.cms_helpers import key_usage, rebuild_signed_data
 from tests.conftest import sample_bytes
 
 AT = datetime(2030, 6, 1, tzinfo=UTC)
-MRZ = b"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C36UTO7408122F1204159ZE184226B<<<<<10"
+# the 9303-4 specimen with a date of expiry of 2038-04-15 (check digits recomputed)
+MRZ = b"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C36UTO7408122F3804151ZE184226B<<<<<16"
 DG1 = b"\x61\x5b\x5f\x1f\x58" + MRZ
 DG2 = b"\x75\x0a\x7f\x61\x07\x02\x01\x01\x7f\x60\x01\x00"
 DG14 = b"\x6e\x05\x31\x03\x02\x01\x01"
@@ -168,9 +169,12 @@ def _resealed(sod: bytes, **changes: Any) -> bytes:
 # --- the step table -------------------------------------------------------------------------
 
 
+_SOD_CHECKS = [n for n in CheckName if not n.value.startswith("card_security.")]
+
+
 def test_steps_are_one_table_in_check_name_order():
-    assert [s.name for s in STEPS] == list(CheckName)
-    assert [c.value for c in CheckName] == [
+    assert [s.name for s in STEPS] == _SOD_CHECKS
+    assert [c.value for c in _SOD_CHECKS] == [
         "sod.parse",
         "dg.hashes",
         "sod.message_digest",
@@ -178,6 +182,7 @@ def test_steps_are_one_table_in_check_name_order():
         "ds.validity",
         "ds.profile",
         "ds.issuer",
+        "ds.revocation",
         "dg1.issuing_state",
     ]
 
@@ -189,7 +194,7 @@ def test_without_a_usable_sod_every_dependent_step_skips_through_the_table(pki, 
     dg = checks[CheckName.DG_HASHES]
     assert (dg.status, dg.detail) == (CheckStatus.SKIP, "no usable EF.SOD: data groups not checked")
     assert dg.evidence["unchecked"] == ("DG1", "DG2")
-    for name in list(CheckName)[2:]:
+    for name in _SOD_CHECKS[2:]:
         assert (checks[name].status, checks[name].detail, checks[name].required) == (
             CheckStatus.SKIP,
             "no usable EF.SOD",
@@ -538,7 +543,7 @@ def test_signing_time_that_cannot_be_compared_is_a_malformed_sod(pki, store, tim
     json.dumps(report.to_dict())
 
 
-# --- keys with explicit EC parameters: "not supported", no promise --------------------------------
+# --- keys with explicit EC parameters: mapped to the named curve, or a clean ERROR ---------------
 
 #: NIST P-256 domain parameters (FIPS 186-4 §D.1.2.3; SEC 2 §2.4.2 secp256r1).
 _P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
@@ -548,8 +553,13 @@ _P256_GY = 0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5
 _P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
-def _explicit_spki(public_key: ec.EllipticCurvePublicKey) -> asn1_keys.PublicKeyInfo:
-    """*public_key* (P-256) with its curve given as explicit parameters (SEC 1 §C.2)."""
+def _explicit_spki(
+    public_key: ec.EllipticCurvePublicKey, *, order: int = _P256_N
+) -> asn1_keys.PublicKeyInfo:
+    """*public_key* (P-256) with its curve given as explicit parameters (SEC 1 §C.2).
+
+    Another *order* gives parameters that match no named curve.
+    """
     a = _P256_P - 3
     assert (_P256_GY**2 - (_P256_GX**3 + a * _P256_GX + _P256_B)) % _P256_P == 0
     point = public_key.public_bytes(
@@ -560,7 +570,7 @@ def _explicit_spki(public_key: ec.EllipticCurvePublicKey) -> asn1_keys.PublicKey
         "field_id": {"field_type": "prime_field", "parameters": _P256_P},
         "curve": {"a": a.to_bytes(32, "big"), "b": _P256_B.to_bytes(32, "big")},
         "base": b"\x04" + _P256_GX.to_bytes(32, "big") + _P256_GY.to_bytes(32, "big"),
-        "order": _P256_N,
+        "order": order,
         "cofactor": 1,
     }
     return asn1_keys.PublicKeyInfo(
@@ -600,34 +610,67 @@ class _Der:
 _PLANS = ("yet", "later", "pending", "coming", "future")
 
 
-def test_explicit_parameters_in_the_ds_key_are_not_supported(pki, store):
+def test_explicit_parameters_in_the_ds_key_are_mapped(pki, store):
     ds = _with_public_key(pki.ds_der, _explicit_spki(pki.ds_key.public_key()), pki.csca_key)
     ds_cert = cast(x509.Certificate, _Der(ds))
     sod = sign_sod(hash_data_groups(DGS), ds_key=pki.ds_key, ds_cert=ds_cert)
     report = verify(_files(sod), store, at=AT)
     signature = report.check(CheckName.SOD_SIGNATURE)
+    assert signature.status is CheckStatus.PASS
+    assert signature.evidence["ds_curve"] == "explicit parameters = secp256r1"
+    assert report.check(CheckName.DS_ISSUER).status is CheckStatus.PASS
+    assert report.signer is not None
+    assert report.signer.curve == "explicit parameters = secp256r1"
+    assert report.verdict is Verdict.VALID
+
+
+def test_explicit_parameters_matching_no_curve_in_the_ds_key_are_an_error(pki, store):
+    spki = _explicit_spki(pki.ds_key.public_key(), order=_P256_N - 2)
+    ds = _with_public_key(pki.ds_der, spki, pki.csca_key)
+    ds_cert = cast(x509.Certificate, _Der(ds))
+    sod = sign_sod(hash_data_groups(DGS), ds_key=pki.ds_key, ds_cert=ds_cert)
+    report = verify(_files(sod), store, at=AT)
+    signature = report.check(CheckName.SOD_SIGNATURE)
     assert signature.status is CheckStatus.ERROR
-    assert "explicit EC parameters, which are not supported" in signature.detail
+    assert "match no named curve" in signature.detail
     assert not [w for w in _PLANS if w in signature.detail]
     assert report.check(CheckName.DS_ISSUER).status is CheckStatus.PASS
-    assert report.signer is not None and report.signer.curve == "explicit parameters"
+    assert report.signer is not None
+    assert report.signer.curve == "explicit parameters matching no named curve"
     assert report.verdict is Verdict.INDETERMINATE
 
 
-def test_explicit_parameters_in_the_csca_key_are_not_supported(pki):
+def test_explicit_parameters_in_the_csca_key(pki):
     csca = _with_public_key(pki.csca_der, _explicit_spki(pki.csca_key.public_key()), pki.csca_key)
     trust = TrustStore()
     trust.add(csca, source="explicit-csca")
     report = verify(_files(pki.sign_sod(hash_data_groups(DGS))), trust, at=AT)
     issuer = report.check(CheckName.DS_ISSUER)
+    assert issuer.status is CheckStatus.PASS
+    assert issuer.evidence["csca_curve"] == "explicit parameters = secp256r1"
+    assert "explicit parameters = secp256r1" in issuer.detail
+    assert report.verdict is Verdict.VALID
+    key = load_public_key(_explicit_spki(pki.csca_key.public_key()))
+    assert isinstance(key, EcPublicKey) and key.resolved.name == "secp256r1"
+
+
+def test_explicit_parameters_matching_no_curve_in_the_csca_key(pki):
+    bad = _explicit_spki(pki.csca_key.public_key(), order=_P256_N - 2)
+    csca = _with_public_key(pki.csca_der, bad, pki.csca_key)
+    trust = TrustStore()
+    trust.add(csca, source="explicit-csca")
+    report = verify(_files(pki.sign_sod(hash_data_groups(DGS))), trust, at=AT)
+    issuer = report.check(CheckName.DS_ISSUER)
     assert issuer.status is CheckStatus.ERROR
-    assert issuer.detail.endswith("keys with explicit EC parameters are not supported")
+    assert issuer.detail.endswith(
+        "match no named curve (p, a, b, G, n and h compared with the "
+        "NIST and brainpool r1 curves of 9303-12 §5)"
+    )
     assert not [w for w in _PLANS if w in issuer.detail]
     assert report.verdict is Verdict.INDETERMINATE
     with pytest.raises(ExplicitCurveParametersError) as info:
-        load_public_key(_explicit_spki(pki.csca_key.public_key()))
-    assert "not supported" in str(info.value)
-    assert not [w for w in _PLANS if w in str(info.value)]
+        load_public_key(bad)
+    assert "match no named curve" in str(info.value)
 
 
 # --- public samples (../shared/samples) ---------------------------------------------------------
@@ -648,6 +691,8 @@ def test_bsi2008_ds_issuer_without_country_is_a_finding(samples: Path):
         (FindingCode.DS_ISSUER_COUNTRY, "EF.SOD"),
         (FindingCode.DS_KEY_USAGE_MISSING, "EF.SOD"),  # the 2008 DS has no keyUsage
         (FindingCode.DS_SHA1, "EF.SOD"),
+        # DS valid 2008-01-28..2009-01-27, document until 2013-10-31: an issuer error
+        ("ds.expired_before_document", None),
     ]
     issuing = report.check(CheckName.DG1_ISSUING_STATE)
     assert issuing.evidence["compared_with"] == ("ds_subject_country",)
@@ -663,4 +708,6 @@ def test_real_world_sods_findings(samples: Path, country: str):
     assert report.check(CheckName.DS_PROFILE).status is CheckStatus.PASS
     # RU (2020) signs the SOD with ECDSA-SHA1 and its CSCA signed the DS with SHA-1
     expected = [FindingCode.SOD_SHA1, FindingCode.DS_SHA1] if country == "RU" else []
+    if country == "NZ2013":  # signed within its DS validity, which ended before 2025
+        expected.append(FindingCode.DS_EXPIRED)
     assert _codes(report) == expected

@@ -20,6 +20,7 @@ from drivers.virtual.transport import VirtualTransport
 from epass import reader as reader_module
 from epass import tlv
 from epass.access.control import (
+    AccessPolicy,
     AccessProtocol,
     AccessResult,
     CardAccessOffer,
@@ -32,7 +33,6 @@ from epass.errors import (
     CardRemovedError,
     LocalProtocolError,
     SecureMessagingError,
-    StatusWordError,
 )
 from epass.filesystem import FileReader
 from epass.lds import com
@@ -183,13 +183,17 @@ def test_reader_constants_come_from_the_file_table():
 
 
 def test_pace_offered_bac_used_is_reported_not_hidden():
-    doc, _, result = read_specimen(config=ChipConfig(card_access=CARD_ACCESS_PACE))
+    doc, _, result = read_specimen(
+        config=ChipConfig(card_access=CARD_ACCESS_PACE),
+        options=ReadOptions(access_policy=AccessPolicy(bac_only=True)),
+    )
     access = result.access
     assert access.protocol is AccessProtocol.BAC
     assert access.card_access_present is True
     assert access.pace_offered == ("id-PACE-ECDH-GM-AES-CBC-CMAC-128",)
     assert access.fallback is not None
     assert "offers PACE" in access.fallback and "BAC was used" in access.fallback
+    assert "BAC only" in access.fallback
     assert result.card_access == CARD_ACCESS_PACE
     assert result.document.card_access is not None
     assert result.document.card_access.pace_infos[0].parameter_id == 13
@@ -211,10 +215,32 @@ def test_card_access_is_read_plain_from_the_master_file_before_select():
 
     transport.transmit = record  # type: ignore[method-assign]
     ChipSession(transport).open(MrzKey(doc.mrz_information))
-    # EF.ATR/INFO by SFI 01, EF.CardAccess by SFI 1C (plain CLA 00), then SELECT the applet.
+    # EF.ATR/INFO by SFI 01, EF.CardAccess by SFI 1C (plain CLA 00), then PACE in the master
+    # file (MSE:Set AT, four GENERAL AUTHENTICATE chained with CLA 10), then SELECT the applet
+    # under PACE secure messaging (9303-11 §4.2).
     assert sent[0][:4] == bytes.fromhex("00B08100")
     assert sent[1][:4] == bytes.fromhex("00B09C00")
+    assert sent[2][:4] == bytes.fromhex("0022C1A4")
+    assert [a[:2] for a in sent[3:7]] == [bytes.fromhex("1086")] * 3 + [bytes.fromhex("0086")]
+    assert sent[7][:4] == bytes.fromhex("0CA4040C")
+    assert len(sent) == 8
+
+
+def test_card_access_absent_means_select_then_bac():
+    doc = specimen()
+    sent: list[bytes] = []
+    transport = doc.transport()
+    inner = transport.transmit
+
+    def record(apdu: bytes) -> bytes:
+        sent.append(apdu)
+        return inner(apdu)
+
+    transport.transmit = record  # type: ignore[method-assign]
+    ChipSession(transport).open(MrzKey(doc.mrz_information))
+    assert sent[1][:4] == bytes.fromhex("00B09C00")  # 6A82: BAC only
     assert sent[2] == bytes.fromhex("00A4040C07") + EMRTD_AID
+    assert sent[3][:2] == bytes.fromhex("0084")  # GET CHALLENGE
 
 
 @pytest.mark.parametrize(
@@ -234,14 +260,19 @@ def test_malformed_card_access_is_a_reported_fallback(content, words):
     assert words in access.fallback and "BAC was used" in access.fallback
 
 
-def test_can_key_needs_pace_which_is_not_supported():
+def test_can_key_needs_pace():
     doc = specimen()
-    for config in (None, ChipConfig(card_access=CARD_ACCESS_PACE)):
-        session = ChipSession(doc.transport(config=config))
-        with pytest.raises(LocalProtocolError, match="PACE") as info:
-            session.open(CanKey("123456"))
-        assert "not supported" in str(info.value)
-        assert "GET CHALLENGE" not in session.stats.by_command  # nothing was tried
+    session = ChipSession(doc.transport())  # a BAC-only chip
+    with pytest.raises(LocalProtocolError, match="only with PACE") as info:
+        session.open(CanKey("123456"))
+    assert "offers no PACE" in str(info.value)
+    assert "GET CHALLENGE" not in session.stats.by_command  # nothing was tried
+    bac_only = ReadOptions(access_policy=AccessPolicy(bac_only=True))
+    session = ChipSession(doc.transport(config=ChipConfig(card_access=CARD_ACCESS_PACE)),
+                          options=bac_only)  # fmt: skip
+    with pytest.raises(LocalProtocolError, match="BAC only"):
+        session.open(CanKey("123456"))
+    assert session.stats.by_command.keys() <= {"READ BINARY"}
 
 
 def test_choice_without_pace_offer_has_no_fallback():
@@ -250,15 +281,30 @@ def test_choice_without_pace_offer_has_no_fallback():
     assert result == AccessResult(AccessProtocol.BAC, False, (), None)
 
 
-def test_wrong_mrz_on_a_chip_offering_pace_says_so():
+def test_wrong_mrz_on_a_chip_offering_pace_is_a_pace_error_with_retries():
     doc = specimen()
     session = ChipSession(doc.transport(config=ChipConfig(card_access=CARD_ACCESS_PACE)))
+    with pytest.raises(AccessControlError) as info:
+        session.open(MrzKey.from_fields("L898902C", "740813", "340415"))
+    assert info.value.step == "GENERAL AUTHENTICATE 4 (mutual authentication)"
+    assert info.value.protocol == "PACE"
+    assert info.value.sw == 0x63C2
+    assert "2 retries left" in str(info.value)
+    assert "EXTERNAL AUTHENTICATE" not in str(info.value)  # a wrong password never falls back
+
+
+def test_wrong_mrz_with_bac_only_on_a_chip_offering_pace_says_so():
+    doc = specimen()
+    session = ChipSession(
+        doc.transport(config=ChipConfig(card_access=CARD_ACCESS_PACE)),
+        options=ReadOptions(access_policy=AccessPolicy(bac_only=True)),
+    )
     with pytest.raises(AccessControlError) as info:
         session.open(MrzKey.from_fields("L898902C", "740813", "340415"))
     assert info.value.step == "EXTERNAL AUTHENTICATE"
     assert info.value.protocol == "BAC"
     assert info.value.sw == 0x6300
-    assert "offers PACE" in str(info.value)
+    assert "offers PACE" in str(info.value) and "BAC only" in str(info.value)
     assert str(info.value).count("BAC failed at") == 1
 
 
@@ -355,12 +401,16 @@ def test_a_malformed_sod_or_com_is_reported_and_the_rest_read():
     assert result.document.parse_error(LdsFile.EF_COM) is not None
 
 
-def test_a_missing_com_still_raises():
+def test_a_missing_com_is_recorded_and_the_mandatory_groups_read():
+    # EF.COM absent, EF.SOD not a SOD: no list of data groups, so DG1 and DG2 are read
     files = bad_files()
     del files[LdsFile.EF_COM]
-    with pytest.raises(StatusWordError) as status:
-        ChipSession(VirtualTransport(VirtualChip(files, MRZ))).read(MrzKey(MRZ))
-    assert status.value.sw == 0x6A82
+    result = ChipSession(VirtualTransport(VirtualChip(files, MRZ))).read(MrzKey(MRZ))
+    assert result.not_read[LdsFile.EF_COM] == "not on the chip (6A82)"
+    assert LdsFile.EF_COM not in result.malformed
+    assert result.document.get(LdsFile.DG1) == files[LdsFile.DG1]
+    assert result.document.get(LdsFile.DG2) == files[LdsFile.DG2]
+    assert LdsFile.DG3 not in result.document and LdsFile.DG3 not in result.not_read  # unlisted
 
 
 def test_link_failures_still_raise():

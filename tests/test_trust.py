@@ -75,8 +75,16 @@ def test_bad_files_raise_parse_error_naming_the_file(tmp_path: Path, two_pkis):
     bad = tmp_path / "broken.cer"
     bad.write_bytes(b"\x30\x82\x01\x00garbage")
     with pytest.raises(ParseError) as info:
-        TrustStore.from_paths(tmp_path)
+        TrustStore.from_paths(bad)
     assert info.value.file == str(bad)
+    # in a folder, the bad file is reported and the rest loads
+    (tmp_path / "good.der").write_bytes(two_pkis[0].csca_der)
+    store = TrustStore.from_paths(tmp_path)
+    assert len(store) == 1
+    [(where, reason)] = store.problems
+    assert where == str(bad) and reason.startswith("malformed certificate")
+    bad.unlink()
+    (tmp_path / "good.der").unlink()
 
     pem = tmp_path / "x.pem"
     pem.write_bytes(b"-----BEGIN CERTIFICATE-----\n!!!notbase64\n-----END CERTIFICATE-----\n")
@@ -249,8 +257,10 @@ def test_a_device_is_not_read(tmp_path: Path):
     link = tmp_path / "zero.pem"
     link.symlink_to("/dev/zero")
     with pytest.raises(ParseError, match="not a regular file") as info:
-        TrustStore.from_paths(tmp_path)
+        TrustStore.from_paths(link)
     assert info.value.file == str(link)
+    store = TrustStore.from_paths(tmp_path)  # in a folder: reported, the walk goes on
+    assert len(store) == 0 and store.problems == ((str(link), "not a regular file"),)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
@@ -260,8 +270,7 @@ def test_a_fifo_is_not_opened(tmp_path: Path):
     with pytest.raises(ParseError, match="not a regular file") as info:
         TrustStore.from_paths(fifo)
     assert info.value.file == str(fifo)
-    with pytest.raises(ParseError, match="not a regular file"):
-        TrustStore.from_paths(tmp_path)
+    assert TrustStore.from_paths(tmp_path).problems == ((str(fifo), "not a regular file"),)
 
 
 def test_a_file_over_the_size_bound_is_not_read(tmp_path: Path, two_pkis):

@@ -27,6 +27,19 @@ time of parsing the read document's views (EF.COM, EF.SOD, DG1, DG2, DG14,
 DG15), of passive authentication (``epass.pa.verify``) over the files, given
 as a mapping of names to bytes and as the reader's Document (EF.SOD parsed),
 and of the whole inspection (``epass.inspect``: read + verify; ``epass.inspect_dump``).
+Then, per access variant against the virtual chip (BAC, the PACE demo profile, and
+every PACE option: GM, IM, CAM x ECDH brainpoolP256r1 / DH 2048-256 x 3DES, AES),
+the APDUs and reader-side host CPU of opening the chip and of the whole read; the
+PACE demo read must take at most 14 APDUs with extended length.
+Last, the reader-side host CPU of ``perform_pace`` (PACE-GM ECDH P-256,
+brainpoolP256r1, DH 2048/256) against a ScriptedTransport whose chip answers
+are computed beforehand with the same pure PACE functions (target ≤ 10 ms).
+Trust store (when ../shared/samples is present): the import of the German CSCA master
+list into a fresh in-memory store holding only its CSCA - SignedData parse, messageDigest
+and signature, signer profile, signer chain to the CSCA, and every one of the 588
+certificates read, checked as an anchor and indexed (:class:`epass.pa.importer.Importer`) -
+median of repeated runs in one process (target <= 150 ms); and, once, the save of the
+resulting store to a folder (fsync per file) and its load.
 Run: ``.venv/bin/python tools/bench.py [--face-size N] [--repeat N] [--json]``.
 
 PC/SC section (:func:`bench_pcsc`): the same document served by a
@@ -56,17 +69,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from drivers.replay import ScriptedTransport
 from drivers.virtual.builder import VirtualDocument, build_document
 from drivers.virtual.chip import ChipConfig, VirtualChip
+from drivers.virtual.pace_options import PaceOption
 from drivers.virtual.transport import VirtualTransport
 from epass import tlv
+from epass.access import pace
 from epass.access.bac import perform_bac
-from epass.access.keys import MrzKey
+from epass.access.keys import CanKey, MrzKey
+from epass.access.pace_groups import standardized_group
 from epass.apdu import CommandApdu, Ins
 from epass.channel import Channel
 from epass.inspection import inspect, inspect_dump
 from epass.lds.document import PARSERS, Document
 from epass.lds.files import EMRTD_AID, LdsFile
+from epass.lds.security_infos import (
+    encode_pace_info,
+    encode_security_infos,
+    parse_security_infos,
+)
 from epass.pa import verify
 from epass.reader import ChipSession, ReadOptions, TrafficStats
 from epass.sm import max_plain_response
@@ -212,6 +234,115 @@ def time_inspection(doc: VirtualDocument, repeat: int) -> tuple[list[float], lis
     return live, offline, verdict
 
 
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+
+
+def time_master_list_import(repeat: int) -> dict[str, object] | None:
+    """Milliseconds to import the DE master list (verified) into a fresh store; None if absent."""
+    import tempfile
+
+    from epass.pa.importer import Importer
+    from epass.pa.trust import TrustStore
+
+    folder = SAMPLES / "master_lists"
+    ml = folder / "DE_ML_2026-05-28-08-28-45.ml"
+    csca = folder / "DE_CSCA_csca-germany_CSCA07.cer"
+    if not ml.is_file() or not csca.is_file():
+        return None
+    data, csca_der = ml.read_bytes(), csca.read_bytes()
+    timings = []
+    result = None
+    store = TrustStore()
+    for _ in range(repeat):
+        store = TrustStore()
+        store.add(csca_der, source=str(csca))
+        start = time.perf_counter()
+        result = Importer(store).import_bytes(data, source=str(ml))
+        timings.append(time.perf_counter() - start)
+    assert result is not None and result.verified  # noqa: S101
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        store.save(tmp)
+        save_s = time.perf_counter() - start
+        start = time.perf_counter()
+        loaded = TrustStore.load(tmp)
+        load_s = time.perf_counter() - start
+    return {
+        "certificates": len(result.items),
+        "added": result.added,
+        "present": result.present,
+        "refused": result.refused_items,
+        "verified": result.verified,
+        "median_ms": round(1000 * statistics.median(timings), 3),
+        "min_ms": round(1000 * min(timings), 3),
+        "save_ms": round(1000 * save_s, 1),
+        "load_ms": round(1000 * load_s, 1),
+        "loaded_anchors": len(loaded),
+    }
+
+
+def time_real_world_pa(repeat: int) -> list[dict[str, object]]:
+    """PA per real SOD (and EF.CardSecurity) of ../shared/samples: median of *repeat* runs.
+
+    Each run is a whole :func:`epass.pa.verify` (parse, messageDigest, signature,
+    DS checks, chain) in one process against ``real_world_sod/csca``; the first
+    (cold) run is reported too. Empty when the samples are absent.
+    """
+    from epass.pa import TrustStore, verify_card_security
+
+    folder = SAMPLES / "real_world_sod"
+    if not (folder / "csca").is_dir():
+        return []
+    store = TrustStore.from_paths(folder / "csca")
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    cases: list[tuple[str, Callable[[], object]]] = []
+
+    def sod_case(data: bytes) -> Callable[[], object]:
+        return lambda: verify({"EF.SOD": data}, store, at=at)
+
+    def card_security_case(data: bytes) -> Callable[[], object]:
+        return lambda: verify_card_security(data, store, at=at)
+
+    for path in sorted(folder.glob("*_EF_SOD.bin")):
+        cases.append((path.name, sod_case(path.read_bytes())))
+    card_security = folder / "DE_CardSecurity.bin"
+    if card_security.is_file():
+        cases.append((card_security.name, card_security_case(card_security.read_bytes())))
+    bsi = SAMPLES / "bsi_refset_2008"
+    if (bsi / "EF_SOD.bin").is_file():
+        files = {
+            name: (bsi / f"{name}.bin").read_bytes()
+            for name in ("EF_SOD", "DG1", "DG2", "DG3", "DG14")
+            if (bsi / f"{name}.bin").is_file()
+        }
+        bsi_at = datetime(2008, 6, 1, tzinfo=UTC)
+        cases.append(("bsi2008 (with DGs)", lambda: verify(files, store, at=bsi_at)))
+    rows: list[dict[str, object]] = []
+    for label, run in cases:
+        start = time.perf_counter()
+        report = run()
+        cold = time.perf_counter() - start
+        timings = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            run()
+            timings.append(time.perf_counter() - start)
+        checks = {c.name: c.status.value for c in report.checks}  # type: ignore[attr-defined]
+        signature = checks.get("sod.signature") or checks.get("card_security.signature")
+        rows.append(
+            {
+                "sample": label,
+                "verdict": report.verdict.value,  # type: ignore[attr-defined]
+                "signature": signature,
+                "chain": checks.get("ds.issuer"),
+                "curve": (report.signer.curve if report.signer else None),  # type: ignore[attr-defined]
+                "median_ms": round(1000 * statistics.median(timings), 3),
+                "cold_ms": round(1000 * cold, 3),
+            }
+        )
+    return rows
+
+
 #: The target wall time of a full BAC read with extended length through pcscd + vpcd.
 PCSC_TARGET_MS = 150.0
 
@@ -331,6 +462,138 @@ def best_of(repeat: int, fn: Callable[[], Result]) -> Result:
     return best
 
 
+def pace_script(
+    oid: str, parameter_id: int, password: pace.Password
+) -> tuple[list[tuple[str | None, str]], list[bytes]]:
+    """Chip responses of one PACE-GM run (9303-11 §4.4) and the terminal's rng draws.
+
+    The terminal's random values are fixed, so its commands are known in
+    advance; the chip's side is computed here with the same pure functions
+    (outside the timing), and perform_pace then runs against a ScriptedTransport.
+    """
+    alg = pace.PaceAlgorithm.from_oid(oid)
+    group = standardized_group(parameter_id)
+    draws = [(7 + i).to_bytes(group.order_size, "big") for i in range(2)]  # sk_map, sk (IFD)
+    sk_map_ifd, sk_ifd = (int.from_bytes(d, "big") for d in draws)
+    s = bytes(range(1, 17))
+    z = pace.encrypt_nonce(pace.password_key(password, alg), s, alg)
+    sk_map_ic, sk_ic = 11, 13
+    pk_map_ifd = group.multiply(sk_map_ifd)
+    generator = pace.map_generic(group, s, sk_map_ic, pk_map_ifd)
+    pk_ifd = group.encode(group.multiply(sk_ifd, generator))
+    pk_ic = group.encode(group.multiply(sk_ic, generator))
+    shared = pace.key_agreement(group, sk_ic, group.decode(pk_ifd))
+    _, ks_mac = pace.session_keys(shared, alg)
+    responses = [
+        b"",
+        pace.dynamic_authentication_data(0x80, z),
+        pace.dynamic_authentication_data(0x82, group.encode(group.multiply(sk_map_ic))),
+        pace.dynamic_authentication_data(0x84, pk_ic),
+        pace.dynamic_authentication_data(
+            0x86, pace.authentication_token(ks_mac, alg, group, pk_ifd)
+        ),
+    ]
+    return [(None, r.hex() + "9000") for r in responses], draws
+
+
+def time_pace(repeat: int) -> dict[str, dict[str, float | int]]:
+    """Host CPU of perform_pace (terminal side only) for PACE-GM ECDH P-256 and brainpoolP256r1."""
+    password = pace.Password.can("123456")
+    out: dict[str, dict[str, float | int]] = {}
+    for label, oid, pid in (
+        ("PACE-GM ECDH P-256 AES-128", "0.4.0.127.0.7.2.2.4.2.2", 12),
+        ("PACE-GM ECDH brainpoolP256r1 AES-128", "0.4.0.127.0.7.2.2.4.2.2", 13),
+        ("PACE-GM DH 2048/256 AES-128", "0.4.0.127.0.7.2.2.4.1.2", 2),
+    ):
+        script, draws = pace_script(oid, pid, password)
+        info = parse_security_infos(
+            encode_security_infos([encode_pace_info(oid, parameter_id=pid)])
+        ).pace_infos[0]
+        timings = []
+        apdus = 0
+        for _ in range(repeat):
+            queue = list(draws)
+
+            def rng(_n: int, q: list[bytes] = queue) -> bytes:
+                return q.pop(0)
+
+            transport = ScriptedTransport(script)
+            start = time.perf_counter()
+            pace.perform_pace(Channel(transport), password, info, rng=rng)
+            timings.append(time.perf_counter() - start)
+            apdus = len(transport.sent)
+        out[label] = {
+            "apdus": apdus,
+            "median_ms": round(1000 * statistics.median(timings), 3),
+            "min_ms": round(1000 * min(timings), 3),
+        }
+    return out
+
+
+@dataclass
+class AccessRow:
+    """One access variant against the virtual chip: APDUs and reader-side host CPU."""
+
+    label: str
+    protocol: str
+    open_apdus: int
+    read_apdus: int
+    open_cpu_ms: float
+    read_cpu_ms: float
+
+    def row(self) -> dict[str, object]:
+        return {
+            "variant": self.label,
+            "protocol": self.protocol,
+            "open_apdus": self.open_apdus,
+            "read_apdus": self.read_apdus,
+            "open_reader_cpu_ms": round(self.open_cpu_ms, 2),
+            "read_reader_cpu_ms": round(self.read_cpu_ms, 2),
+        }
+
+
+def _access_run(doc: VirtualDocument, label: str, key: MrzKey | CanKey) -> AccessRow:
+    transport = MeteredTransport(doc.chip())
+    start = time.process_time()
+    session = ChipSession(transport, options=ReadOptions())
+    session.open(key)
+    open_cpu = time.process_time() - start - transport.chip_cpu
+    open_apdus = session.stats.apdus
+    session.read_document()
+    cpu = time.process_time() - start - transport.chip_cpu
+    protocol = session.access_protocol or "NONE"
+    return AccessRow(label, protocol, open_apdus, session.stats.apdus, open_cpu * 1e3, cpu * 1e3)
+
+
+def time_access_variants(repeat: int) -> list[AccessRow]:
+    """Each PACE variant (GM, IM, CAM x ECDH, DH x 3DES, AES) against the virtual chip, beside BAC.
+
+    Host CPU of the reader side only (the virtual chip's CPU is measured and subtracted):
+    ``open`` is steps 1-3 (EF.ATR/INFO, EF.CardAccess, PACE or BAC, SELECT; after PACE-CAM
+    also EF.CardSecurity), ``read`` adds the files. Best of *repeat* runs.
+    """
+    from drivers.virtual import profiles
+    from drivers.virtual.pace_options import all_options
+
+    runs: list[tuple[str, VirtualDocument]] = [
+        ("BAC (profile bac)", profiles.document("bac")),
+        ("PACE demo (profile bac-pace)", profiles.document("bac-pace")),
+    ]
+    runs += [(option.label, profiles.variant_document(option)) for option in all_options()]
+    runs += [
+        ("GM-ECDH-AES-128-secp256r1", profiles.variant_document(
+            PaceOption("GM", "ECDH", "AES-128", 12))),
+    ]  # fmt: skip
+    rows = []
+    for label, doc in runs:
+        key = MrzKey(doc.mrz_information)
+        best = min(
+            (_access_run(doc, label, key) for _ in range(repeat)), key=lambda r: r.read_cpu_ms
+        )
+        rows.append(best)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--face-size", type=int, default=20000, help="face image bytes to aim for")
@@ -404,10 +667,20 @@ def main(argv: list[str] | None = None) -> int:
         read_timings.append(time.perf_counter() - start)
     pa_read_ms = 1000 * statistics.median(read_timings)
 
+    real_world = time_real_world_pa(max(args.repeat, 200))
+
     live, offline, inspection_verdict = time_inspection(doc, max(args.repeat, 100))
+    pace_timings = time_pace(max(args.repeat, 50))
+    access_rows = time_access_variants(max(3, args.repeat // 3))
+    demo = next(r for r in access_rows if r.label.startswith("PACE demo"))
+    if demo.read_apdus > 14:
+        wrong.append(f"PACE demo read: {demo.read_apdus} APDUs, target at most 14")
     live_ms, offline_ms = 1000 * statistics.median(live), 1000 * statistics.median(offline)
 
+    master_list = time_master_list_import(max(args.repeat, 30))
+
     summary = {
+        "master_list_import": master_list,
         "files": sizes,
         "total_file_bytes": sum(sizes.values()),
         "strategies": [r.row() for r in results],
@@ -430,7 +703,10 @@ def main(argv: list[str] | None = None) -> int:
             "inspect_dump_median_ms": round(offline_ms, 3),
             "inspect_dump_min_ms": round(1000 * min(offline), 3),
         },
+        "pa_real_world": real_world,
         "model": {"per_apdu_ms": PER_APDU_S * 1000, "bitrate": BITRATE},
+        "pace_terminal": pace_timings,
+        "access_virtual_chip": [a.row() for a in access_rows],
         "pcsc": pcsc_section,
     }
     for line in wrong:
@@ -462,6 +738,36 @@ def main(argv: list[str] | None = None) -> int:
         f"median {live_ms:.3f} ms (min {1000 * min(live):.3f} ms); "
         f"inspect_dump median {offline_ms:.3f} ms (min {1000 * min(offline):.3f} ms)"
     )
+    print(
+        f"{'access variant (virtual chip)':<34} {'proto':>5} {'open APDUs':>10} "
+        f"{'read APDUs':>10} {'open CPU ms':>11} {'read CPU ms':>11}"
+    )
+    for a in access_rows:
+        print(
+            f"{a.label:<34} {a.protocol:>5} {a.open_apdus:>10} {a.read_apdus:>10} "
+            f"{a.open_cpu_ms:>11.2f} {a.read_cpu_ms:>11.2f}"
+        )
+    for label, pace_row in pace_timings.items():
+        print(
+            f"{label} (perform_pace, reader side, scripted chip): {pace_row['apdus']} APDUs, "
+            f"median {pace_row['median_ms']:.3f} ms (min {pace_row['min_ms']:.3f} ms)"
+        )
+    if master_list is not None:
+        print(
+            f"DE master list import ({master_list['certificates']} certificates: "
+            f"{master_list['added']} added, {master_list['present']} present, "
+            f"{master_list['refused']} not anchors; signature and signer chain verified): "
+            f"median {master_list['median_ms']} ms (min {master_list['min_ms']} ms); "
+            f"save to a folder {master_list['save_ms']} ms, load {master_list['load_ms']} ms"
+        )
+    if real_world:
+        print("passive authentication per real SOD (../shared/samples, median; target <= 3 ms):")
+        for row in real_world:
+            print(
+                f"  {row['sample']:<22} {row['verdict']:<13} signature {row['signature']:<5} "
+                f"chain {row['chain'] or '-':<5} {row['median_ms']:>7.3f} ms "
+                f"(cold {row['cold_ms']:.3f} ms)  {row['curve'] or ''}"
+            )
     print_pcsc(pcsc_section)
     return 1 if wrong else 0
 

@@ -1,7 +1,11 @@
 """The virtual eMRTD: chip, test-document builder, test PKI and in-process transport.
 
 * :class:`VirtualChip` (``chip.py``) answers APDUs like a real chip: BAC,
-  secure messaging, READ BINARY in every form, access control, fault switches.
+  PACE (``pace.py``), secure messaging, READ BINARY in every form, access
+  control, fault switches.
+* ``profiles.py``: the virtual document profiles (``bac``, ``bac-pace``,
+  ``pace-only``, ``pace-broken``, ``id-card-can``) and one-option PACE variants;
+  ``pace_options.py``: the PACE options a document offers.
 * :func:`build_document` / :func:`specimen` (``builder.py``) make complete test
   documents signed by the TEST PKI of ``pki.py`` (NOT A REAL CSCA).
 * :class:`VirtualTransport` (``transport.py``) connects a chip in-process.

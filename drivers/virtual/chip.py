@@ -5,7 +5,14 @@ Implemented (ICAO Doc 9303-11 and ISO/IEC 7816-4):
 * SELECT of the master file, the eMRTD application (AID ``A0000002471001``)
   and EFs by FID (§ 7816-4 §11.2.2); selecting the application drops any session.
 * BAC: GET CHALLENGE and EXTERNAL AUTHENTICATE (9303-11 §4.3, §9.7), using
-  the same pure code as the terminal (:class:`epass.access.bac.BacChip`).
+  the same pure code as the terminal (:class:`epass.access.bac.BacChip`);
+  refused with ``6982`` when :attr:`ChipConfig.bac` is false (a PACE-only chip).
+* PACE: MSE:Set AT and the chained GENERAL AUTHENTICATE steps (9303-11 §4.4)
+  for every PACEInfo of EF.CardAccess, with the MRZ or the CAN, GM, IM and
+  CAM, ECDH and DH, 3DES and AES (:class:`drivers.virtual.pace.ChipPace`,
+  the same pure functions as the terminal), a retry counter per password;
+  selecting the application under PACE keeps the session (9303-11 §4.2);
+  EF.CardSecurity is readable under PACE only.
 * Secure messaging with :class:`epass.sm.SecureMessaging` in the chip role: a
   command without SM or with a bad MAC ends the session with a plain
   ``6988``/``6987``, as chips do (§9.8).
@@ -30,11 +37,14 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from drivers.virtual.pace import ChipPace
 from epass import tlv
 from epass.access.bac import BacChip
+from epass.access.pace import Password
 from epass.apdu import CommandApdu, Ins
 from epass.errors import AccessControlError, ParseError, SecureMessagingError
 from epass.lds.files import EAC_PROTECTED, EMRTD_AID, LdsFile
+from epass.lds.security_infos import SecurityInfos, parse_security_infos
 from epass.sm import SecureMessaging, max_plain_response
 from epass.status import StatusWord
 
@@ -70,12 +80,26 @@ class ChipConfig:
         (SecurityInfos, 9303-11 §9.2.11), e.g. one offering PACE; ``None``
         (default) for a BAC-only chip, which answers ``6A82``. A file given
         to :class:`VirtualChip` directly takes precedence.
+    :ivar bac: accept BAC; ``False`` answers EXTERNAL AUTHENTICATE with
+        ``6982`` (a PACE-only chip).
+    :ivar pace_passwords: the PACE passwords the chip accepts (``"MRZ"``,
+        ``"CAN"``); MSE:Set AT naming another answers ``6A88``.
+    :ivar pace_retries: tries of each PACE password before it is blocked
+        (``63Cx`` counts down after a wrong one, ``6983`` once blocked; a
+        successful PACE resets the counter; BSI TR-03110-2 §3.5 for the
+        counter, ISO/IEC 7816-4 §5.6 for the status words).
+    :ivar mse_set_at_error: answer MSE:Set AT for PACE with this status word
+        (a chip whose PACE is broken, e.g. ``6A80``).
     """
 
     extended_length: bool = True
     max_response: int = 65536
     announce_in_atr: bool = True
     card_access: bytes | None = None
+    bac: bool = True
+    pace_passwords: frozenset[str] = frozenset({"MRZ", "CAN"})
+    pace_retries: int = 3
+    mse_set_at_error: int | None = None
 
     def atr(self) -> bytes:
         third = 0x40 | 0x20 if self.extended_length else 0x00
@@ -114,6 +138,12 @@ class Faults:
     :ivar remove_after: the transport reports card removal on APDU number N.
     :ivar truncate: serve these files cut to this many bytes (the header
         still announces the full length).
+    :ivar pace_error_at_step: answer GENERAL AUTHENTICATE step N (1-4: nonce,
+        mapping, key agreement, mutual authentication) with :attr:`pace_error_sw`.
+    :ivar pace_error_sw: the status word of :attr:`pace_error_at_step` (``6A80``).
+    :ivar pace_bad_token: send a wrong authentication token T_IC in step 4.
+    :ivar pace_cam_mismatch: send PACE-CAM authentication data made with
+        another key than the one of EF.CardSecurity (a cloned chip).
     """
 
     corrupt_mac_after: int | None = None
@@ -126,6 +156,10 @@ class Faults:
     refuse_sfi: bool = False
     remove_after: int | None = None
     truncate: dict[LdsFile, int] = field(default_factory=dict)
+    pace_error_at_step: int | None = None
+    pace_error_sw: int = 0x6A80
+    pace_bad_token: bool = False
+    pace_cam_mismatch: bool = False
 
 
 class VirtualChip:
@@ -133,7 +167,10 @@ class VirtualChip:
 
     :param files: the content of the application's EFs (EF.COM, EF.SOD, DGs)
         and, optionally, of master-file EFs (EF.CardAccess).
-    :param mrz_information: the BAC key seed input (9303-11 §9.7.2).
+    :param mrz_information: the BAC key seed input (9303-11 §9.7.2), also
+        the MRZ password of PACE (9303-11 §9.7.3).
+    :param can: the card access number (PACE password), if the document has one.
+    :param cam_keys: the PACE-CAM private keys by standardized parameter id.
     :param config: link behaviour; :param faults: misbehaviour switches.
     :param rng: randomness for challenges and keys (inject for known answers).
     """
@@ -143,6 +180,8 @@ class VirtualChip:
         files: Mapping[LdsFile, bytes],
         mrz_information: str,
         *,
+        can: str | None = None,
+        cam_keys: Mapping[int, int] | None = None,
         config: ChipConfig | None = None,
         faults: Faults | None = None,
         rng: Callable[[int], bytes] = os.urandom,
@@ -155,6 +194,10 @@ class VirtualChip:
         if self.config.card_access is not None:
             self.files.setdefault(LdsFile.EF_CARD_ACCESS, self.config.card_access)
         self.mrz_information = mrz_information
+        self.can = can
+        self.cam_keys = dict(cam_keys or {})
+        #: Tries left per PACE password (``"MRZ"``, ``"CAN"``).
+        self.pace_tries = dict.fromkeys(("MRZ", "CAN"), self.config.pace_retries)
         self.rng = rng
         self.atr = self.config.atr()
         self.apdu_count = 0
@@ -169,10 +212,39 @@ class VirtualChip:
         self.in_applet = False
         self.current: LdsFile | None = None
         self.sm: SecureMessaging | None = None
+        #: ``"BAC"`` or ``"PACE"`` while a session is up.
+        self.session_protocol: str | None = None
         self.bac = BacChip(self.mrz_information, rng=self.rng)
+        self.pace = ChipPace(
+            self._card_access_infos(),
+            self._pace_passwords(),
+            accepted=self.config.pace_passwords,
+            tries=self.pace_tries,
+            retries=self.config.pace_retries,
+            cam_keys=self.cam_keys,
+            rng=self.rng,
+            faults=self.faults,
+            mse_error=self.config.mse_set_at_error,
+        )
+
+    def _card_access_infos(self) -> SecurityInfos | None:
+        data = self.files.get(LdsFile.EF_CARD_ACCESS)
+        if data is None:
+            return None
+        try:
+            return parse_security_infos(data, file="EF.CardAccess")
+        except ParseError:
+            return None
+
+    def _pace_passwords(self) -> dict[str, Password]:
+        passwords = {"MRZ": Password.mrz(self.mrz_information)}
+        if self.can is not None:
+            passwords["CAN"] = Password.can(self.can)
+        return passwords
 
     def _end_session(self) -> None:
         self.sm = None
+        self.session_protocol = None
         self.current = None
 
     # -- entry point --------------------------------------------------------------
@@ -230,9 +302,14 @@ class VirtualChip:
     # -- commands -------------------------------------------------------------------
 
     def _dispatch(self, command: CommandApdu, *, secure: bool) -> bytes:
-        if command.cla & 0xF3 != 0x00:
+        chained = bool(command.cla & 0x10)
+        if command.cla & 0xE3 != 0x00 or (chained and command.ins != Ins.GENERAL_AUTHENTICATE):
             return self._sw(StatusWord.CLA_NOT_SUPPORTED)
         ins = command.ins
+        if ins == Ins.MSE and command.p1 == 0xC1 and command.p2 == 0xA4:
+            return self._mse_set_at(command, secure=secure)
+        if ins == Ins.GENERAL_AUTHENTICATE:
+            return self._general_authenticate(command, chained=chained, secure=secure)
         if ins == Ins.SELECT:
             return self._select(command, secure=secure)
         if ins == Ins.GET_CHALLENGE:
@@ -249,8 +326,11 @@ class VirtualChip:
             if command.data != EMRTD_AID:
                 return self._sw(StatusWord.FILE_NOT_FOUND)
             self.in_applet = True
-            self._end_session()
+            self.current = None
             self.bac.rnd_ic = None
+            if not (secure and self.session_protocol == "PACE"):
+                # PACE keeps its session across the selection (9303-11 §4.2); BAC starts anew.
+                self._end_session()
             return self._sw(StatusWord.SUCCESS)
         if p1 == 0x00 and command.data in (b"", MF_FID.to_bytes(2, "big")):
             self.in_applet = False
@@ -274,6 +354,8 @@ class VirtualChip:
         return None
 
     def _readable(self, f: LdsFile, *, secure: bool) -> bool:
+        if f is LdsFile.EF_CARD_SECURITY:  # after PACE only (TR-03110-3 A.1.2.5)
+            return secure and self.session_protocol == "PACE"
         if not f.in_applet:
             return True
         return secure and f not in EAC_PROTECTED
@@ -288,13 +370,36 @@ class VirtualChip:
     def _external_authenticate(self, command: CommandApdu) -> bytes:
         if not self.in_applet:
             return self._sw(StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED)
+        if not self.config.bac:
+            return self._sw(StatusWord.SECURITY_STATUS_NOT_SATISFIED)
         try:
             response, session = self.bac.authenticate(command.data)
         except AccessControlError:
             return self._sw(StatusWord.VERIFICATION_FAILED)
         self.sm = session
+        self.session_protocol = "BAC"
         self.current = None
         return self._sw(StatusWord.SUCCESS, response)
+
+    def _mse_set_at(self, command: CommandApdu, *, secure: bool) -> bytes:
+        """MSE:Set AT for PACE (9303-11 §4.4.4.1); a new PACE ends any session."""
+        if secure:
+            self._end_session()
+            return self._sw(StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED)
+        answer = self.pace.mse_set_at(command.data)
+        return self._sw(answer.sw, answer.data)
+
+    def _general_authenticate(self, command: CommandApdu, *, chained: bool, secure: bool) -> bytes:
+        """One GENERAL AUTHENTICATE of PACE (9303-11 §4.4.4.2); step 4 starts the session."""
+        if secure:
+            self._end_session()
+            return self._sw(StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED)
+        answer = self.pace.general_authenticate(command.data, chained=chained)
+        if answer.session is not None:
+            self.sm = answer.session
+            self.session_protocol = "PACE"
+            self.current = None
+        return self._sw(answer.sw, answer.data)
 
     def _response_budget(self, command: CommandApdu, *, secure: bool) -> int:
         """How many plain data bytes fit in the response to *command*."""

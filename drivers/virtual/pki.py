@@ -22,8 +22,10 @@ SHA-256/MGF1-SHA-256/salt 32); RSA keys are generated fresh each call.
 :func:`sign_sod` builds a real EF.SOD (9303-10 §4.6.2): ``'77'`` around a
 CMS SignedData (RFC 5652 §5) over an LDSSecurityObject v0 or v1, with signed
 attributes content-type, message-digest and optionally signing-time, and the
-DS certificate embedded. Certificates use cryptography's x509 builders; the
-CMS is assembled with asn1crypto.
+DS certificate embedded. :func:`sign_card_security` builds EF.CardSecurity
+(9303-11 §9.2.11): the same SignedData (one signer, :func:`sign_signed_data`)
+over SecurityInfos, eContentType id-SecurityObject. Certificates use
+cryptography's x509 builders; the CMS is assembled with asn1crypto.
 """
 
 from __future__ import annotations
@@ -53,12 +55,15 @@ __all__ = [
     "DEFAULT_NOT_AFTER",
     "DEFAULT_NOT_BEFORE",
     "DEFAULT_SEED",
+    "ID_SECURITY_OBJECT",
     "KINDS",
     "PrivateKey",
     "TestPki",
     "derive_test_key",
     "hash_data_groups",
     "make_test_pki",
+    "sign_card_security",
+    "sign_signed_data",
     "sign_sod",
 ]
 
@@ -68,6 +73,9 @@ KINDS = ("ecdsa-p256", "rsa", "rsa-pss")
 DEFAULT_SEED = b"epass virtual test PKI - NOT A REAL CSCA"
 DEFAULT_NOT_BEFORE = datetime(2024, 1, 1, tzinfo=UTC)
 DEFAULT_NOT_AFTER = datetime(2044, 1, 1, tzinfo=UTC)
+
+#: id-SecurityObject, the eContentType of EF.CardSecurity (BSI TR-03110-3 A.1.2.5).
+ID_SECURITY_OBJECT = "0.4.0.127.0.7.3.2.1"
 
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _HASHES: Mapping[str, type[hashes.HashAlgorithm]] = {
@@ -125,6 +133,13 @@ class TestPki:
         """:func:`sign_sod` with this PKI's DS key, certificate and scheme."""
         kwargs.setdefault("signature_scheme", self.signature_scheme)
         return sign_sod(dg_hashes, ds_key=self.ds_key, ds_cert=self.ds_cert, **kwargs)
+
+    def sign_card_security(self, security_infos: bytes, **kwargs: Any) -> bytes:
+        """:func:`sign_card_security` with this PKI's DS key, certificate and scheme."""
+        kwargs.setdefault("signature_scheme", self.signature_scheme)
+        return sign_card_security(
+            security_infos, ds_key=self.ds_key, ds_cert=self.ds_cert, **kwargs
+        )
 
 
 def derive_test_key(seed: bytes, label: str) -> ec.EllipticCurvePrivateKey:
@@ -298,57 +313,36 @@ def _sign(key: PrivateKey, scheme: str, hash_name: str, data: bytes) -> bytes:
     raise ValueError(f"an RSA key cannot make {scheme} signatures")
 
 
-def sign_sod(
-    dg_hashes: Mapping[int, bytes],
+def sign_signed_data(
+    econtent: bytes,
+    econtent_type: str,
     *,
     hash_algorithm: str = "sha256",
     ds_key: PrivateKey,
     ds_cert: x509.Certificate,
-    version: int = 0,
-    lds_version: str | None = None,
-    unicode_version: str | None = None,
     signing_time: datetime | None = None,
     include_certificate: bool = True,
     signature_scheme: str | None = None,
-    econtent_type: str = ID_ICAO_LDS_SECURITY_OBJECT,
     message_digest: bytes | None = None,
 ) -> bytes:
-    """Build a signed EF.SOD (9303-10 §4.6.2) over *dg_hashes*.
+    """A CMS ``ContentInfo`` of type SignedData (RFC 5652 §5) over *econtent*, signed by the DS.
 
-    :param dg_hashes: data group number -> hash (see :func:`hash_data_groups`).
-    :param hash_algorithm: the LDSSecurityObject hashAlgorithm and the
-        SignerInfo digestAlgorithm (asn1crypto name: ``"sha256"``).
-    :param version: LDSSecurityObject version, 0 or 1 (v1 adds LDSVersionInfo,
-        defaults ``"0108"`` / ``"040000"``).
-    :param signing_time: adds a signing-time attribute (RFC 5652 §11.3).
-    :param include_certificate: embed the DS certificate in SignedData.certificates.
+    The one signer of the test PKI: EF.SOD (:func:`sign_sod`) and EF.CardSecurity
+    (:func:`sign_card_security`) both go through it. Signed attributes:
+    content-type, message-digest and optionally signing-time (RFC 5652 §11).
+
+    :param econtent: the encapsulated content's DER.
+    :param econtent_type: the eContentType (and content-type attribute), dotted.
     :param signature_scheme: ``"ecdsa"``, ``"rsa-pkcs1v15"`` or ``"rsa-pss"``;
         default: ECDSA for EC keys, PKCS#1 v1.5 for RSA keys.
-    :param econtent_type: the eContentType (and content-type attribute).
     :param message_digest: FAULT INJECTION ONLY: sign this messageDigest
         instead of the hash of the eContent.
-    :returns: the EF.SOD bytes, starting with ``'77'``.
+    :returns: the DER ContentInfo.
     """
-    if version not in (0, 1):
-        raise ValueError("LDSSecurityObject version must be 0 or 1")
     if signature_scheme is None:
         signature_scheme = (
             "ecdsa" if isinstance(ds_key, ec.EllipticCurvePrivateKey) else "rsa-pkcs1v15"
         )
-    lso: dict[str, Any] = {
-        "version": version,
-        "hash_algorithm": {"algorithm": hash_algorithm},
-        "data_group_hash_values": [
-            {"data_group_number": n, "data_group_hash_value": bytes(h)}
-            for n, h in sorted(dg_hashes.items())
-        ],
-    }
-    if version == 1:
-        lso["lds_version_info"] = {
-            "lds_version": lds_version or "0108",
-            "unicode_version": unicode_version or "040000",
-        }
-    econtent = LdsSecurityObject(lso).dump()
     if message_digest is None:
         message_digest = hashlib.new(hash_algorithm, econtent).digest()
 
@@ -397,4 +391,91 @@ def sign_sod(
     content_info = cms.ContentInfo(
         {"content_type": "signed_data", "content": cms.SignedData(signed_data)}
     )
-    return tlv_encode(0x77, content_info.dump())
+    return bytes(content_info.dump())
+
+
+def sign_sod(
+    dg_hashes: Mapping[int, bytes],
+    *,
+    hash_algorithm: str = "sha256",
+    ds_key: PrivateKey,
+    ds_cert: x509.Certificate,
+    version: int = 0,
+    lds_version: str | None = None,
+    unicode_version: str | None = None,
+    signing_time: datetime | None = None,
+    include_certificate: bool = True,
+    signature_scheme: str | None = None,
+    econtent_type: str = ID_ICAO_LDS_SECURITY_OBJECT,
+    message_digest: bytes | None = None,
+) -> bytes:
+    """Build a signed EF.SOD (9303-10 §4.6.2) over *dg_hashes*.
+
+    :param dg_hashes: data group number -> hash (see :func:`hash_data_groups`).
+    :param hash_algorithm: the LDSSecurityObject hashAlgorithm and the
+        SignerInfo digestAlgorithm (asn1crypto name: ``"sha256"``).
+    :param version: LDSSecurityObject version, 0 or 1 (v1 adds LDSVersionInfo,
+        defaults ``"0108"`` / ``"040000"``).
+    :param signing_time: adds a signing-time attribute (RFC 5652 §11.3).
+    :param include_certificate: embed the DS certificate in SignedData.certificates.
+    :param signature_scheme: ``"ecdsa"``, ``"rsa-pkcs1v15"`` or ``"rsa-pss"``;
+        default: ECDSA for EC keys, PKCS#1 v1.5 for RSA keys.
+    :param econtent_type: the eContentType (and content-type attribute).
+    :param message_digest: FAULT INJECTION ONLY: sign this messageDigest
+        instead of the hash of the eContent.
+    :returns: the EF.SOD bytes, starting with ``'77'``.
+    """
+    if version not in (0, 1):
+        raise ValueError("LDSSecurityObject version must be 0 or 1")
+    lso: dict[str, Any] = {
+        "version": version,
+        "hash_algorithm": {"algorithm": hash_algorithm},
+        "data_group_hash_values": [
+            {"data_group_number": n, "data_group_hash_value": bytes(h)}
+            for n, h in sorted(dg_hashes.items())
+        ],
+    }
+    if version == 1:
+        lso["lds_version_info"] = {
+            "lds_version": lds_version or "0108",
+            "unicode_version": unicode_version or "040000",
+        }
+    econtent = LdsSecurityObject(lso).dump()
+    content_info = sign_signed_data(
+        econtent,
+        econtent_type,
+        hash_algorithm=hash_algorithm,
+        ds_key=ds_key,
+        ds_cert=ds_cert,
+        signing_time=signing_time,
+        include_certificate=include_certificate,
+        signature_scheme=signature_scheme,
+        message_digest=message_digest,
+    )
+    return tlv_encode(0x77, content_info)
+
+
+def sign_card_security(
+    security_infos: bytes,
+    *,
+    hash_algorithm: str = "sha256",
+    ds_key: PrivateKey,
+    ds_cert: x509.Certificate,
+    signature_scheme: str | None = None,
+    message_digest: bytes | None = None,
+) -> bytes:
+    """Build EF.CardSecurity: SecurityInfos signed by the DS (9303-11 §9.2.11, TR-03110-3 A.1.2.5).
+
+    A CMS SignedData with eContentType id-SecurityObject (``0.4.0.127.0.7.3.2.1``)
+    over the DER ``SecurityInfos``; unlike EF.SOD the file *is* the ContentInfo
+    (no application tag around it).
+    """
+    return sign_signed_data(
+        security_infos,
+        ID_SECURITY_OBJECT,
+        hash_algorithm=hash_algorithm,
+        ds_key=ds_key,
+        ds_cert=ds_cert,
+        signature_scheme=signature_scheme,
+        message_digest=message_digest,
+    )

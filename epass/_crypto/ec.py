@@ -354,6 +354,27 @@ class Curve:
 
     # --- ECDSA -----------------------------------------------------------------------------
 
+    def sign_ecdsa(self, private_key: int, digest: bytes, k: int) -> tuple[int, int]:
+        """ECDSA signature (r, s) on a message *digest* with nonce *k* — FOR TEST PKIs ONLY.
+
+        TR-03111 §4.2.1.1 / FIPS 186-5 §6.4.1 with the digest truncated as in
+        :meth:`verify_ecdsa`. It exists so tests can build signers on curves
+        cryptography lacks (brainpoolP224r1, brainpoolP320r1); the caller picks
+        *k*, nothing here is constant-time, and no epass code path signs.
+
+        :raises ValueError: if *private_key* or *k* is not in [1, n-1], or r or s is 0.
+        """
+        n = self.parameters.n
+        if not (0 < private_key < n and 0 < k < n):
+            raise ValueError("private key and nonce must be in [1, n-1]")
+        z = int.from_bytes(digest, "big")
+        z >>= max(len(digest) * 8 - n.bit_length(), 0)
+        r = self.multiply(k).x % n
+        s = pow(k, -1, n) * (z + r * private_key) % n
+        if r == 0 or s == 0:
+            raise ValueError("degenerate nonce: pick another k")
+        return r, s
+
     def verify_ecdsa(self, public_key: EcPoint, digest: bytes, r: int, s: int) -> None:
         """Verify an ECDSA signature (r, s) on a message *digest* under *public_key*.
 

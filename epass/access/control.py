@@ -1,41 +1,73 @@
 """Choosing access control from what the chip offers (ICAO Doc 9303-11 §4.2, §4.3, §4.4).
 
 Before access control the terminal reads EF.CardAccess from the master file
-(9303-11 §4.2, §9.2.11): when it holds a PACEInfo the chip supports PACE and
-the terminal should use it; when the file is absent (``6A82``) the chip has
-BAC only. Each protocol is one :class:`AccessControl` strategy in
-:data:`ACCESS_CONTROLS`, in order of preference; the first that accepts the
-key and the offer runs. PACE joins that table as one more entry, placed
-before BAC, without any change to the steps around it.
+(9303-11 §4.2, §9.2.11): when it holds a usable PACEInfo the terminal uses
+PACE; when the file is absent (``6A82``) the chip has BAC only. Each protocol
+is one :class:`AccessControl` strategy in :data:`ACCESS_CONTROLS`, PACE
+before BAC; :func:`plan_access` picks one under the caller's
+:class:`AccessPolicy`.
 
-Today the table holds BAC only. A chip whose EF.CardAccess offers PACE is
-opened with BAC and the result says so (:attr:`AccessResult.fallback`); it is
-a departure from 9303-11 §4.2 to report, not to hide.
+The policy, in one place:
+
+* **PACE whenever EF.CardAccess offers a usable option** (:func:`pace_option_problem`
+  says why an option is not usable), choosing the strongest one
+  (:func:`pace_strength`);
+* **BAC** when the chip offers no usable PACE, or when the caller asks for it
+  (:attr:`AccessPolicy.bac_only`);
+* **fallback from PACE to BAC** only when :attr:`AccessPolicy.allow_fallback`
+  permits it, and only for a failure that is not about the password: an
+  unusable EF.CardAccess (unreadable, malformed, no option we support) or a
+  chip that refuses a PACE command with a status word other than a wrong
+  password's (``6A80``/``6D00`` to MSE:Set AT, say). A wrong password
+  (``63Cx``/``6300``), a blocked password (``6983``) and a chip whose answers
+  are cryptographically wrong (a bad authentication token, a point off the
+  curve) never fall back: BAC would not help, or would help an attacker
+  force a weaker protocol.
+
+Every departure from 9303-11 §4.2 is stated in :attr:`AccessResult.fallback`;
+nothing is downgraded silently.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from epass.access.bac import perform_bac
 from epass.access.keys import AccessKey, CanKey, MrzKey
 from epass.channel import Channel
-from epass.errors import LocalProtocolError
-from epass.lds.security_infos import PaceInfo, SecurityInfos
+from epass.errors import AccessControlError, LocalProtocolError
+from epass.lds.security_infos import (
+    STANDARDIZED_DOMAIN_PARAMETERS,
+    PaceInfo,
+    SecurityInfos,
+)
+from epass.status import StatusWord
+
+if TYPE_CHECKING:
+    from epass.access.pace import PaceResult
 
 __all__ = [
     "ACCESS_CONTROLS",
     "NO_ACCESS",
     "AccessControl",
+    "AccessPlan",
+    "AccessPolicy",
     "AccessProtocol",
     "AccessResult",
     "BasicAccessControl",
+    "CamResult",
     "CardAccessOffer",
+    "PaceAccessControl",
+    "PaceDetails",
     "choose_access_control",
+    "fallback_allowed",
+    "pace_option_problem",
+    "pace_strength",
+    "plan_access",
 ]
 
 Rng = Callable[[int], bytes]
@@ -48,6 +80,22 @@ class AccessProtocol(StrEnum):
     PACE = "PACE"
     #: No access control was run (the session was never opened).
     NONE = "NONE"
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """What the caller allows the access-control step to do.
+
+    :ivar bac_only: use BAC even when the chip offers PACE (reported as a
+        departure from 9303-11 §4.2; a PACE-only chip then fails with a clear
+        error, and a CAN cannot be used).
+    :ivar allow_fallback: when PACE cannot be used for a reason other than the
+        password (an unusable EF.CardAccess, a chip refusing a PACE command),
+        open the chip with BAC instead and report it; ``False`` raises.
+    """
+
+    bac_only: bool = False
+    allow_fallback: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,6 +122,86 @@ class CardAccessOffer:
         """The PACE protocols offered, by name (the dotted OID when unnamed)."""
         return tuple(info.name for info in self.pace_infos)
 
+    @property
+    def usable_pace(self) -> tuple[PaceInfo, ...]:
+        """The PACEInfos this terminal can run, strongest first (:func:`pace_strength`)."""
+        usable = [i for i in self.pace_infos if pace_option_problem(i) is None]
+        return tuple(sorted(usable, key=pace_strength, reverse=True))
+
+
+@dataclass(frozen=True)
+class CamResult:
+    """PACE-CAM's chip authentication data checked against EF.CardSecurity (9303-11 §4.4.3.5.2).
+
+    :ivar verified: ``True`` when CA_IC · PK_IC = PK_Map,IC with PK_IC the
+        chip-authentication key of EF.CardSecurity; ``False`` when they differ
+        (the chip does not hold the key of EF.CardSecurity); ``None`` when it
+        could not be checked (EF.CardSecurity unreadable, malformed, or
+        without a matching key).
+    :ivar detail: one sentence.
+
+    The signature of EF.CardSecurity (passive authentication of the key) is
+    not part of this result: until it is verified, a ``True`` here is not a
+    proof of a genuine chip.
+    """
+
+    verified: bool | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class PaceDetails:
+    """How PACE ran (9303-11 §4.4): for reports and the ``read`` JSON.
+
+    :ivar protocol: the PACEInfo's protocol name (``"id-PACE-ECDH-GM-AES-CBC-CMAC-128"``).
+    :ivar oid: the same, dotted.
+    :ivar mapping: ``"GM"``, ``"IM"`` or ``"CAM"``.
+    :ivar key_agreement: ``"ECDH"`` or ``"DH"``.
+    :ivar parameter_id: the standardized domain parameter id (9303-11 §9.5.1), if any.
+    :ivar domain_parameters: the curve or group (``"brainpoolP256r1"``,
+        ``"2048-bit MODP Group with 256-bit Prime Order Subgroup"``).
+    :ivar cipher: ``"AES"`` or ``"3DES"``; :ivar key_length: 112, 128, 192 or 256 bits.
+    :ivar password: ``"MRZ"`` or ``"CAN"``.
+    :ivar chip_authentication: the PACE-CAM check, for CAM only.
+    """
+
+    protocol: str
+    oid: str
+    mapping: str
+    key_agreement: str
+    parameter_id: int | None
+    domain_parameters: str
+    cipher: str
+    key_length: int
+    password: str
+    chip_authentication: CamResult | None = None
+
+    @property
+    def summary(self) -> str:
+        """``"PACE-ECDH-GM, brainpoolP256r1, AES-128, password MRZ"``."""
+        cipher = "3DES" if self.cipher == "3DES" else f"{self.cipher}-{self.key_length}"
+        return (
+            f"PACE-{self.key_agreement}-{self.mapping}, {self.domain_parameters}, {cipher}, "
+            f"password {self.password}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        cam = self.chip_authentication
+        return {
+            "protocol": self.protocol,
+            "oid": self.oid,
+            "mapping": self.mapping,
+            "key_agreement": self.key_agreement,
+            "parameter_id": self.parameter_id,
+            "domain_parameters": self.domain_parameters,
+            "cipher": self.cipher,
+            "key_length": self.key_length,
+            "password": self.password,
+            "chip_authentication": None
+            if cam is None
+            else {"verified": cam.verified, "detail": cam.detail},
+        }
+
 
 @dataclass(frozen=True)
 class AccessResult:
@@ -84,14 +212,17 @@ class AccessResult:
     :ivar pace_offered: the PACE protocols EF.CardAccess offers, by name
         (``"id-PACE-ECDH-GM-AES-CBC-CMAC-128"``; the dotted OID when unnamed).
     :ivar fallback: why :attr:`protocol` is not what 9303-11 §4.2 asks for
-        (PACE offered but not used, EF.CardAccess unreadable or malformed),
-        or ``None`` when there is no departure.
+        (PACE offered but not used: the caller asked for BAC, EF.CardAccess
+        unreadable or malformed, the chip refused PACE and the policy allowed
+        BAC), or ``None`` when there is no departure.
+    :ivar pace: how PACE ran, when it did.
     """
 
     protocol: AccessProtocol
     card_access_present: bool = False
     pace_offered: tuple[str, ...] = ()
     fallback: str | None = None
+    pace: PaceDetails | None = None
 
 
 #: The result of a session that never ran access control.
@@ -106,15 +237,21 @@ class AccessControl(Protocol):
         """The protocol this strategy runs."""
         ...
 
+    @property
+    def in_master_file(self) -> bool:
+        """Whether it runs before the application is selected (PACE, 9303-11 §4.2)."""
+        ...
+
     def accepts(self, key: AccessKey, offer: CardAccessOffer) -> bool:
         """Whether this strategy can open a chip making *offer* with *key*."""
         ...
 
     def perform(
         self, channel: Channel, key: AccessKey, offer: CardAccessOffer, *, rng: Rng
-    ) -> None:
-        """Run the protocol over *channel* (application selected) and start secure messaging.
+    ) -> PaceResult | None:
+        """Run the protocol over *channel* and start secure messaging.
 
+        :returns: the PACE result (``None`` for BAC).
         :raises AccessControlError: naming the step that failed.
         :raises TransportError: if the link fails.
         """
@@ -125,6 +262,7 @@ class BasicAccessControl:
     """BAC with the MRZ information (9303-11 §4.3, §9.7); any chip accepts it to try."""
 
     protocol = AccessProtocol.BAC
+    in_master_file = False
 
     def accepts(self, key: AccessKey, offer: CardAccessOffer) -> bool:
         return isinstance(key, MrzKey)
@@ -137,42 +275,227 @@ class BasicAccessControl:
         perform_bac(channel, key.mrz_information, rng=rng)
 
 
+class PaceAccessControl:
+    """PACE with the MRZ or the CAN (9303-11 §4.4), on the strongest usable option offered."""
+
+    protocol = AccessProtocol.PACE
+    in_master_file = True
+
+    def accepts(self, key: AccessKey, offer: CardAccessOffer) -> bool:
+        return bool(offer.usable_pace)
+
+    def perform(
+        self, channel: Channel, key: AccessKey, offer: CardAccessOffer, *, rng: Rng = os.urandom
+    ) -> PaceResult:
+        from epass.access.pace import Password, perform_pace
+
+        options = offer.usable_pace
+        if not options:
+            raise LocalProtocolError("EF.CardAccess offers no PACE option this terminal supports")
+        password = Password.from_access_key(key)
+        infos = offer.security_infos
+        domain = () if infos is None else infos.pace_domain_parameter_infos
+        return perform_pace(channel, password, options[0], rng=rng, domain_parameter_infos=domain)
+
+
 #: The strategies, in order of preference (9303-11 §4.2: PACE before BAC when offered).
-ACCESS_CONTROLS: tuple[AccessControl, ...] = (BasicAccessControl(),)
+ACCESS_CONTROLS: tuple[AccessControl, ...] = (PaceAccessControl(), BasicAccessControl())
+
+#: Families of PACE this terminal runs (9303-11 §4.4.3): generic, integrated, chip authentication.
+_MAPPINGS = ("GM", "IM", "CAM")
+
+
+def pace_option_problem(info: PaceInfo) -> str | None:
+    """Why this terminal cannot run *info*, or ``None`` when it can.
+
+    Usable: PACEInfo version 2 (9303-11 §9.2.1), a known mapping, key
+    agreement and cipher, and standardized domain parameters (ids 0-2 DH,
+    8-18 ECDH, 9303-11 §9.5.1) of the right kind. A PACEInfo without a
+    parameterId, or with a proprietary one (explicit PACEDomainParameterInfo),
+    is not run: the domain parameters would be ambiguous or unsupported.
+    """
+    if info.mapping not in _MAPPINGS or info.key_agreement is None:
+        return f"{info.name}: not a PACE protocol this terminal knows"
+    if info.cipher is None or info.key_length is None:
+        return f"{info.name}: unknown cipher"
+    if info.mapping == "CAM" and (info.key_agreement != "ECDH" or info.cipher == "3DES"):
+        return f"{info.name}: Chip Authentication Mapping is defined for ECDH with AES only"
+    if info.version != 2:
+        return f"{info.name}: PACEInfo version {info.version} (9303-11 requires 2)"
+    if info.parameter_id is None:
+        return f"{info.name}: no parameterId (standardized domain parameters required)"
+    parameter = STANDARDIZED_DOMAIN_PARAMETERS.get(info.parameter_id)
+    if parameter is None:
+        return f"{info.name}: parameterId {info.parameter_id} is not standardized"
+    if parameter.kind != info.key_agreement:
+        return f"{info.name}: parameterId {info.parameter_id} is {parameter.kind} parameters"
+    return None
+
+
+#: Bits of security of the standardized groups (NIST SP 800-57 Part 1, Table 2): DH by
+#: modulus and subgroup size, ECDH by half the order's size.
+def _group_security(parameter_id: int) -> int:
+    parameter = STANDARDIZED_DOMAIN_PARAMETERS[parameter_id]
+    if parameter.kind == "DH":
+        return 80 if parameter.bits == 1024 else 112
+    return parameter.bits // 2
+
+
+def pace_strength(info: PaceInfo) -> tuple[int, int, int, int, int]:
+    """The order in which usable PACE options are preferred (larger is stronger).
+
+    9303-11 leaves the choice among several PACEInfos to the terminal. This
+    terminal compares, in turn:
+
+    1. the mapping gives chip authentication: CAM first (9303-11 §4.4.3.5: it
+       also proves the chip holds the key of EF.CardSecurity);
+    2. the weaker of the two halves of the session, in bits of security (NIST
+       SP 800-57 Part 1 Table 2): min(cipher key length, group security), so
+       AES-256 on a 256-bit curve (128 bits) does not beat AES-128 on it;
+    3. the cipher's key length (AES before 3DES; longer keys first);
+    4. the group's security (larger curves and groups first);
+    5. ECDH before DH at equal strength (smaller messages, less chip time),
+       then GM before IM (the mapping every chip implements, 9303-11 §4.4.3.3).
+
+    :raises KeyError: for an option :func:`pace_option_problem` rejects.
+    """
+    assert info.key_length is not None and info.parameter_id is not None  # noqa: S101
+    group = _group_security(info.parameter_id)
+    key = info.key_length
+    cam = 1 if info.mapping == "CAM" else 0
+    ecdh = 1 if info.key_agreement == "ECDH" else 0
+    gm = 1 if info.mapping == "GM" else 0
+    return (cam, min(key, group), key, group, ecdh * 2 + gm)
+
+
+@dataclass(frozen=True)
+class AccessPlan:
+    """What the access-control step will run, and the result it gives when it succeeds.
+
+    :ivar control: the strategy to run.
+    :ivar result: the :class:`AccessResult` (without :attr:`AccessResult.pace`,
+        which PACE fills in).
+    :ivar pace_info: the PACE option chosen, for PACE.
+    """
+
+    control: AccessControl
+    result: AccessResult
+    pace_info: PaceInfo | None = None
+
+    def fallback(self, reason: str) -> AccessPlan:
+        """The BAC plan after PACE failed for *reason* (the caller checked the policy)."""
+        return AccessPlan(
+            _BAC,
+            replace(
+                self.result,
+                protocol=AccessProtocol.BAC,
+                fallback=f"{reason}; BAC was used (the policy allows falling back)",
+            ),
+        )
+
+
+_BAC = BasicAccessControl()
+
+
+def plan_access(
+    key: AccessKey,
+    offer: CardAccessOffer,
+    policy: AccessPolicy | None = None,
+    controls: Sequence[AccessControl] = ACCESS_CONTROLS,
+) -> AccessPlan:
+    """Choose the access control for *key* and *offer* under *policy* (see the module docstring).
+
+    :raises LocalProtocolError: when the key cannot be used: a CAN without
+        usable PACE, or with :attr:`AccessPolicy.bac_only`.
+    :raises AccessControlError: (``step="read EF.CardAccess"``) when the chip
+        offers PACE that cannot be used and the policy forbids falling back to BAC.
+    """
+    policy = policy or AccessPolicy()
+    base = AccessResult(
+        protocol=AccessProtocol.NONE,
+        card_access_present=offer.present,
+        pace_offered=offer.pace_offered,
+    )
+    pace = next((c for c in controls if c.protocol is AccessProtocol.PACE), None)
+    bac = next((c for c in controls if c.protocol is AccessProtocol.BAC), None)
+    offered = ", ".join(offer.pace_offered)
+    if policy.bac_only:
+        if isinstance(key, CanKey):
+            raise LocalProtocolError(
+                "a CAN opens the chip only with PACE, and the policy asks for BAC only"
+            )
+        if bac is None:
+            raise LocalProtocolError("the policy asks for BAC only, and BAC is not available")
+        reason = None
+        if offer.pace_infos:
+            reason = (
+                f"EF.CardAccess offers PACE ({offered}); BAC was used because the policy "
+                "asks for BAC only"
+            )
+        return AccessPlan(bac, replace(base, protocol=AccessProtocol.BAC, fallback=reason))
+    usable = offer.usable_pace
+    if pace is not None and usable and pace.accepts(key, offer):
+        return AccessPlan(pace, replace(base, protocol=AccessProtocol.PACE), usable[0])
+    # No usable PACE: say why, when the chip says it has PACE or its EF.CardAccess is bad.
+    reasons: list[str] = []
+    if offer.problem is not None:
+        reasons.append(offer.problem)
+    if offer.pace_infos and not usable:
+        problems = "; ".join(p for i in offer.pace_infos if (p := pace_option_problem(i)))
+        reasons.append(f"EF.CardAccess offers no PACE option this terminal can run ({problems})")
+    if offer.pace_infos and pace is None:
+        reasons.append(f"EF.CardAccess offers PACE ({offered}), which this session does not run")
+    if isinstance(key, CanKey):
+        why = "; ".join(reasons) or "the chip offers no PACE (no EF.CardAccess or no PACEInfo)"
+        raise LocalProtocolError(f"a CAN opens the chip only with PACE: {why}")
+    if bac is None:
+        raise LocalProtocolError(f"no supported access control takes a {type(key).__name__}")
+    if reasons and not policy.allow_fallback:
+        raise AccessControlError(
+            "; ".join(reasons) + " (falling back to BAC is not allowed by the policy)",
+            step="read EF.CardAccess",
+            protocol="PACE",
+        )
+    fallback = f"{'; '.join(reasons)}; BAC was used" if reasons else None
+    return AccessPlan(bac, replace(base, protocol=AccessProtocol.BAC, fallback=fallback))
+
+
+def _password_refused(sw: int | None) -> bool:
+    """Whether *sw* says the password was wrong or cannot be used (never a reason for BAC).
+
+    ISO/IEC 7816-4 §5.6 and BSI TR-03110-3 B.1: ``63Cx`` (x tries left),
+    ``6300`` (authentication failed), ``6983`` (blocked), ``6984`` (suspended
+    or deactivated).
+    """
+    if sw is None:
+        return False
+    return sw & 0xFFF0 == 0x63C0 or sw in (
+        StatusWord.VERIFICATION_FAILED,
+        StatusWord.AUTHENTICATION_METHOD_BLOCKED,
+        StatusWord.REFERENCE_DATA_NOT_USABLE,
+    )
+
+
+def fallback_allowed(exc: AccessControlError, policy: AccessPolicy) -> bool:
+    """Whether a PACE failure *exc* may be followed by BAC under *policy*.
+
+    Only a chip's refusal with a status word that is not about the password
+    (e.g. ``6A80`` or ``6D00`` to MSE:Set AT or to a GENERAL AUTHENTICATE
+    step) qualifies; a failure the terminal detected (a bad token, a bad
+    point, a malformed answer) does not.
+    """
+    return policy.allow_fallback and exc.sw is not None and not _password_refused(exc.sw)
 
 
 def choose_access_control(
     key: AccessKey,
     offer: CardAccessOffer,
     controls: Sequence[AccessControl] = ACCESS_CONTROLS,
+    policy: AccessPolicy | None = None,
 ) -> tuple[AccessControl, AccessResult]:
-    """Pick the first strategy that accepts *key* and *offer*, and describe the choice.
+    """The strategy :func:`plan_access` picks, and the result it gives when it succeeds.
 
-    :returns: the strategy to run and the :class:`AccessResult` it will give
-        when it succeeds (with :attr:`AccessResult.fallback` set when the
-        choice departs from 9303-11 §4.2).
-    :raises LocalProtocolError: when no strategy accepts the key (a
-        :class:`CanKey` needs PACE, which is not supported).
+    Kept for callers of the former API; :func:`plan_access` also returns the PACE option.
     """
-    control = next((c for c in controls if c.accepts(key, offer)), None)
-    if control is None:
-        if isinstance(key, CanKey):
-            raise LocalProtocolError(
-                "a CAN opens the chip only with PACE, and PACE is not supported"
-            )
-        raise LocalProtocolError(f"no supported access control takes a {type(key).__name__}")
-    reasons: list[str] = []
-    if offer.problem is not None:
-        reasons.append(offer.problem)
-    if offer.pace_offered and control.protocol is not AccessProtocol.PACE:
-        reasons.append(
-            f"EF.CardAccess offers PACE ({', '.join(offer.pace_offered)}), which is not supported"
-        )
-    fallback = f"{'; '.join(reasons)}; {control.protocol.value} was used" if reasons else None
-    result = AccessResult(
-        protocol=control.protocol,
-        card_access_present=offer.present,
-        pace_offered=offer.pace_offered,
-        fallback=fallback,
-    )
-    return control, result
+    plan = plan_access(key, offer, policy, controls)
+    return plan.control, plan.result

@@ -4,9 +4,13 @@ Exit codes: 0 VALID, 1 INVALID, 2 INDETERMINATE, 3 error (one line on stderr,
 no traceback; set ``EPASS_DEBUG=1`` for one; with ``--json`` the error is a
 JSON object ``{"error": {"type", "message"}}`` on stdout).
 
-* ``epass demo`` inspects the built-in virtual passport through the whole stack.
-* ``epass read --virtual [--save DIR]`` inspects a virtual passport and saves
-  the dump (files plus the read evidence), atomically, as a whole.
+* ``epass demo`` inspects the built-in virtual passport through the whole stack;
+  ``--profile NAME`` picks a virtual document profile (``--list-profiles``).
+* ``epass read --virtual [--profile NAME] [--save DIR]`` inspects a virtual
+  document and saves the dump (files plus the read evidence), atomically, as a whole.
+* Access control (both): PACE when the chip offers it, with the document's MRZ
+  or ``--can NUMBER``; ``--bac-only`` asks for BAC, ``--no-fallback`` forbids
+  falling back from PACE to BAC.
 * ``epass verify DIR --trust PATH`` re-inspects a saved dump offline.
 """
 
@@ -17,18 +21,28 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from epass.cli import source as card_sources
+from epass.cli.certs import trust_store_for
 from epass.cli.emulate import emulate
 from epass.cli.readers import readers
+from epass.cli.source import open_card_source
 from epass.errors import EpassError
 from epass.inspection import Inspection
+from epass.transport import CardSource
 
-__all__ = ["EXIT_ERROR", "cli", "main"]
+if TYPE_CHECKING:
+    from epass.access.control import AccessPolicy
+    from epass.access.keys import AccessKey
+    from epass.pa import TrustStore
+
+__all__ = ["EXIT_ERROR", "cli", "main", "open_card_source"]
 
 EXIT_CODES = {"VALID": 0, "INVALID": 1, "INDETERMINATE": 2}
 EXIT_ERROR = 3
@@ -83,6 +97,76 @@ _face_out_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the face image as the chip holds it (JPEG or JPEG 2000); a .png name decodes it.",
 )
+
+
+def _list_profiles(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from drivers.virtual.profiles import DEFAULT_PROFILE, PROFILES
+
+    width = max(len(name) for name in PROFILES)
+    for name, spec in PROFILES.items():
+        mark = " (default)" if name == DEFAULT_PROFILE else ""
+        click.echo(f"{name:<{width}}  {spec.access}{mark}\n{'':<{width}}  {spec.description}")
+    ctx.exit(0)
+
+
+def _profile_names() -> list[str]:
+    from drivers.virtual.profiles import PROFILES
+
+    return list(PROFILES)
+
+
+_profile_option = click.option(
+    "--profile",
+    "profile_name",
+    default="bac-pace",
+    show_default=True,
+    metavar="NAME",
+    help="Virtual document profile (see epass demo --list-profiles).",
+)
+_list_profiles_option = click.option(
+    "--list-profiles",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_list_profiles,
+    help="List the virtual document profiles and exit.",
+)
+_can_option = click.option(
+    "--can",
+    metavar="DIGITS",
+    help="Open the chip with PACE and the card access number printed on the document "
+    "(default for --virtual: the virtual document's MRZ).",
+)
+_bac_only_option = click.option(
+    "--bac-only", is_flag=True, help="Use BAC even when the chip offers PACE (reported)."
+)
+_no_fallback_option = click.option(
+    "--no-fallback",
+    is_flag=True,
+    help="Fail instead of falling back to BAC when the chip offers PACE that cannot be used.",
+)
+
+
+@dataclass(frozen=True)
+class _Access:
+    """The access options of the command line: password and policy."""
+
+    profile: str = "bac-pace"
+    #: The key that opens the chip (``None``: the virtual document's MRZ).
+    key: AccessKey | None = None
+    bac_only: bool = False
+    no_fallback: bool = False
+
+
+def _policy(bac_only: bool, no_fallback: bool) -> AccessPolicy:
+    """The access policy the flags ask for (``--bac-only``, ``--no-fallback``)."""
+    from epass.access.control import AccessPolicy
+
+    if bac_only and no_fallback:
+        raise click.UsageError("--bac-only and --no-fallback contradict each other")
+    return AccessPolicy(bac_only=bac_only, allow_fallback=not no_fallback)
 
 
 #: A follow-up of a command (save the dump, write the face): returns a note to show, or None.
@@ -179,26 +263,45 @@ def _progress_display(enabled: bool, console: Any = None) -> Iterator[Callable[[
 
 
 def _inspect_virtual(
-    *, extended: bool | None, face_format: str, at: str | None, show_progress: bool
+    *,
+    extended: bool | None,
+    face_format: str,
+    at: str | None,
+    show_progress: bool,
+    access: _Access | None = None,
+    trust: Any = None,
 ) -> Inspection:
-    from drivers.virtual import builder
+    from drivers.virtual import profiles
     from drivers.virtual.transport import VirtualTransport
     from epass.access.keys import MrzKey
     from epass.inspection import inspect
     from epass.reader import ReadOptions
 
+    access = access or _Access()
+    if access.profile not in profiles.PROFILES:
+        raise click.BadParameter(
+            f"no profile {access.profile!r}; known: {', '.join(_profile_names())}",
+            param_hint="'--profile'",
+        )
     when = _parse_at(at)
-    document = builder.specimen(face_format=face_format.upper())
+    document = profiles.document(access.profile, face_format=face_format.upper())
+    key: AccessKey = access.key if access.key is not None else MrzKey(document.mrz_information)
+    policy = _policy(access.bac_only, access.no_fallback)
+    store = document.trust_store()
+    if trust is not None:  # the imported store (or --trust) plus the virtual passport's TEST CSCA
+        for anchor in store:
+            trust.add(anchor.der, source=anchor.source)
+        store = trust
     with (
         VirtualTransport(document.chip()) as transport,
         _progress_display(show_progress) as progress,
     ):
         return inspect(
             transport,
-            MrzKey(document.mrz_information),
-            document.trust_store(),
+            key,
+            store,
             at=when,
-            options=ReadOptions(extended_length=extended),
+            options=ReadOptions(extended_length=extended, access_policy=policy),
             progress=progress,
         )
 
@@ -302,23 +405,178 @@ def _decode_to_png(image: bytes, target: Path) -> bytes:
 @_extended_option
 @_face_option
 @_face_out_option
+@_profile_option
+@_list_profiles_option
+@_can_option
+@_bac_only_option
+@_no_fallback_option
 def demo(
-    as_json: bool, at: str | None, extended: bool | None, face_format: str, face_out: Path | None
+    as_json: bool,
+    at: str | None,
+    extended: bool | None,
+    face_format: str,
+    face_out: Path | None,
+    profile_name: str,
+    can: str | None,
+    bac_only: bool,
+    no_fallback: bool,
 ) -> None:
     """Inspect the built-in virtual passport (no reader needed)."""
+    key = _access_key((), None, None, None, can)
+    access = _Access(profile_name, key, bac_only, no_fallback)
     inspection = _inspect_virtual(
-        extended=extended, face_format=face_format, at=at, show_progress=not as_json
+        extended=extended,
+        face_format=face_format,
+        at=at,
+        show_progress=not as_json,
+        access=access,
     )
     _finish(
         inspection,
-        title="epass demo: built-in virtual passport (ICAO 9303 specimen, TEST PKI)",
+        title=f"epass demo: virtual document '{profile_name}' (ICAO 9303 specimen, TEST PKI)",
         as_json=as_json,
         actions=_face_actions(face_out),
     )
 
 
+# -- reading from a reader (epass read --reader, the kiosk) ------------------------------------
+
+
+_mrz_option = click.option(
+    "--mrz",
+    "mrz_parts",
+    multiple=True,
+    metavar="TEXT",
+    help="The MRZ as printed: all lines of a TD1, TD2 or TD3 (newline-separated, or one "
+    "--mrz per line, or further lines as arguments), or just the line with the document "
+    "number (TD2/TD3 line 2, TD1 lines 1 and 2). Opens the chip.",
+)
+_document_number_option = click.option(
+    "--document-number", metavar="NUMBER", help="With --date-of-birth and --date-of-expiry."
+)
+_date_of_birth_option = click.option("--date-of-birth", metavar="YYMMDD")
+_date_of_expiry_option = click.option("--date-of-expiry", metavar="YYMMDD")
+
+
+def _access_key(
+    mrz_parts: Sequence[str],
+    document_number: str | None,
+    date_of_birth: str | None,
+    date_of_expiry: str | None,
+    can: str | None,
+) -> AccessKey | None:
+    """The key the options give, or ``None`` when none is given.
+
+    :raises click.UsageError: for two kinds of key, or an incomplete set of fields.
+    :raises click.BadParameter: for a malformed MRZ, field or CAN (the message
+        never repeats it).
+    """
+    from epass.access.keys import CanKey, MrzKey
+    from epass.errors import LocalProtocolError, ParseError
+    from epass.lds import mrz
+
+    fields = {
+        "--document-number": document_number,
+        "--date-of-birth": date_of_birth,
+        "--date-of-expiry": date_of_expiry,
+    }
+    given = [name for name, value in fields.items() if value is not None]
+    kinds = [bool(mrz_parts), bool(given), can is not None]
+    if sum(kinds) > 1:
+        raise click.UsageError(
+            "give one key: --mrz, or --document-number/--date-of-birth/--date-of-expiry, or --can"
+        )
+    if mrz_parts:
+        try:
+            return MrzKey(mrz.key_fields(list(mrz_parts)).mrz_information)
+        except ParseError as exc:
+            raise click.BadParameter(exc.reason, param_hint="'--mrz'") from None
+    if given:
+        missing = [name for name, value in fields.items() if value is None]
+        if missing:
+            raise click.UsageError(f"{', '.join(given)} also needs {', '.join(missing)}")
+        assert document_number and date_of_birth and date_of_expiry  # noqa: S101 - checked
+        try:
+            return MrzKey.from_fields(document_number, date_of_birth, date_of_expiry)
+        except LocalProtocolError as exc:
+            reason = str(exc.__cause__.reason) if isinstance(exc.__cause__, ParseError) else ""
+            raise click.BadParameter(
+                reason or "malformed", param_hint="the MRZ key fields"
+            ) from None
+    if can is not None:
+        try:
+            return CanKey(can.strip())
+        except LocalProtocolError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--can'") from None
+    return None
+
+
+def _inspect_source(
+    source: CardSource,
+    key: AccessKey,
+    trust: TrustStore,
+    *,
+    wait: float,
+    extended: bool | None,
+    at: str | None,
+    show_progress: bool,
+    policy: AccessPolicy,
+) -> Inspection:
+    """Wait for a document on *source*, read and verify it.
+
+    :raises click.ClickException: when no document comes within *wait* seconds.
+    :raises EpassError: as :func:`epass.inspect`.
+    """
+    from epass.inspection import inspect
+    from epass.reader import ReadOptions
+
+    when = _parse_at(at)
+    if show_progress and sys.stderr.isatty():
+        from epass.cli.render import safe
+
+        click.echo(f"waiting for a document on {safe(source.name)} ...", err=True)
+    transport = source.wait_for_card(wait)
+    if transport is None:
+        raise click.ClickException(f"no document on the reader within {wait:g} s")
+    with transport, _progress_display(show_progress) as progress:
+        return inspect(
+            transport,
+            key,
+            trust,
+            at=when,
+            options=ReadOptions(extended_length=extended, access_policy=policy),
+            progress=progress,
+        )
+
+
+def _close_source(source: CardSource) -> None:
+    close = getattr(source, "close", None)
+    if callable(close):
+        close()
+
+
 @cli.command()
 @click.option("--virtual", is_flag=True, help="Read the built-in virtual passport.")
+@click.option(
+    "--reader",
+    metavar="NAME",
+    help="Read from this PC/SC reader: its full name or a unique part of it "
+    "(may be left out when one reader is connected).",
+)
+@_mrz_option
+@_document_number_option
+@_date_of_birth_option
+@_date_of_expiry_option
+@_can_option
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0, max=3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for a document on the reader.",
+)
+@click.argument("mrz_lines", nargs=-1, metavar="[MRZ_LINE]...")
 @click.option(
     "--save",
     type=click.Path(file_okay=False, path_type=Path),
@@ -326,13 +584,33 @@ def demo(
     "and the read evidence epass-evidence.json.",
 )
 @click.option("--force", is_flag=True, help="With --save: replace a non-empty folder whole.")
+@click.option(
+    "--trust",
+    "trust_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="CSCA certificate(s), PEM/DER files or folders, to use instead of the imported "
+    "store (repeatable).",
+)
 @_json_option
 @_at_option
 @_extended_option
 @_face_option
 @_face_out_option
+@_profile_option
+@_bac_only_option
+@_no_fallback_option
 def read(
     virtual: bool,
+    reader: str | None,
+    mrz_parts: tuple[str, ...],
+    document_number: str | None,
+    date_of_birth: str | None,
+    date_of_expiry: str | None,
+    can: str | None,
+    trust_paths: Sequence[Path],
+    wait_seconds: float,
+    mrz_lines: tuple[str, ...],
     save: Path | None,
     force: bool,
     as_json: bool,
@@ -340,15 +618,62 @@ def read(
     extended: bool | None,
     face_format: str,
     face_out: Path | None,
+    profile_name: str,
+    bac_only: bool,
+    no_fallback: bool,
 ) -> None:
-    """Read a document, verify it and optionally save the dump."""
-    if not virtual:
-        raise click.UsageError(
-            "reading from a PC/SC reader is not supported in this version: give --virtual"
+    """Read a document from a reader (or the virtual passport), verify it, optionally save it.
+
+    \b
+    The chip opens with the MRZ as printed, its three fields, or the CAN:
+      epass read --reader ACR --mrz "$(cat mrz.txt)"
+      epass read --mrz P<UTOERIKSSON<<ANNA<MARIA<<<... L898902C36UTO7408122F1204159...
+      epass read --document-number L898902C3 --date-of-birth 740812 --date-of-expiry 120415
+    """
+    if virtual and reader is not None:
+        raise click.UsageError("give --virtual or --reader, not both")
+    key = _access_key((*mrz_parts, *mrz_lines), document_number, date_of_birth, date_of_expiry, can)
+    trust_given = True
+    policy = _policy(bac_only, no_fallback)
+    if virtual or (reader is None and key is None):
+        if not virtual:
+            raise click.UsageError(
+                "give the key that opens the chip: --mrz, or --document-number, "
+                "--date-of-birth and --date-of-expiry, or --can (or --virtual to read "
+                "the built-in virtual passport)"
+            )
+        inspection = _inspect_virtual(
+            extended=extended,
+            face_format=face_format,
+            at=at,
+            show_progress=not as_json,
+            access=_Access(profile_name, key, bac_only, no_fallback),
+            trust=trust_store_for(trust_paths),
         )
-    inspection = _inspect_virtual(
-        extended=extended, face_format=face_format, at=at, show_progress=not as_json
-    )
+        title = f"epass read: virtual document '{profile_name}'"
+    else:
+        if key is None:
+            raise click.UsageError(
+                "give the key that opens the chip: --mrz, or --document-number, "
+                "--date-of-birth and --date-of-expiry, or --can"
+            )
+        trust = trust_store_for(trust_paths)
+        source = card_sources.open_card_source(reader)
+        trust_given = bool(trust_paths) or len(trust) > 0
+        try:
+            inspection = _inspect_source(
+                source,
+                key,
+                trust,
+                wait=wait_seconds,
+                extended=extended,
+                at=at,
+                show_progress=not as_json,
+                policy=policy,
+            )
+        finally:
+            _close_source(source)
+        title = f"epass read: {source.name}"
     actions = list(_face_actions(face_out))
     if save is not None:
         target = save
@@ -363,7 +688,7 @@ def read(
             return f"saved to {target}"
 
         actions.insert(0, save_action)
-    _finish(inspection, title="epass read: virtual passport", as_json=as_json, actions=actions)
+    _finish(inspection, title=title, as_json=as_json, actions=actions, trust_given=trust_given)
 
 
 @cli.command()
@@ -373,7 +698,8 @@ def read(
     "trust_paths",
     multiple=True,
     type=click.Path(exists=True, path_type=Path),
-    help="CSCA certificate(s): a PEM/DER file or a folder (repeatable).",
+    help="CSCA certificate(s): a PEM/DER file or a folder (repeatable); default: the store "
+    "'epass certs import' fills.",
 )
 @click.option(
     "--mrz",
@@ -392,22 +718,27 @@ def verify(
     face_out: Path | None,
 ) -> None:
     """Verify a saved dump FOLDER offline."""
+    from epass.cli.certs import trust_store_for
     from epass.inspection import inspect_dump
-    from epass.pa import TrustStore
 
-    trust = TrustStore.from_paths(*trust_paths) if trust_paths else TrustStore()
+    trust = trust_store_for(trust_paths)
     inspection = inspect_dump(folder, trust, at=_parse_at(at), mrz=mrz)
     _finish(
         inspection,
         title=f"epass verify: {folder}",
         as_json=as_json,
         actions=_face_actions(face_out),
-        trust_given=bool(trust_paths),
+        trust_given=bool(trust_paths) or len(trust) > 0,
     )
 
 
+from epass.cli.certs import certs  # noqa: E402 - the command group is registered below
+from epass.cli.kiosk import kiosk as _kiosk_command  # noqa: E402 - the command after the group
+
+cli.add_command(_kiosk_command)
 cli.add_command(readers)
 cli.add_command(emulate)
+cli.add_command(certs)
 
 
 def _silence_stdout() -> None:

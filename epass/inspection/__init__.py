@@ -119,8 +119,8 @@ def _assemble(
     findings += document_findings(document)
     read_checks: list[Check] = []
     if read is not None:
-        check, access_findings = access_check(read.access, recorded=read.from_evidence)
-        read_checks += [check, read_check(read, document, passive)]
+        checks, access_findings = access_check(read.access, recorded=read.from_evidence)
+        read_checks += [*checks, read_check(read, document, passive)]
         findings += access_findings
     not_read = read.not_read if read is not None else {}
     document_checks = [mandatory_check(document, passive, not_read)]
@@ -173,13 +173,17 @@ def inspect(
 ) -> Inspection:
     """Read a chip and verify what was read: the whole inspection (9303-11 §4-§5).
 
-    Steps: read EF.CardAccess, select the eMRTD application, access control
-    (BAC), read EF.COM, EF.SOD and every data group either lists, chip
-    authentication (not performed in this version), then passive
-    authentication over the document parsed once, and one verdict.
+    Steps: read EF.CardAccess, access control (PACE when offered, then select
+    the eMRTD application; or select, then BAC: see
+    :class:`epass.access.control.AccessPolicy` in *options*), read EF.COM,
+    EF.SOD and every data group either lists, chip authentication (not
+    performed in this version; PACE-CAM's data are checked against
+    EF.CardSecurity as ``access.pace_cam``), then passive authentication over
+    the document parsed once, and one verdict.
 
     :param transport: an open :class:`epass.transport.Transport` (the caller closes it).
-    :param key: the MRZ key (:class:`epass.access.keys.MrzKey`).
+    :param key: the MRZ key (:class:`epass.access.keys.MrzKey`) or a CAN
+        (:class:`epass.access.keys.CanKey`, PACE only).
     :param trust_store: CSCA anchors.
     :param at: the time to judge validity at (timezone-aware; default now).
     :param options: how to read (:class:`epass.reader.ReadOptions`).
@@ -200,6 +204,10 @@ def inspect(
         at=when,
         read=ReadSummary.from_read(result, link=link),
         mrz=None,
+        extra_findings=[
+            Finding("read.capability_ignored", claim, "EF.ATR/INFO")
+            for claim in result.capabilities.ignored
+        ],
     )
 
 

@@ -1,9 +1,10 @@
 """The inspection's own checks, beside passive authentication (DESIGN.md "Verification").
 
-``access.protocol`` (informative), ``read.files`` (required when the chip served a
-file malformed), ``lds.mandatory_data_groups`` (9303-10 §4.7), ``mrz.printed_vs_chip``,
-and the views, findings and time validity an :class:`~epass.inspection.Inspection`
-shows. No personal data goes into a check detail or a finding.
+``access.protocol`` (informative), ``access.pace_cam`` (after PACE-CAM), ``read.files``
+(required when the chip served a file malformed), ``lds.mandatory_data_groups``
+(9303-10 §4.7), ``mrz.printed_vs_chip``, and the views, findings and time
+validity an :class:`~epass.inspection.Inspection` shows. No personal data goes
+into a check detail or a finding.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ _T = TypeVar("_T")
 
 CHECK_MANDATORY = "lds.mandatory_data_groups"
 CHECK_ACCESS = "access.protocol"
+CHECK_CAM = "access.pace_cam"
 CHECK_READ = "read.files"
 CHECK_CHIP = "chip.authenticity"
 CHECK_PRINTED_MRZ = "mrz.printed_vs_chip"
@@ -159,25 +161,69 @@ def mandatory_check(document: Document, passive: Report, not_read: Mapping[str, 
     )
 
 
-def access_check(access: AccessResult, *, recorded: bool) -> tuple[Check, list[Finding]]:
-    """How the chip was opened (9303-11 §4.2: PACE when offered); informative, never the verdict.
+def access_check(access: AccessResult, *, recorded: bool) -> tuple[list[Check], list[Finding]]:
+    """How the chip was opened (9303-11 §4.2: PACE when offered), and PACE-CAM's result.
+
+    ``access.protocol`` is informative (never the verdict): PASS for PACE, or for
+    BAC on a chip that offers no PACE; SKIP with the reason when BAC ran although
+    PACE was offered. ``access.pace_cam`` (only after PACE-CAM) is required: FAIL
+    when the chip's CAM data do not match the key of EF.CardSecurity, SKIP when
+    they could not be checked, PASS when they match (EF.CardSecurity's own
+    signature is not part of it: chip authenticity is not claimed).
 
     :param recorded: the facts come from a dump's evidence file, not from this run.
     """
     check, findings = _access_check_facts(access)
+    checks = [check]
+    cam = _cam_check(access)
+    if cam is not None:
+        checks.append(cam)
     if not recorded:
-        return check, findings
-    detail = f"as the dump's evidence records it (not re-verifiable offline): {check.detail}"
-    return Check(check.name, check.status, detail, check.evidence, required=False), findings
+        return checks, findings
+    prefix = "as the dump's evidence records it (not re-verifiable offline): "
+    out = [
+        Check(c.name, c.status, prefix + c.detail, c.evidence, required=False)
+        if c.status is not CheckStatus.FAIL
+        else Check(c.name, c.status, prefix + c.detail, c.evidence, required=c.required)
+        for c in checks
+    ]
+    return out, findings
 
 
-def _access_check_facts(access: AccessResult) -> tuple[Check, list[Finding]]:
+def _access_evidence(access: AccessResult) -> dict[str, Any]:
     evidence: dict[str, Any] = {
         "protocol": str(access.protocol),
         "card_access_present": access.card_access_present,
         "pace_offered": tuple(access.pace_offered),
     }
-    if access.pace_offered and access.protocol != AccessProtocol.PACE:
+    if access.fallback is not None:
+        evidence["fallback"] = access.fallback
+    pace = access.pace
+    if pace is not None:
+        evidence.update(
+            {
+                "pace_protocol": pace.protocol,
+                "mapping": pace.mapping,
+                "key_agreement": pace.key_agreement,
+                "domain_parameters": pace.domain_parameters,
+                "cipher": pace.cipher,
+                "key_length": pace.key_length,
+                "password": pace.password,
+            }
+        )
+    return evidence
+
+
+def _access_check_facts(access: AccessResult) -> tuple[Check, list[Finding]]:
+    evidence = _access_evidence(access)
+    if access.protocol == AccessProtocol.PACE:
+        pace = access.pace
+        how = pace.summary if pace is not None else "PACE"
+        detail = f"opened with {how}"
+        if access.fallback:
+            detail += f" ({access.fallback})"
+        return Check(CHECK_ACCESS, CheckStatus.PASS, detail, evidence, required=False), []
+    if access.pace_offered:
         detail = (
             f"the chip offers PACE ({', '.join(access.pace_offered)}) but was opened with "
             f"{access.protocol}" + (f": {access.fallback}" if access.fallback else "")
@@ -196,15 +242,45 @@ def _access_check_facts(access: AccessResult) -> tuple[Check, list[Finding]]:
             [],
         )
     offered = "offers no PACE" if access.card_access_present else "has no EF.CardAccess (no PACE)"
-    return (
-        Check(
-            CHECK_ACCESS,
-            CheckStatus.PASS,
-            f"opened with {access.protocol}; the chip {offered}",
+    detail = f"opened with {access.protocol}; the chip {offered}"
+    findings: list[Finding] = []
+    if access.fallback:
+        detail += f": {access.fallback}"
+        findings.append(Finding("access.pace_not_used", detail, "EF.CardAccess"))
+        return Check(CHECK_ACCESS, CheckStatus.SKIP, detail, evidence, required=False), findings
+    return Check(CHECK_ACCESS, CheckStatus.PASS, detail, evidence, required=False), findings
+
+
+def _cam_check(access: AccessResult) -> Check | None:
+    pace = access.pace
+    if pace is None or pace.mapping != "CAM":
+        return None
+    cam = pace.chip_authentication
+    evidence: dict[str, Any] = {"pace_protocol": pace.protocol}
+    if cam is None or cam.verified is None:
+        why = "not checked" if cam is None else cam.detail
+        return Check(
+            CHECK_CAM,
+            CheckStatus.SKIP,
+            f"PACE-CAM ran but its chip authentication data were not checked: {why}",
             evidence,
-            required=False,
-        ),
-        [],
+        )
+    evidence["verified"] = cam.verified
+    if not cam.verified:
+        return Check(
+            CHECK_CAM,
+            CheckStatus.FAIL,
+            "the chip's PACE-CAM authentication data do not match the chip-authentication key "
+            f"of EF.CardSecurity (9303-11 §4.4.3.5.2): {cam.detail}",
+            evidence,
+        )
+    return Check(
+        CHECK_CAM,
+        CheckStatus.PASS,
+        "the chip's PACE-CAM authentication data match the chip-authentication key of "
+        "EF.CardSecurity (the signature of EF.CardSecurity is not verified here, so chip "
+        f"authenticity is not claimed): {cam.detail}",
+        evidence,
     )
 
 
@@ -334,14 +410,11 @@ def time_validity(
     proven = data_group_status(passive, 1) == "MATCH"
     source = "" if proven else " (from a DG1 that is not proven)"
     if at.date() > expiry:
+        # the "document.expired" finding is passive authentication's (epass.pa.chain
+        # .time_findings), the one place time validity is judged; it is already in
+        # passive.findings
         detail = f"document expired on {expiry.isoformat()}{source}"
-        finding = Finding(
-            "document.expired",
-            "the document has expired (see its date of expiry): an expired document is not "
-            "a forgery; its expiry is reported here, beside the verdict",
-            "DG1",
-        )
-        return TimeValidity(at, expiry, True, detail), [finding]
+        return TimeValidity(at, expiry, True, detail), []
     return TimeValidity(at, expiry, False, f"document valid until {expiry.isoformat()}{source}"), []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from epass.access.control import AccessProtocol, AccessResult
+from epass.access.control import AccessProtocol, AccessResult, CamResult, PaceDetails
 from epass.inspection.model import EVIDENCE_SCHEMA, ReadSummary
 from epass.lds.document import Document
 from epass.verdict import Finding
@@ -17,6 +17,47 @@ def _strings(value: Any, what: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
         raise TypeError(f"{what} is not a list of strings")
     return tuple(value)
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str) or len(value) > 400:
+        raise TypeError(f"{what} is not a short string")
+    return value
+
+
+def _pace_details(value: Any) -> PaceDetails | None:
+    """PACE details as the evidence records them (untrusted: every field is type-checked)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError("pace is not an object")
+    parameter_id = value.get("parameter_id")
+    if parameter_id is not None and (type(parameter_id) is not int or not 0 <= parameter_id < 32):
+        raise TypeError("pace.parameter_id is not a small integer")
+    key_length = value.get("key_length")
+    if key_length not in (112, 128, 192, 256):
+        raise TypeError("pace.key_length is not a cipher key length")
+    mapping = value.get("mapping")
+    if mapping not in ("GM", "IM", "CAM"):
+        raise TypeError("pace.mapping is not GM, IM or CAM")
+    cam_value = value.get("chip_authentication")
+    cam = None
+    if cam_value is not None:
+        if not isinstance(cam_value, dict) or cam_value.get("verified") not in (True, False, None):
+            raise TypeError("pace.chip_authentication is malformed")
+        cam = CamResult(cam_value.get("verified"), _text(cam_value.get("detail"), "detail"))
+    return PaceDetails(
+        protocol=_text(value.get("protocol"), "pace.protocol"),
+        oid=_text(value.get("oid"), "pace.oid"),
+        mapping=mapping,
+        key_agreement=_text(value.get("key_agreement"), "pace.key_agreement"),
+        parameter_id=parameter_id,
+        domain_parameters=_text(value.get("domain_parameters"), "pace.domain_parameters"),
+        cipher=_text(value.get("cipher"), "pace.cipher"),
+        key_length=key_length,
+        password=_text(value.get("password"), "pace.password"),
+        chip_authentication=cam,
+    )
 
 
 def read_summary_from_evidence(
@@ -54,6 +95,7 @@ def read_summary_from_evidence(
             card_access_present=access.get("card_access_present") is True,
             pace_offered=offered,
             fallback=fallback if isinstance(fallback, str) else None,
+            pace=_pace_details(access.get("pace")) if protocol is AccessProtocol.PACE else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         detail = f"{name}: malformed read evidence ({type(exc).__name__}): ignored"

@@ -252,6 +252,7 @@ class ReadSummary:
                 "extended_length": caps.extended_length,
                 "max_command": caps.max_command,
                 "max_response": caps.max_response,
+                "ignored": list(caps.ignored),
             },
             traffic=result.stats.to_dict(),
             files_read=tuple(result.document.labelled()),
@@ -277,11 +278,13 @@ class ReadSummary:
 
 
 def access_dict(access: AccessResult) -> dict[str, Any]:
+    """The ``read.access`` object: protocol, what was offered, any fallback, how PACE ran."""
     return {
         "protocol": str(access.protocol),
         "card_access_present": access.card_access_present,
         "pace_offered": list(access.pace_offered),
         "fallback": access.fallback,
+        "pace": None if access.pace is None else access.pace.to_dict(),
     }
 
 

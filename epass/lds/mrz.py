@@ -29,6 +29,7 @@ each followed by its check digit.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,7 +40,9 @@ __all__ = [
     "MAX_TEXT",
     "Mrz",
     "MrzDate",
+    "MrzKeyFields",
     "check_digit",
+    "key_fields",
     "mrz_information",
     "parse",
 ]
@@ -446,4 +449,145 @@ def parse(text: str, *, strict: bool = True) -> Mrz:
         date_of_expiry_check_digit=doe_cd,
         optional_data_check_digit=optional_cd,
         composite_check_digit=composite,
+    )
+
+
+# ---------------------------------------------------------------------------
+# the BAC key fields from printed MRZ lines
+
+#: What each check digit guards, for error messages.
+_CHECK_NAMES = {
+    "document_number": "the document number",
+    "date_of_birth": "the date of birth",
+    "date_of_expiry": "the date of expiry",
+    "optional_data": "the optional data",
+    "composite": "the zone as a whole (composite)",
+}
+#: Accepted partial inputs: characters -> (format, which lines, filler lines to complete it).
+_PARTIAL: dict[int, tuple[str, str]] = {
+    44: ("TD3", "line 2"),
+    36: ("TD2", "line 2"),
+    60: ("TD1", "lines 1 and 2"),
+}
+
+
+@dataclass(frozen=True, repr=False)
+class MrzKeyFields:
+    """The fields of a printed MRZ that open the chip (BAC, PACE with the MRZ password).
+
+    :ivar format: ``"TD1"``, ``"TD2"`` or ``"TD3"``.
+    :ivar lines: which lines were given: ``"all"``, ``"line 2"`` (TD2, TD3) or
+        ``"lines 1 and 2"`` (TD1).
+    :ivar document_number: the full document number (also when longer than
+        nine characters).
+    :ivar date_of_birth: / :ivar date_of_expiry: ``YYMMDD`` as printed.
+    :ivar mrz_information: the BAC key seed input (Doc 9303-11 §9.7.1), with
+        the check digits as printed.
+    """
+
+    format: str
+    lines: str
+    document_number: str
+    date_of_birth: str
+    date_of_expiry: str
+    mrz_information: str
+
+    def __repr__(self) -> str:  # a key: never in logs or tracebacks
+        return f"MrzKeyFields({self.format}, {self.lines}, <hidden>)"
+
+
+def key_fields(text: str | Sequence[str], *, strict: bool = True) -> MrzKeyFields:
+    """Extract the document number and dates from printed MRZ lines of any format.
+
+    Accepted, as a string (lines separated by newlines or other whitespace)
+    or as a sequence of lines; letters are upper-cased:
+
+    * the whole MRZ: TD1 (3 x 30), TD2 (2 x 36) or TD3 (2 x 44), Doc 9303-4/5/6 §4.2.2;
+    * only the line holding the document number and dates: the second line
+      of a TD3 (44 characters) or TD2 (36);
+    * the first two lines of a TD1 (2 x 30: the number is on line 1, the
+      dates on line 2).
+
+    Every check digit the given lines hold is verified (Doc 9303-3 §4.9),
+    the composite one included: a wrong digit most often means a misread line.
+
+    :param strict: ``False`` accepts wrong check digits outside the three key
+        fields (documents in circulation carry some); the key fields' check
+        digits are always verified.
+    :raises ParseError: (``file="MRZ"``) naming what is wrong: the length or
+        number of lines, a character outside ``A-Z``, ``0-9``, ``<``, a date
+        that is not digits, which check digit is wrong, or a name line given
+        where the number line was expected. The message never repeats the input.
+    """
+    parts = [text] if isinstance(text, str) else list(text)
+    if sum(len(p) for p in parts) > MAX_TEXT:
+        raise ParseError(f"MRZ text longer than {MAX_TEXT} characters", file="MRZ", offset=0)
+    lines = [line for part in parts for line in part.upper().split()]
+    joined = "".join(lines)
+    if len(joined) in _LAYOUTS:
+        try:
+            parsed = parse("\n".join(lines), strict=False)
+        except ParseError as exc:
+            raise ParseError(exc.reason, file="MRZ", offset=exc.offset) from None
+        return _fields(parsed, "all", strict)
+    partial = _PARTIAL.get(len(joined))
+    if partial is None:
+        widths = "+".join(str(len(line)) for line in lines) or "0"
+        raise ParseError(
+            f"MRZ of {widths} characters: give all lines of a TD1 (3 x 30), TD2 (2 x 36) "
+            "or TD3 (2 x 44), the second line of a TD2 or TD3, or the first two lines of a TD1",
+            file="MRZ",
+            offset=0,
+        )
+    fmt, which = partial
+    _count, width = _LAYOUTS_BY_FORMAT[fmt]
+    given = 2 if fmt == "TD1" else 1
+    if len(lines) > 1 and (len(lines) != given or any(len(line) != width for line in lines)):
+        widths = "+".join(str(len(line)) for line in lines)
+        raise ParseError(
+            f"MRZ lines of {widths} characters: {fmt} lines have {width}", file="MRZ", offset=0
+        )
+    if fmt == "TD1":
+        whole, shift = joined + "<" * width, 0  # the name line does not enter any check digit
+    else:
+        if _looks_like_name_line(joined):
+            raise ParseError(
+                f"this {len(joined)}-character line looks like the name line (line 1) of a "
+                f"{fmt}: the document number and dates are on line 2",
+                file="MRZ",
+                offset=0,
+            )
+        whole, shift = "P<" + "<" * (width - 2) + joined, width
+    try:
+        parsed = parse(whole, strict=False)
+    except ParseError as exc:
+        offset = None if exc.offset is None else max(0, exc.offset - shift)
+        raise ParseError(exc.reason, file="MRZ", offset=offset) from None
+    return _fields(parsed, which, strict)
+
+
+_LAYOUTS_BY_FORMAT = {fmt: (count, width) for fmt, count, width in _LAYOUTS.values()}
+_KEY_CHECKS = ("document_number", "date_of_birth", "date_of_expiry")
+
+
+def _looks_like_name_line(line: str) -> bool:
+    """A TD2/TD3 line 1: document code, issuing state, then a name with ``<<`` and no digits."""
+    return not any(c.isdigit() for c in line) and "<<" in line[5:]
+
+
+def _fields(parsed: Mrz, which: str, strict: bool) -> MrzKeyFields:
+    wrong = [name for name in parsed.check_digit_errors if strict or name in _KEY_CHECKS]
+    if wrong:
+        what = ", ".join(_CHECK_NAMES.get(name, name) for name in wrong)
+        raise ParseError(
+            f"wrong check digit for {what}: the MRZ was probably misread; check or scan it again",
+            file="MRZ",
+        )
+    return MrzKeyFields(
+        format=parsed.format,
+        lines=which,
+        document_number=parsed.document_number,
+        date_of_birth=str(parsed.date_of_birth),
+        date_of_expiry=str(parsed.date_of_expiry),
+        mrz_information=parsed.mrz_information,
     )

@@ -800,7 +800,7 @@ def _parse_element(der: bytes, offset: int, file: str) -> AnySecurityInfo:
 def parse_security_infos(
     data: bytes | bytearray | memoryview,
     *,
-    file: str,
+    file: str = "EF.CardAccess",
     base: int = 0,
     allow_trailing: bool | None = None,
 ) -> SecurityInfos:
@@ -812,7 +812,8 @@ def parse_security_infos(
     and memory are linear in the input.
 
     :param data: the bytes (a memoryview over bytes is read in place).
-    :param file: the file name for errors (``"DG14"``, ``"EF.CardAccess"``).
+    :param file: the file name for errors (``"DG14"``, ``"EF.CardAccess"``);
+        ``"EF.CardAccess"`` by default (``parse_security_infos(data).pace_infos``).
     :param base: offset of ``data[0]`` in that file.
     :param allow_trailing: tolerate bytes after the SET (kept in
         :attr:`SecurityInfos.trailing`). Defaults to ``True`` for

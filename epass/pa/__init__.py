@@ -11,6 +11,8 @@ ICAO Doc 9303-11 §5.1. The public API::
     report.to_dict()        # JSON-serialisable
 
 ``verify`` also takes an :class:`epass.lds.document.Document` (EF.SOD parsed once).
+``verify_card_security(data, store, at=now)`` checks EF.CardSecurity through
+the same CMS path, DS checks and trust store.
 Pure and offline: no I/O beyond :meth:`TrustStore.from_paths`, time explicit.
 """
 
@@ -31,7 +33,7 @@ from epass.pa.report import (
     Verdict,
 )
 from epass.pa.trust import IssuerCandidate, TrustAnchor, TrustStore
-from epass.pa.verify import verify
+from epass.pa.verify import verify, verify_card_security
 
 __all__ = [
     "CertificateInfo",
@@ -51,4 +53,5 @@ __all__ = [
     "certificate_info",
     "find_ds_certificate",
     "verify",
+    "verify_card_security",
 ]

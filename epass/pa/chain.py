@@ -23,17 +23,20 @@ Each step is ``(Context) -> Check`` and runs only when its inputs are present
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from epass._crypto.signatures import (
     ExplicitCurveParametersError,
     InvalidSignatureError,
+    SignatureScheme,
     UnsupportedAlgorithmError,
+    describe_public_key,
     resolve_signature_algorithm,
     verify_certificate_signature,
 )
 from epass.errors import BUILTIN_PARSE_ERRORS, EpassError
-from epass.iso3166 import alpha2
+from epass.iso3166 import alpha2, certificate_countries
 from epass.lds.asn1 import format_name, name_country, prepared_name, same_name
 from epass.lds.files import LdsFile
 from epass.pa.certificates import (
@@ -44,6 +47,7 @@ from epass.pa.certificates import (
     validity,
 )
 from epass.pa.context import Context
+from epass.pa.policy import SigningTime, find_signing_time
 from epass.pa.report import Check, CheckName, CheckStatus, EvidenceValue, Finding, FindingCode
 from epass.pa.trust import TrustAnchor, anchor_problem
 
@@ -53,6 +57,8 @@ __all__ = [
     "check_ds_profile",
     "check_ds_validity",
     "check_issuing_state",
+    "signing_time",
+    "time_findings",
 ]
 
 #: Extensions a DS certificate may mark critical (RFC 5280 §4.2); any other critical
@@ -72,38 +78,61 @@ _DG1_ERRORS: tuple[type[Exception], ...] = (EpassError, *BUILTIN_PARSE_ERRORS)
 
 
 def check_ds_validity(context: Context) -> Check:
-    """``ds.validity``: the DS certificate at the checked time and at the signing time."""
+    """``ds.validity``: the DS certificate at the time the document was signed.
+
+    :mod:`epass.pa.policy`: the signing time is the signingTime attribute,
+    else DG12's date of issue, else unknown. Signed outside the DS
+    certificate's validity: FAIL. Unknown: FAIL only if the DS validity
+    starts after the check time (nothing can have been signed yet); a DS
+    certificate that has since expired passes, with a warning finding
+    (:func:`~epass.pa.policy.time_findings`). Validity at the check time is
+    never part of this check.
+    """
     name = CheckName.DS_VALIDITY
     ds = context.require_ds()
     at = context.at
     not_before, not_after = validity(ds)
-    signing_time = context.require_sod().signer_info.signing_time
+    signed_at = signing_time(context)
     evidence: dict[str, EvidenceValue] = {
         "not_before": not_before,
         "not_after": not_after,
         "checked_at": at,
-        "signing_time": signing_time,
+        "signing_time": signed_at.when,
+        "signing_time_source": signed_at.source,
+        "valid_at_check_time": valid_at(ds, at),
         "ds_serial": format(int(ds.serial_number), "x"),
     }
-    if not valid_at(ds, at):
-        when = "expired on" if at > not_after else "not valid before"
-        edge = not_after if at > not_after else not_before
+    period = f"{not_before.isoformat()} .. {not_after.isoformat()}"
+    if signed_at.when is not None:
+        if not signed_at.within(not_before, not_after):
+            return Check(
+                name,
+                CheckStatus.FAIL,
+                f"the document was signed at {signed_at}, outside the DS certificate's "
+                f"validity {period}",
+                evidence,
+            )
+        return Check(
+            name,
+            CheckStatus.PASS,
+            f"DS certificate valid at the signing time {signed_at} ({period})",
+            evidence,
+        )
+    if at < not_before:
         return Check(
             name,
             CheckStatus.FAIL,
-            f"DS certificate {when} {edge.isoformat()} (checked at {at.isoformat()})",
+            f"signing time unknown, and the DS certificate is not valid before "
+            f"{not_before.isoformat()} (checked at {at.isoformat()}): nothing can have been "
+            "signed with it yet",
             evidence,
         )
-    if signing_time is not None and not valid_at(ds, signing_time):
-        return Check(
-            name,
-            CheckStatus.FAIL,
-            f"signing time {signing_time.isoformat()} is outside the DS certificate's validity",
-            evidence,
-        )
-    detail = f"DS certificate valid at {at.isoformat()}"
-    if signing_time is not None:
-        detail += f" and at the signing time {signing_time.isoformat()}"
+    detail = f"signing time unknown; DS certificate validity {period}"
+    detail += (
+        f" includes the check time {at.isoformat()}"
+        if at <= not_after
+        else " has ended since (reported as a finding)"
+    )
     return Check(name, CheckStatus.PASS, detail, evidence)
 
 
@@ -166,10 +195,10 @@ def check_ds_profile(context: Context) -> Check:
                 FindingCode.DS_KEY_USAGE_MISSING,
                 "the DS certificate has no keyUsage extension (9303-12 §7.1.1 requires it, "
                 "critical, with digitalSignature)",
-                LdsFile.EF_SOD.label,
+                context.file if context.ds_source == "embedded" else None,
             )
         )
-    _ds_crypto_findings(context, ds, info.public_key_algorithm, info.public_key_size)
+    _ds_crypto_findings(context, ds)
     if problems:
         return Check(
             name,
@@ -187,30 +216,10 @@ def check_ds_profile(context: Context) -> Check:
     )
 
 
-def _ds_crypto_findings(context: Context, ds: Any, algorithm: str, size: int | None) -> None:
-    """Findings for a weak DS key or a SHA-1 DS certificate signature (not verdict changes)."""
-    embedded = any(c.dump() == ds.dump() for c in context.require_sod().certificates)
-    file = "EF.SOD" if embedded else None
-    if algorithm == "rsa" and size is not None and size < MIN_RSA_BITS:
-        context.findings.append(
-            Finding(
-                FindingCode.DS_RSA_KEY_SIZE,
-                f"the DS key is RSA-{size}, under {MIN_RSA_BITS} bits",
-                file,
-            )
-        )
-    try:
-        hash_name = resolve_signature_algorithm(ds["signature_algorithm"]).hash
-    except _ALGORITHM_ERRORS:
-        return
-    if hash_name == "sha1":
-        context.findings.append(
-            Finding(
-                FindingCode.DS_SHA1,
-                "the DS certificate is signed with SHA-1, which is deprecated",
-                file,
-            )
-        )
+def _ds_crypto_findings(context: Context, ds: Any) -> None:
+    """Findings for a weak DS key, a weak DS certificate hash or an extendedKeyUsage."""
+    file = context.file if context.ds_source == "embedded" else None
+    context.findings.extend(_key_findings(context, ds, "DS", "ds", file))
 
 
 def check_ds_issuer(context: Context) -> Check:
@@ -233,7 +242,6 @@ def check_ds_issuer(context: Context) -> Check:
     name = CheckName.DS_ISSUER
     ds = context.require_ds()
     trust_store = context.trust_store
-    at = context.at
     aki = ds.authority_key_identifier
     country = name_country(ds.issuer)
     evidence: dict[str, EvidenceValue] = {
@@ -243,6 +251,14 @@ def check_ds_issuer(context: Context) -> Check:
         "ds_signature_algorithm": signature_algorithm_name(ds["signature_algorithm"]),
         "trust_store_size": len(trust_store),
     }
+    signed_at = signing_time(context)
+    csca_time = signed_at.when if signed_at.when is not None else validity(ds)[0]
+    csca_time_label = (
+        f"the signing time {signed_at}"
+        if signed_at.when is not None
+        else f"the DS certificate's issue ({csca_time.isoformat()}; signing time unknown)"
+    )
+    evidence["csca_judged_at"] = csca_time
     candidates = trust_store.issuers_of(ds)
     evidence["candidates"] = tuple(
         f"{c.anchor.subject} [{c.match}{', other key id' if c.key_identifier_conflict else ''}] "
@@ -281,8 +297,9 @@ def check_ds_issuer(context: Context) -> Check:
     unsupported: list[str] = []
     rejected_weak: list[str] = []
     not_a_ca: list[str] = []
-    other_name: list[tuple[TrustAnchor, str, str]] = []
-    expired: list[tuple[TrustAnchor, str, str]] = []
+    other_name: list[tuple[TrustAnchor, str, SignatureScheme]] = []
+    expired: list[tuple[TrustAnchor, str, SignatureScheme]] = []
+    good: list[tuple[TrustAnchor, str, SignatureScheme]] = []
     for cand in candidates:
         anchor = cand.anchor
         problem = anchor_problem(anchor.certificate)
@@ -292,32 +309,36 @@ def check_ds_issuer(context: Context) -> Check:
         try:
             scheme = verify_certificate_signature(ds, anchor.certificate)
         except UnsupportedAlgorithmError as exc:
-            reason = (
-                "keys with explicit EC parameters are not supported"
-                if isinstance(exc, ExplicitCurveParametersError)
-                else str(exc)
-            )
-            unsupported.append(f"{anchor.subject}: {reason}")
+            what = "the CSCA key's " if isinstance(exc, ExplicitCurveParametersError) else ""
+            unsupported.append(f"{anchor.subject}: {what}{exc}")
             continue
         except InvalidSignatureError:
             strong = cand.match == "key_identifier" or not cand.key_identifier_conflict
             (invalid_strong if strong else rejected_weak).append(anchor.subject)
             continue
         if not same_name(ds.issuer, anchor.certificate.subject):
-            other_name.append((anchor, cand.match, str(scheme)))
+            other_name.append((anchor, cand.match, scheme))
             continue
-        if not valid_at(anchor.certificate, at):
+        if not valid_at(anchor.certificate, csca_time):
             # a link certificate or an older issue of the same CSCA key may have expired
             # while another certificate of that key is valid: try them all first
-            expired.append((anchor, cand.match, str(scheme)))
+            expired.append((anchor, cand.match, scheme))
             continue
+        good.append((anchor, cand.match, scheme))
+    if good:
+        # of the certificates of the key valid then, prefer one still valid now (a link
+        # certificate that has since expired is shown only when it is the only one)
+        anchor, match, scheme = next(
+            (g for g in good if valid_at(g[0].certificate, context.at)), good[0]
+        )
         context.anchor = anchor
-        _anchor_evidence(evidence, anchor, cand.match, str(scheme))
+        _anchor_evidence(evidence, anchor, match, scheme)
+        _csca_findings(context, anchor)
         return Check(
             name,
             CheckStatus.PASS,
-            f"DS certificate signature ({scheme}) verifies under CSCA {anchor.subject} "
-            f"from {anchor.source}",
+            f"DS certificate signature ({_scheme_text(scheme)}) verifies under CSCA "
+            f"{anchor.subject} from {anchor.source}, valid at {csca_time_label}",
             evidence,
         )
     if expired:
@@ -330,7 +351,7 @@ def check_ds_issuer(context: Context) -> Check:
             name,
             CheckStatus.FAIL,
             f"DS certificate verifies under CSCA {anchor.subject}{others}, but no certificate "
-            f"of that CSCA is valid at {at.isoformat()} ({not_before.isoformat()} .. "
+            f"of that CSCA is valid at {csca_time_label} ({not_before.isoformat()} .. "
             f"{not_after.isoformat()})",
             evidence,
         )
@@ -382,8 +403,68 @@ def check_ds_issuer(context: Context) -> Check:
     )
 
 
+def _extended_key_usage(cert: Any) -> tuple[str, ...] | None:
+    """The extendedKeyUsage purposes of *cert* (dotted), or ``None`` when absent/unreadable."""
+    try:
+        value = cert.extended_key_usage_value
+        return None if value is None else tuple(p.dotted for p in value)
+    except BUILTIN_PARSE_ERRORS:
+        return None
+
+
+def _key_findings(
+    context: Context, cert: Any, who: str, code: str, file: str | None
+) -> list[Finding]:
+    """Weak-key, weak-hash and extendedKeyUsage findings for a DS or CSCA certificate."""
+    out: list[Finding] = []
+    policy = context.policy
+    key = describe_public_key(cert.public_key)
+    if key.algorithm == "rsa" and key.size is not None and key.size < policy.min_rsa_bits:
+        out.append(
+            Finding(
+                FindingCode(f"{code}.rsa_key_size"),
+                f"the {who} key is RSA-{key.size}, under {policy.min_rsa_bits} bits",
+                file,
+            )
+        )
+    try:
+        hash_name: str | None = resolve_signature_algorithm(cert["signature_algorithm"]).hash
+    except _ALGORITHM_ERRORS:
+        hash_name = None
+    if hash_name in policy.weak_hashes:
+        label = "SHA-1" if hash_name == "sha1" else str(hash_name)
+        out.append(
+            Finding(
+                FindingCode(f"{code}.sha1" if hash_name == "sha1" else f"{code}.weak_hash"),
+                f"the {who} certificate is signed with {label}, which is deprecated",
+                file,
+            )
+        )
+    purposes = _extended_key_usage(cert)
+    if purposes is not None:
+        out.append(
+            Finding(
+                FindingCode(f"{code}.extended_key_usage"),
+                f"the {who} certificate has an extendedKeyUsage ({', '.join(purposes)}), which "
+                "the 9303-12 §7.1.1 profile does not include",
+                file,
+            )
+        )
+    return out
+
+
+def _csca_findings(context: Context, anchor: TrustAnchor) -> None:
+    """Findings for the CSCA that verified the DS certificate (key, hash, EKU)."""
+    context.findings.extend(_key_findings(context, anchor.certificate, "CSCA", "csca", None))
+
+
+def _scheme_text(scheme: SignatureScheme) -> str:
+    """``ecdsa-sha384 on explicit parameters = brainpoolP384r1``, or the scheme alone."""
+    return str(scheme) if scheme.curve is None else f"{scheme} on {scheme.curve}"
+
+
 def _anchor_evidence(
-    evidence: dict[str, EvidenceValue], anchor: TrustAnchor, match: str, scheme: str
+    evidence: dict[str, EvidenceValue], anchor: TrustAnchor, match: str, scheme: SignatureScheme
 ) -> None:
     not_before, not_after = validity(anchor.certificate)
     evidence.update(
@@ -393,7 +474,8 @@ def _anchor_evidence(
             "csca_key_identifier": hex_or_none(anchor.key_identifier),
             "csca_source": anchor.source,
             "csca_match": match,
-            "signature_algorithm": scheme,
+            "signature_algorithm": str(scheme),
+            "csca_curve": scheme.curve,
             "csca_not_before": not_before,
             "csca_not_after": not_after,
         }
@@ -439,22 +521,32 @@ def check_issuing_state(context: Context) -> Check:
         raise LookupError("dg1.issuing_state ran without DG1")
     code = dg1.mrz.issuing_state.replace("<", "").strip().upper()
     evidence["dg1_issuing_state"] = code
-    code_alpha2 = alpha2(code)
-    evidence["dg1_issuing_state_alpha2"] = code_alpha2
-    if code_alpha2 is None or not compared:
+    allowed = certificate_countries(code, context.policy.issuing_state_countries)
+    evidence["dg1_issuing_state_alpha2"] = alpha2(code)
+    evidence["accepted_countries"] = None if allowed is None else tuple(sorted(allowed))
+    if allowed is not None and not allowed:
+        return Check(
+            name,
+            CheckStatus.SKIP,
+            f"issuing state {code} names no country (9303-3 §5), so there is nothing to compare",
+            evidence,
+            required=False,
+        )
+    if allowed is None or not compared:
         what = (
             f"issuing state {code!r} has no ISO 3166 code"
-            if code_alpha2 is None
+            if allowed is None
             else "the DS certificate names no country and no CSCA verified it"
         )
         return Check(name, CheckStatus.ERROR, f"cannot compare: {what}", evidence)
+    code_alpha2 = "/".join(sorted(allowed))
     labels = {
         "csca_country": "the CSCA's country",
         "ds_issuer_country": "the DS certificate's issuer country",
         "ds_subject_country": "the DS certificate's subject country",
     }
     differing = [
-        f"{labels[key]} {value}" for key, value in compared.items() if value != code_alpha2
+        f"{labels[key]} {value}" for key, value in compared.items() if value not in allowed
     ]
     if differing:
         return Check(
@@ -464,9 +556,97 @@ def check_issuing_state(context: Context) -> Check:
             evidence,
         )
     what = " and ".join(labels[key] for key in compared)
+    countries_seen = "/".join(sorted(set(compared.values())))
     return Check(
         name,
         CheckStatus.PASS,
-        f"DG1 issuing state {code} matches {what} {code_alpha2}",
+        f"DG1 issuing state {code} matches {what} {countries_seen}",
         evidence,
     )
+
+
+# --- time: the signing time and validity at the check time (epass.pa.policy) ---------------
+
+
+def signing_time(context: Context) -> SigningTime:
+    """The signing time of the signed object in *context* (:mod:`epass.pa.policy`)."""
+    signed = context.signed
+    attribute = None if signed is None else signed.signer_info.signing_time
+    return find_signing_time(attribute, context.data_groups.get(12), context.policy)
+
+
+def _document_expiry(context: Context) -> date | None:
+    if LdsFile.DG1 not in context.document:
+        return None
+    try:
+        dg1 = context.document.dg1
+        return None if dg1 is None else dg1.mrz.date_of_expiry.to_date()
+    except _DG1_ERRORS:
+        return None
+
+
+def time_findings(context: Context) -> list[Finding]:
+    """Validity at the check time, beside the verdict (never part of it).
+
+    ``document.expired`` (the date is not repeated: it is personal data),
+    ``ds.expired_before_document`` (warning: an issuer error),
+    ``ds.expired_signing_time_unknown`` (warning), ``ds.expired`` (the DS
+    certificate has expired since the signing time), ``csca.expired``.
+    """
+    at = context.at
+    out: list[Finding] = []
+    expiry = _document_expiry(context)
+    if expiry is not None and at.date() > expiry:
+        out.append(
+            Finding(
+                FindingCode.DOCUMENT_EXPIRED,
+                "the document has expired (see its date of expiry): an expired document is "
+                "not a forgery; its expiry is reported here, beside the verdict",
+                LdsFile.DG1.label,
+            )
+        )
+    ds = context.ds
+    if ds is not None:
+        _, ds_not_after = validity(ds)
+        if expiry is not None and ds_not_after.date() < expiry:
+            out.append(
+                Finding(
+                    FindingCode.DS_EXPIRED_BEFORE_DOCUMENT,
+                    f"DS certificate expired on {ds_not_after.date().isoformat()}, before the "
+                    "document's own expiry (an issuer error: 9303-12 §7.1 makes the DS "
+                    "certificate outlive the documents it signs)",
+                    None,
+                )
+            )
+        elif at > ds_not_after and signing_time(context).when is None:
+            out.append(
+                Finding(
+                    FindingCode.DS_EXPIRED_SIGNING_TIME_UNKNOWN,
+                    f"signing time unknown, DS certificate expired at the check time (on "
+                    f"{ds_not_after.date().isoformat()}): the document may have been signed "
+                    "within its validity, which nothing here proves or disproves",
+                    None,
+                )
+            )
+        elif at > ds_not_after:
+            out.append(
+                Finding(
+                    FindingCode.DS_EXPIRED,
+                    f"DS certificate expired on {ds_not_after.date().isoformat()}, after the "
+                    "signing time: normal for an older document, not part of the verdict",
+                    None,
+                )
+            )
+    anchor = context.anchor
+    if anchor is not None:
+        _, csca_not_after = validity(anchor.certificate)
+        if at > csca_not_after:
+            out.append(
+                Finding(
+                    FindingCode.CSCA_EXPIRED,
+                    f"CSCA certificate {anchor.subject} expired on "
+                    f"{csca_not_after.date().isoformat()} (judged at the signing time)",
+                    None,
+                )
+            )
+    return out

@@ -15,15 +15,18 @@ and any step may add :attr:`Context.findings`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from epass.cms import SignedData
 from epass.lds.document import Document
 from epass.lds.files import LdsFile
 from epass.lds.sod import Sod
 from epass.pa.certificates import certificate_info
+from epass.pa.policy import DEFAULT_POLICY, VerificationPolicy
 from epass.pa.report import (
     CertificateInfo,
     Check,
@@ -49,8 +52,15 @@ class Context:
     :ivar certificates: caller-supplied DER certificates to find the DS in.
     :ivar data_groups: the data groups given, number -> raw bytes, in number order
         (derived from :attr:`document`).
+    :ivar policy: what is flagged beside the verdict (:mod:`epass.pa.policy`).
+    :ivar file: the signed object's file name (``"EF.SOD"`` or ``"EF.CardSecurity"``),
+        as findings and details name it.
+    :ivar signed: its CMS SignedData once the parse step passed, else ``None``
+        (the steps common to EF.SOD and EF.CardSecurity read only this).
     :ivar sod: the parsed EF.SOD once ``sod.parse`` passed, else ``None``.
     :ivar ds: the DS certificate (asn1crypto) the SignerInfo names, if found.
+    :ivar ds_source: where the DS certificate was found: ``"embedded"``,
+        ``"supplied"`` (the caller's certificates) or ``"trust store"``.
     :ivar anchor: the CSCA that verified the DS certificate, if any.
     :ivar data_group_results: one result per data group, from ``dg.hashes``.
     :ivar findings: non-fatal deviations, in the order they were noticed.
@@ -60,9 +70,13 @@ class Context:
     trust_store: TrustStore
     at: datetime
     certificates: tuple[Any, ...] = ()
+    file: str = LdsFile.EF_SOD.label
+    policy: VerificationPolicy = DEFAULT_POLICY
     data_groups: Mapping[int, bytes] = field(init=False)
+    signed: SignedData | None = None
     sod: Sod | None = None
     ds: Any | None = None
+    ds_source: str | None = None
     anchor: TrustAnchor | None = None
     data_group_results: list[DataGroupResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -71,6 +85,15 @@ class Context:
     def __post_init__(self) -> None:
         raw = self.document.raw
         self.data_groups = {f.number: raw[f] for f in sorted(raw, key=_number) if f.number}
+
+    def require_signed(self) -> SignedData:
+        """The parsed SignedData (of EF.SOD or EF.CardSecurity), for a step that needs it.
+
+        :raises LookupError: if there is none (a step listed without that need).
+        """
+        if self.signed is None:
+            raise LookupError("a step that needs a usable signed object ran without one")
+        return self.signed
 
     def require_sod(self) -> Sod:
         """The parsed EF.SOD, for a step whose :class:`Needs` include it.
@@ -130,7 +153,9 @@ class Needs:
 class Step:
     """One row of passive authentication: a named check and the inputs it needs, in order.
 
-    :ivar name: the check name (also the name of the :class:`Check` it returns).
+    :ivar name: the check name; the :class:`Check` the function returns is
+        renamed to it, so one function can serve two steps (``sod.signature``
+        and ``card_security.signature``).
     :ivar check: the function; called only when every input of :attr:`needs` is present.
     :ivar needs: the inputs, tested in order; the first missing one decides the SKIP.
     """
@@ -149,5 +174,8 @@ def run(steps: Iterable[Step], context: Context) -> list[Check]:
                 checks.append(need.skip(step.name, context))
                 break
         else:
-            checks.append(step.check(context))
+            check = step.check(context)
+            if check.name != step.name:  # a shared step under another name (EF.CardSecurity)
+                check = dataclasses.replace(check, name=step.name)
+            checks.append(check)
     return checks

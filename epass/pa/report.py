@@ -17,8 +17,8 @@ Verdict rule (fail closed), applied by :func:`decide`:
     signature, a DS certificate outside the DS profile (an unprocessed
     critical extension, a CA, no digitalSignature), a DS certificate whose
     signature does not verify under the CSCA that matches it or verifies
-    only under a CSCA of another name, a DS or CSCA certificate not valid at
-    the checked time (or the DS not valid at the signing time), or a DG1
+    only under a CSCA of another name, a document signed outside its DS or
+    CSCA certificate's validity (:mod:`epass.pa.policy`), or a DG1
     issuing state that differs from the CSCA's or the DS names' country.
     Every ``FAIL`` status means exactly this, so ``INVALID`` is "any required check is FAIL".
 ``INDETERMINATE``
@@ -81,7 +81,12 @@ class CheckName(StrEnum):
     DS_VALIDITY = "ds.validity"
     DS_PROFILE = "ds.profile"
     DS_ISSUER = "ds.issuer"
+    DS_REVOCATION = "ds.revocation"
     DG1_ISSUING_STATE = "dg1.issuing_state"
+    #: EF.CardSecurity (:func:`epass.pa.verify_card_security`; 9303-11 §9.2.11).
+    CARD_SECURITY_PARSE = "card_security.parse"
+    CARD_SECURITY_MESSAGE_DIGEST = "card_security.message_digest"
+    CARD_SECURITY_SIGNATURE = "card_security.signature"
 
 
 class FindingCode(StrEnum):
@@ -100,8 +105,12 @@ class FindingCode(StrEnum):
     DIGEST_ALGORITHMS = "sod.digest_algorithms"
     #: an LDSSecurityObject v1 without LDSVersionInfo (9303-10 §4.6.2.2: v1 is for LDS 1.8).
     LDS_VERSION_INFO = "sod.lds_version_info"
-    #: the DS certificate is not in SignedData.certificates; it came from the caller.
+    #: the DS certificate is not in SignedData.certificates; it came from the caller or the
+    #: trust store's DS certificates, or was not found.
     DS_NOT_EMBEDDED = "sod.ds_not_embedded"
+    #: the SignerInfo names its DS sloppily (issuer string types, case, spacing, RDN order; a
+    #: key identifier the certificate does not carry); matched all the same (RFC 5652 §5.3).
+    SIGNER_IDENTIFIER = "sod.signer_identifier"
     #: the DS certificate's issuer name has no country (9303-12 §7.1.1 requires C).
     DS_ISSUER_COUNTRY = "ds.issuer_country"
     #: the DS certificate's subject name has no country (9303-12 §7.1.1 requires C).
@@ -116,6 +125,31 @@ class FindingCode(StrEnum):
     DS_RSA_KEY_SIZE = "ds.rsa_key_size"
     #: the DS certificate has no keyUsage extension (9303-12 §7.1.1 makes it mandatory).
     DS_KEY_USAGE_MISSING = "ds.key_usage_missing"
+    #: the CRL used is past its nextUpdate (or before its thisUpdate): later revocations unknown.
+    CRL_NOT_CURRENT = "ds.crl_not_current"
+    #: the CSCA came from a master list that did not verify, imported on explicit request.
+    ANCHOR_UNVERIFIED = "ds.anchor_unverified"
+    #: the DS / CSCA certificate carries an extendedKeyUsage (9303-12 §7.1.1 profiles none).
+    DS_EXTENDED_KEY_USAGE = "ds.extended_key_usage"
+    CSCA_EXTENDED_KEY_USAGE = "csca.extended_key_usage"
+    #: a weak hash other than SHA-1 (VerificationPolicy.weak_hashes) signs the certificate.
+    DS_WEAK_HASH = "ds.weak_hash"
+    CSCA_WEAK_HASH = "csca.weak_hash"
+    #: the CSCA signed itself with SHA-1, or its key is RSA under the policy's minimum.
+    CSCA_SHA1 = "csca.sha1"
+    CSCA_RSA_KEY_SIZE = "csca.rsa_key_size"
+    #: time validity, beside the verdict (epass.pa.policy): the document has expired.
+    DOCUMENT_EXPIRED = "document.expired"
+    #: the DS certificate expired before the document's own expiry (an issuer error).
+    DS_EXPIRED_BEFORE_DOCUMENT = "ds.expired_before_document"
+    #: the DS certificate has expired since the signing time.
+    DS_EXPIRED = "ds.expired"
+    #: the signing time is unknown and the DS certificate had expired at the check time.
+    DS_EXPIRED_SIGNING_TIME_UNKNOWN = "ds.expired_signing_time_unknown"
+    #: the CSCA certificate has expired since (it was judged at the signing time).
+    CSCA_EXPIRED = "csca.expired"
+    #: a data group listed in EF.COM is not hashed in EF.SOD (9303-10 §4.6.1).
+    COM_NOT_IN_SOD = "com.dg_not_in_sod"
 
 
 def skipped(name: CheckName, detail: str, **kwargs: Any) -> Check:
@@ -273,7 +307,9 @@ class Report:
     """The result of :func:`epass.pa.verify`.
 
     Build it with :meth:`build`, which applies :func:`decide`; the verdict is
-    never set independently of the checks. :attr:`findings` never change it.
+    never set independently of the checks. :attr:`findings` never change it;
+    :attr:`policy` states, in words, the policy it was judged by
+    (:meth:`epass.pa.policy.VerificationPolicy.describe`).
     """
 
     verdict: Verdict
@@ -285,6 +321,7 @@ class Report:
     checked_at: datetime
     sod: SodSummary | None
     findings: tuple[Finding, ...] = ()
+    policy: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -297,6 +334,7 @@ class Report:
         checked_at: datetime,
         sod: SodSummary | None,
         findings: Sequence[Finding] = (),
+        policy: Sequence[str] = (),
     ) -> Report:
         verdict, reasons = decide(checks)
         return cls(
@@ -309,6 +347,7 @@ class Report:
             checked_at=checked_at,
             sod=sod,
             findings=tuple(findings),
+            policy=tuple(policy),
         )
 
     def check(self, name: str) -> Check:
@@ -341,4 +380,5 @@ class Report:
             "anchor": None if self.anchor is None else self.anchor.to_dict(),
             "sod": None if self.sod is None else self.sod.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
+            "policy": list(self.policy),
         }

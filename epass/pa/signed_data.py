@@ -19,19 +19,30 @@ Each step is ``(Context) -> Check`` and runs only when its inputs are present
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from epass._crypto.signatures import (
+    CurveParameters,
     ExplicitCurveParametersError,
     InvalidSignatureError,
     UnsupportedAlgorithmError,
+    describe_public_key,
     digest,
     resolve_signature_algorithm,
 )
-from epass.cms import find_signer_certificate, verify_signer
+from epass.cms import (
+    SignedData,
+    SignerMatch,
+    locate_signer,
+    parse_signed_data,
+    verify_signer,
+)
 from epass.errors import BUILTIN_PARSE_ERRORS, ParseError
 from epass.lds import sod as sod_module
-from epass.lds.asn1 import ID_ICAO_LDS_SECURITY_OBJECT
+from epass.lds.asn1 import ID_ICAO_LDS_SECURITY_OBJECT, format_name
 from epass.lds.files import LdsFile
+from epass.lds.security_infos import parse_security_infos
 from epass.pa.certificates import ds_name_findings, hex_or_none, signature_algorithm_name
 from epass.pa.context import Context
 from epass.pa.report import (
@@ -47,10 +58,13 @@ from epass.pa.report import (
 )
 
 __all__ = [
+    "ID_SECURITY_OBJECT",
+    "check_card_security",
     "check_data_groups",
     "check_message_digest",
     "check_signature",
     "check_sod",
+    "locate_ds",
     "sod_findings",
     "sod_summary",
 ]
@@ -93,31 +107,7 @@ def check_sod(context: Context) -> Check:
     si = sod.signer_info
     context.sod = sod
     context.findings.extend(sod_findings(sod))
-    if si.signing_time is not None and si.signing_time > context.at:
-        context.findings.append(
-            Finding(
-                FindingCode.SIGNING_TIME_FUTURE,
-                f"the signing time {si.signing_time.isoformat()} is after the time checked at "
-                f"{context.at.isoformat()}",
-                _SOD,
-            )
-        )
-    ds = find_signer_certificate(si, sod.certificates)
-    if ds is None:
-        context.findings.append(
-            Finding(
-                FindingCode.DS_NOT_EMBEDDED,
-                "EF.SOD does not embed the DS certificate its SignerInfo names "
-                "(9303-10 §4.6.2.2 profiles SignedData.certificates to carry it)",
-                _SOD,
-            )
-        )
-        ds = find_signer_certificate(si, context.certificates)
-        if ds is not None:
-            context.findings.extend(ds_name_findings(ds, file=None))
-    else:
-        context.findings.extend(ds_name_findings(ds, file=_SOD))
-    context.ds = ds
+    locate_ds(context, sod.signed_data)
 
     algorithm = signature_algorithm_name(si.signature_algorithm, si.digest_algorithm)
     evidence: dict[str, EvidenceValue] = {
@@ -145,6 +135,145 @@ def check_sod(context: Context) -> Check:
     if sod.legacy_econtent_type:
         detail += f" (pre-standard eContentType {sod.econtent_type} accepted)"
     return Check(name, CheckStatus.PASS, detail, evidence)
+
+
+def locate_ds(context: Context, signed: SignedData) -> None:
+    """Set :attr:`Context.signed` and find the DS certificate the SignerInfo names.
+
+    Looked up in SignedData.certificates, then in the caller's certificates,
+    then in :meth:`TrustStore.document_signers` (9303-12 §4.1 lets a SOD leave
+    it out; the PKD publishes DS certificates), by issuerAndSerialNumber or
+    subjectKeyIdentifier (RFC 5652 §5.3). A sloppy identification (issuer
+    differing in string types, case, spacing or RDN order; a key identifier
+    computed from the key) still finds it, with a finding: the signature
+    decides. Records the findings of the signing time and the DS names.
+
+    :raises ParseError: if a caller-supplied certificate examined is malformed.
+    """
+    context.signed = signed
+    file = context.file
+    si = signed.signer_info
+    if si.signing_time is not None and si.signing_time > context.at:
+        context.findings.append(
+            Finding(
+                FindingCode.SIGNING_TIME_FUTURE,
+                f"the signing time {si.signing_time.isoformat()} is after the time checked at "
+                f"{context.at.isoformat()}",
+                file,
+            )
+        )
+    sources: tuple[tuple[str, Iterable[Any]], ...] = (
+        ("embedded", signed.certificates),
+        ("supplied", context.certificates),
+        ("trust store", context.trust_store.document_signers()),
+    )
+    found = None
+    source = ""
+    for where_from, certificates in sources:
+        found = locate_signer(si, certificates)
+        if found is not None:
+            source = where_from
+            break
+    if found is None or source != "embedded":
+        where = (
+            ""
+            if found is None
+            else "; it was found among the certificates supplied"
+            if source == "supplied"
+            else "; it was found among the trust store's DS certificates"
+        )
+        context.findings.append(
+            Finding(
+                FindingCode.DS_NOT_EMBEDDED,
+                f"{file} does not embed the DS certificate its SignerInfo names "
+                f"(9303-10 §4.6.2.2 profiles SignedData.certificates to carry it){where}",
+                file,
+            )
+        )
+    if found is None:
+        context.ds = None
+        return
+    ds, how = found
+    context.ds_source = source
+    if how.sloppy:
+        context.findings.append(
+            Finding(
+                FindingCode.SIGNER_IDENTIFIER,
+                f"the SignerInfo names its DS certificate sloppily ({_SLOPPY[how]}); the "
+                "certificate was matched all the same and its signature decides "
+                "(RFC 5652 §5.3)",
+                file,
+            )
+        )
+    context.findings.extend(ds_name_findings(ds, file=file if source == "embedded" else None))
+    context.ds = ds
+
+
+#: What a sloppy SignerIdentifier match means, for its finding.
+_SLOPPY: Mapping[SignerMatch, str] = {
+    SignerMatch.NAME_PREPARED: "its issuer name differs from the certificate's in string "
+    "types, case or spacing",
+    SignerMatch.NAME_REORDERED: "its issuer name lists the certificate's RDNs in another order",
+    SignerMatch.KEY_IDENTIFIER_COMPUTED: "by a subjectKeyIdentifier the certificate does not "
+    "carry, equal to the SHA-1 of its public key",
+}
+
+
+#: id-SecurityObject, the eContentType of EF.CardSecurity (BSI TR-03110-3 §A.1.2).
+ID_SECURITY_OBJECT = "0.4.0.127.0.7.3.2.1"
+
+
+def check_card_security(context: Context) -> Check:
+    """``card_security.parse``: EF.CardSecurity is SignedData over SecurityInfos.
+
+    9303-11 §9.2.11 and TR-03110-3 §A.1.2: a ContentInfo of type SignedData
+    (no tag ``'77'``), eContentType id-SecurityObject, eContent a DER
+    ``SecurityInfos``. Sets :attr:`Context.signed` and :attr:`Context.ds`
+    (:func:`locate_ds`). A malformed file is a FAIL.
+    """
+    name = CheckName.CARD_SECURITY_PARSE
+    file = LdsFile.EF_CARD_SECURITY
+    raw = context.document.get(file) or b""
+    evidence: dict[str, EvidenceValue] = {
+        "size": len(raw),
+        "sha256": hashlib.sha256(raw).digest(),
+    }
+    try:
+        if len(raw) > file.max_size:
+            raise ParseError(f"{len(raw)} bytes, more than {file.max_size}", file=file.label)
+        signed = parse_signed_data(raw, file=file.label)
+        evidence["econtent_type"] = signed.econtent_type
+        if signed.econtent_type != ID_SECURITY_OBJECT:
+            raise ParseError(
+                f"eContentType {signed.econtent_type} is not id-SecurityObject "
+                f"{ID_SECURITY_OBJECT} (TR-03110-3 §A.1.2)",
+                file=file.label,
+            )
+        infos = parse_security_infos(
+            signed.econtent, file=file.label, base=signed.econtent_offset or 0
+        )
+    except ParseError as exc:
+        evidence["offset"] = exc.offset
+        return Check(name, CheckStatus.FAIL, f"{file.label} is malformed: {exc.reason}", evidence)
+    locate_ds(context, signed)
+    si = signed.signer_info
+    algorithm = signature_algorithm_name(si.signature_algorithm, si.digest_algorithm)
+    evidence.update(
+        {
+            "digest_algorithm": si.digest_algorithm,
+            "signature_algorithm": algorithm,
+            "signer_infos": len(signed.signer_infos),
+            "certificates": len(signed.certificates),
+            "security_infos": len(infos.infos),
+        }
+    )
+    return Check(
+        name,
+        CheckStatus.PASS,
+        f"{file.label} parsed: SignedData over {len(infos.infos)} SecurityInfos, "
+        f"signed with {algorithm}",
+        evidence,
+    )
 
 
 def sod_findings(sod: sod_module.Sod) -> list[Finding]:
@@ -269,6 +398,8 @@ def check_data_groups(context: Context) -> Check:
             )
         )
 
+    _com_findings(context, sod.dg_hashes)
+
     def names(status: DataGroupStatus) -> tuple[str, ...]:
         return tuple(r.name for r in results if r.status is status)
 
@@ -306,6 +437,33 @@ def check_data_groups(context: Context) -> Check:
     return Check(name, CheckStatus.PASS, detail, evidence)
 
 
+def _com_findings(context: Context, hashed: Mapping[int, bytes]) -> None:
+    """A finding for each data group EF.COM lists but EF.SOD does not hash (9303-10 §4.6.1).
+
+    EF.COM is not signed, so this is a deviation, never a failure; a data group
+    *given* but not hashed is the injection ``dg.hashes`` fails.
+    """
+    if LdsFile.EF_COM not in context.document:
+        return
+    try:
+        com = context.document.com
+    except ParseError:
+        return  # reported by the inspection as a parse error
+    if com is None:
+        return
+    missing = [n for n in com.data_groups if n not in hashed]
+    if missing:
+        context.findings.append(
+            Finding(
+                FindingCode.COM_NOT_IN_SOD,
+                "EF.COM lists "
+                + ", ".join(f"DG{n}" for n in missing)
+                + " but EF.SOD hashes no such data group (EF.COM is not signed)",
+                LdsFile.EF_COM.label,
+            )
+        )
+
+
 def check_message_digest(context: Context) -> Check:
     """``sod.message_digest``: the signed attributes bind the eContent (RFC 5652 §5.4, §11).
 
@@ -313,7 +471,7 @@ def check_message_digest(context: Context) -> Check:
     and the content-type attribute the eContentType.
     """
     name = CheckName.SOD_MESSAGE_DIGEST
-    sod = context.require_sod()
+    sod = context.require_signed()
     si = sod.signer_info
     evidence: dict[str, EvidenceValue] = {
         "digest_algorithm": si.digest_algorithm,
@@ -326,7 +484,8 @@ def check_message_digest(context: Context) -> Check:
         return Check(
             name,
             CheckStatus.FAIL,
-            "SignerInfo has no signed attributes (9303-10 §4.6.2.2 requires them)",
+            "SignerInfo has no signed attributes (9303-10 §4.6.2.2, TR-03110-3 §A.1.2 "
+            "require them)",
             evidence,
         )
     if si.content_type is None or si.message_digest is None:
@@ -373,7 +532,7 @@ def check_signature(context: Context) -> Check:
     or algorithm cannot be checked; FAIL when the signature does not verify.
     """
     name = CheckName.SOD_SIGNATURE
-    sod = context.require_sod()
+    sod = context.require_signed()
     ds = context.ds
     si = sod.signer_info
     evidence: dict[str, EvidenceValue] = {
@@ -392,7 +551,8 @@ def check_signature(context: Context) -> Check:
         return Check(
             name,
             CheckStatus.ERROR,
-            "the DS certificate named by the SignerInfo is neither in EF.SOD nor supplied",
+            f"the DS certificate named by the SignerInfo is neither in {context.file} nor "
+            "supplied nor among the trust store's DS certificates",
             evidence,
         )
     info = context.ds_info()
@@ -409,14 +569,14 @@ def check_signature(context: Context) -> Check:
             evidence,
         )
     evidence["signed_attributes_sha256"] = hashlib.sha256(si.signed_attrs).digest()
+    issuer = _parameter_issuer(context, ds)
     try:
-        scheme = verify_signer(si, ds)
-    except ExplicitCurveParametersError:
+        scheme = verify_signer(si, ds, issuer=issuer)
+    except ExplicitCurveParametersError as exc:
         return Check(
             name,
             CheckStatus.ERROR,
-            "the DS key uses explicit EC parameters, which are not supported: "
-            "signature not checked",
+            f"the DS key's {exc}: signature not checked",
             evidence,
         )
     except UnsupportedAlgorithmError as exc:
@@ -425,16 +585,37 @@ def check_signature(context: Context) -> Check:
         return Check(
             name,
             CheckStatus.FAIL,
-            f"the SOD signature does not verify with the DS key: {exc}",
+            f"the {context.file} signature does not verify with the DS key: {exc}",
             evidence,
         )
     evidence["signature_algorithm"] = str(scheme)
+    on = ""
+    if scheme.curve is not None:
+        evidence["ds_curve"] = scheme.curve
+        on = f" ({scheme.curve})"
+    if issuer is not None and scheme.curve is not None:
+        evidence["ds_curve_parameters_from"] = format_name(issuer.subject)
     return Check(
         name,
         CheckStatus.PASS,
-        f"the {scheme} signature over the signed attributes verifies with the DS key",
+        f"the {scheme} signature over the signed attributes verifies with the DS key{on}",
         evidence,
     )
+
+
+def _parameter_issuer(context: Context, ds: Any) -> Any | None:
+    """For a DS key that inherits its EC parameters (implicitlyCA), the CSCA to take them from.
+
+    The first trust-store candidate issuer with an EC key (RFC 3279 §2.3.5);
+    ``ds.issuer`` then proves that CSCA issued the DS certificate. ``None``
+    for every other key.
+    """
+    if describe_public_key(ds).parameters is not CurveParameters.INHERITED:
+        return None
+    for candidate in context.trust_store.issuers_of(ds):
+        if describe_public_key(candidate.anchor.certificate).algorithm == "ec":
+            return candidate.anchor.certificate
+    return None
 
 
 def sod_summary(sod: sod_module.Sod) -> SodSummary:

@@ -20,8 +20,9 @@ order, each giving one :class:`~epass.pa.report.Check`:
     the SignerInfo signature over the DER SET OF signed attributes verifies
     with the DS public key (RFC 5652 §5.4, 9303-11 §5.1 step 2).
 ``ds.validity``
-    the DS certificate is valid at ``at`` and, if the SOD carries a
-    signing-time attribute, at that time (shell model; RFC 5280 §4.1.2.5).
+    the DS certificate was valid when the document was signed (signingTime
+    attribute, else DG12's date of issue; :mod:`epass.pa.policy`); validity
+    at ``at`` is a finding beside the verdict, never part of it.
 ``ds.profile``
     the DS certificate is a signer: no critical extension this verifier does
     not process (RFC 5280 §4.2), not a CA, keyUsage (when present) with
@@ -29,7 +30,8 @@ order, each giving one :class:`~epass.pa.report.Check`:
 ``ds.issuer``
     the DS certificate's signature verifies under a CA of the trust store
     whose subject is the DS issuer name (RFC 5280 §6.1.3 name chaining) and
-    that is itself valid at ``at`` (9303-11 §5.1 step 1, 9303-12 §7).
+    that was valid at the signing time (else when it issued the DS) (9303-11
+    §5.1 step 1, 9303-12 §7).
 ``dg1.issuing_state``
     the issuing state in DG1's MRZ matches the country of that CSCA and the
     country in the DS names (9303-12 §7.1.1: the country in the DS and CSCA
@@ -61,10 +63,14 @@ from epass.pa.chain import (
     check_ds_profile,
     check_ds_validity,
     check_issuing_state,
+    time_findings,
 )
 from epass.pa.context import Context, Needs, Step, run
-from epass.pa.report import CheckName, Report
+from epass.pa.policy import DEFAULT_POLICY, VerificationPolicy
+from epass.pa.report import Check, CheckName, Report
+from epass.pa.revocation import REVOCATION_STEP
 from epass.pa.signed_data import (
+    check_card_security,
     check_data_groups,
     check_message_digest,
     check_signature,
@@ -74,6 +80,7 @@ from epass.pa.signed_data import (
 from epass.pa.trust import TrustStore
 
 __all__ = [
+    "CARD_SECURITY_STEPS",
     "CHECK_DG_HASHES",
     "CHECK_DS_ISSUER",
     "CHECK_DS_PROFILE",
@@ -88,6 +95,7 @@ __all__ = [
     "certificate_info",
     "find_ds_certificate",
     "verify",
+    "verify_card_security",
 ]
 
 # The check names as they were spelled before :class:`CheckName` (same values).
@@ -132,7 +140,25 @@ STEPS: tuple[Step, ...] = (
     Step(CheckName.DS_VALIDITY, check_ds_validity, (_USABLE_SOD, _DS_FOUND)),
     Step(CheckName.DS_PROFILE, check_ds_profile, (_USABLE_SOD, _DS_FOUND)),
     Step(CheckName.DS_ISSUER, check_ds_issuer, (_USABLE_SOD, _DS_FOUND)),
+    REVOCATION_STEP,
     Step(CheckName.DG1_ISSUING_STATE, check_issuing_state, (_DG1_SUPPLIED, _USABLE_SOD, _DS_FOUND)),
+)
+
+_CARD_SECURITY_SUPPLIED = Needs(
+    lambda c: LdsFile.EF_CARD_SECURITY in c.document,
+    "EF.CardSecurity was not supplied: nothing can be authenticated",
+)
+_USABLE_SIGNED = Needs(lambda c: c.signed is not None, "no usable EF.CardSecurity")
+
+#: EF.CardSecurity (9303-11 §9.2.11, TR-03110-3 §A.1.2) through the same CMS and DS
+#: steps as EF.SOD: its SignedData, messageDigest, signature, DS validity, profile and chain.
+CARD_SECURITY_STEPS: tuple[Step, ...] = (
+    Step(CheckName.CARD_SECURITY_PARSE, check_card_security, (_CARD_SECURITY_SUPPLIED,)),
+    Step(CheckName.CARD_SECURITY_MESSAGE_DIGEST, check_message_digest, (_USABLE_SIGNED,)),
+    Step(CheckName.CARD_SECURITY_SIGNATURE, check_signature, (_USABLE_SIGNED,)),
+    Step(CheckName.DS_VALIDITY, check_ds_validity, (_USABLE_SIGNED, _DS_FOUND)),
+    Step(CheckName.DS_PROFILE, check_ds_profile, (_USABLE_SIGNED, _DS_FOUND)),
+    Step(CheckName.DS_ISSUER, check_ds_issuer, (_USABLE_SIGNED, _DS_FOUND)),
 )
 
 
@@ -164,6 +190,7 @@ def verify(
     *,
     at: datetime,
     certificates: Iterable[Any] = (),
+    policy: VerificationPolicy = DEFAULT_POLICY,
 ) -> Report:
     """Passive authentication of *files* (9303-11 §5.1), as the module docstring describes.
 
@@ -177,20 +204,72 @@ def verify(
     :param trust_store: the CSCA anchors.
     :param at: the time to check certificate validity at; must be timezone-aware.
     :param certificates: extra certificates (DER or asn1crypto) to find the DS
-        in when EF.SOD does not embed it.
+        in when EF.SOD does not embed it (the trust store's DS certificates
+        are searched after them).
+    :param policy: what is flagged beside the verdict (:mod:`epass.pa.policy`);
+        the report states it.
     :raises ValueError: for a naive *at*, a name that is not an LDS file, or
         two different files under one name.
     :raises TypeError: for a trust store or file content of the wrong type.
     :raises ParseError: if a certificate of *certificates* examined while
         looking for the DS is malformed.
     """
+    _check_inputs(trust_store, at)
+    document = files if isinstance(files, Document) else _document(files)
+    context = Context(document, trust_store, at, tuple(certificates), policy=policy)
+    return _report(context, run(STEPS, context))
+
+
+def verify_card_security(
+    data: bytes,
+    trust_store: TrustStore,
+    *,
+    at: datetime,
+    certificates: Iterable[Any] = (),
+    policy: VerificationPolicy = DEFAULT_POLICY,
+) -> Report:
+    """Authenticate EF.CardSecurity (9303-11 §9.2.11; TR-03110-3 §A.1.2) like EF.SOD.
+
+    The same CMS path and trust store as :func:`verify`: the file parses as
+    SignedData over SecurityInfos (``card_security.parse``), the
+    messageDigest binds the eContent (``card_security.message_digest``), the
+    signature verifies with the DS key (``card_security.signature``), and
+    the DS certificate is checked as for EF.SOD (``ds.validity``,
+    ``ds.profile``, ``ds.issuer``; DS found embedded, in *certificates* or
+    among :meth:`TrustStore.document_signers`). PACE-CAM and chip
+    authentication rely on the public keys of a VALID EF.CardSecurity.
+
+    :param data: the file's bytes (a bare ContentInfo, no tag ``'77'``).
+    :param at: the time to check at; must be timezone-aware.
+    :returns: a :class:`Report` with ``sod=None`` and no data groups.
+    :raises ValueError: for a naive *at*.
+    :raises TypeError: for a trust store or data of the wrong type.
+    """
+    _check_inputs(trust_store, at)
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"EF.CardSecurity: expected bytes, got {type(data).__name__}")
+    document = Document({LdsFile.EF_CARD_SECURITY: bytes(data)})
+    context = Context(
+        document,
+        trust_store,
+        at,
+        tuple(certificates),
+        file=LdsFile.EF_CARD_SECURITY.label,
+        policy=policy,
+    )
+    checks = run(CARD_SECURITY_STEPS, context)
+    return _report(context, checks)
+
+
+def _check_inputs(trust_store: TrustStore, at: datetime) -> None:
     if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("verify(at=...) needs a timezone-aware datetime")
     if not isinstance(trust_store, TrustStore):
         raise TypeError(f"trust_store must be a TrustStore, not {type(trust_store).__name__}")
-    document = files if isinstance(files, Document) else _document(files)
-    context = Context(document, trust_store, at, tuple(certificates))
-    checks = run(STEPS, context)
+
+
+def _report(context: Context, checks: list[Check]) -> Report:
+    context.findings.extend(time_findings(context))
     sod, ds, anchor = context.sod, context.ds, context.anchor
     return Report.build(
         checks=checks,
@@ -199,7 +278,8 @@ def verify(
         anchor=None
         if anchor is None
         else certificate_info(anchor.certificate, source=anchor.source),
-        checked_at=at,
+        checked_at=context.at,
         sod=None if sod is None else sod_summary(sod),
         findings=context.findings,
+        policy=context.policy.describe(),
     )

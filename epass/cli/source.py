@@ -1,0 +1,37 @@
+"""Where documents come from: the PC/SC reader a ``--reader NAME`` means.
+
+``drivers.pcsc`` (pyscard) is imported here, lazily, so the rest of the CLI
+runs without it; ``epass read --reader`` and ``epass kiosk`` share this seam.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from epass.errors import NoReaderError
+from epass.transport import CardSource
+
+__all__ = ["open_card_source"]
+
+
+def open_card_source(name: str | None) -> CardSource:
+    """The PC/SC reader *name* means (a full name or a unique part; ``None``: the only one).
+
+    ``drivers.pcsc`` is imported here, lazily, so the rest of the CLI runs
+    without pyscard.
+
+    :raises NoReaderError: no PC/SC support in this installation, no reader,
+        no match, or several matches (the message lists them).
+    """
+    try:
+        pcsc = importlib.import_module("drivers.pcsc")
+    except ModuleNotFoundError as exc:
+        if exc.name == "drivers.pcsc":
+            raise NoReaderError(
+                "PC/SC readers are not supported by this version of epass: use --virtual"
+            ) from exc
+        raise NoReaderError(
+            f"PC/SC support needs pyscard: pip install 'epass[pcsc]' ({exc})"
+        ) from exc
+    source: CardSource = pcsc.open_reader(name)
+    return source
