@@ -243,7 +243,16 @@ def test_reader_held_exclusively_by_another_process(reader, cards, doc, reader_n
     finally:
         holder.kill()
         holder.wait(5)
-    transport = reader.wait_for_card(5.0)  # released: the next read works
+    # pcscd releases the card once it sees the holder's connection gone: then a read works
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            transport = reader.wait_for_card(5.0)
+            break
+        except pcsc.PcscError as exc:
+            assert exc.hresult == pcsc.SCARD_E_SHARING_VIOLATION
+            assert time.monotonic() < deadline, "pcscd never released the card"
+            time.sleep(0.1)
     assert transport is not None
     transport.close()
 
