@@ -18,7 +18,7 @@ a value below n (nothing is padded or reduced).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from epass.errors import BUILTIN_PARSE_ERRORS, InvalidSignatureError, UnsupportedAlgorithmError
@@ -36,10 +36,13 @@ class RsaPublicNumbers:
     """An RSA public key (n, e).
 
     :ivar n: the modulus; :ivar e: the public exponent.
+    :ivar problems: deviations met while reading the key that did not stop it
+        (a modulus encoded as a negative INTEGER, read as unsigned).
     """
 
     n: int
     e: int
+    problems: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_public_key_info(cls, public_key_info: Any) -> RsaPublicNumbers:
@@ -53,7 +56,18 @@ class RsaPublicNumbers:
             if algorithm not in ("rsa", "rsassa_pss"):
                 raise UnsupportedAlgorithmError(f"{algorithm} is not an RSA key")
             parsed = public_key_info["public_key"].parsed
-            return cls(int(parsed["modulus"].native), int(parsed["public_exponent"].native))
+            modulus = parsed["modulus"]
+            problems: tuple[str, ...] = ()
+            if int(modulus.native) < 0:
+                # Seen in the BSI TR-03105 2008 reference DG15: a 1024-bit modulus whose
+                # INTEGER lacks the leading 00, so DER reads it as negative. The issuer
+                # meant the unsigned value (a negative modulus is no RSA key).
+                problems = (
+                    "the modulus is encoded as a negative INTEGER (leading 00 missing); "
+                    "read as unsigned",
+                )
+            n = int.from_bytes(bytes(modulus.contents), "big")
+            return cls(n, int(parsed["public_exponent"].native), problems)
         except UnsupportedAlgorithmError:
             raise
         except BUILTIN_PARSE_ERRORS as exc:

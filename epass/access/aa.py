@@ -164,6 +164,11 @@ class AaPublicKey:
     curve_name: str | None = None
 
     @property
+    def problems(self) -> tuple[str, ...]:
+        """Deviations in the key's encoding that did not stop its use."""
+        return () if self.rsa is None else self.rsa.problems
+
+    @property
     def signature_length(self) -> int:
         """Expected signature bytes: the modulus' length (RSA) or 2·L (plain ECDSA)."""
         if self.rsa is not None:
