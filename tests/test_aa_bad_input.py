@@ -157,6 +157,14 @@ def test_unreadable_dg15(raw: bytes) -> None:
         aa.verify_response(raw, CHALLENGE, bytes(128))
 
 
+def test_key_bit_string_with_unused_bits(ec_key: AaChipKey) -> None:
+    raw = bytearray(ec_key.dg15())
+    index = raw.index(b"\x03\x42\x00\x04") + 2
+    raw[index] = 0x02
+    with pytest.raises(ParseError, match="unused"):
+        aa.verify_response(bytes(raw), CHALLENGE, ec_key.sign(CHALLENGE))
+
+
 def test_ec_point_not_on_curve(ec_key: AaChipKey) -> None:
     raw = bytearray(ec_key.dg15())
     raw[-1] ^= 0x01  # last byte of Y
@@ -226,3 +234,27 @@ def test_challenge_must_be_8_bytes(rsa_key: AaChipKey) -> None:
         aa.check_response(key, bytes(7), bytes(128))
     with pytest.raises(LocalProtocolError):
         aa.internal_authenticate_command(bytes(9))
+
+
+def test_mutated_inputs_never_crash_never_pass(rsa_key: AaChipKey, ec_key: AaChipKey) -> None:
+    """Every single-byte change of DG15 or of the response: a typed error or a failed check."""
+    import random
+
+    from epass.errors import EpassError
+
+    rnd = random.Random(9303)
+    for key in (rsa_key, ec_key):
+        raw = key.dg15()
+        signature = key.sign(CHALLENGE)
+        for _ in range(150):
+            bad = bytearray(raw)
+            bad[rnd.randrange(len(bad))] ^= 1 << rnd.randrange(8)
+            try:
+                assert not aa.verify_response(bytes(bad), CHALLENGE, signature)
+            except EpassError:
+                pass
+            response = bytearray(signature)
+            response[rnd.randrange(len(response))] ^= 1 << rnd.randrange(8)
+            assert not aa.verify_response(raw, CHALLENGE, bytes(response))
+            cut = signature[: rnd.randrange(len(signature))]
+            assert not aa.verify_response(raw, CHALLENGE, cut)

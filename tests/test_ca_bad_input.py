@@ -196,3 +196,23 @@ def test_chip_side_refusals(ec_key: CaChipKey) -> None:
     # PACE's MSE:Set AT is not CA's
     pace_mse = CommandApdu.from_bytes(bytes.fromhex("002241A40F800A04007F00070202040202830101"))
     assert not responder.handles(pace_mse)
+
+
+def test_chip_side_survives_random_command_data(ec_key: CaChipKey, dh_key: CaChipKey) -> None:
+    """Random data in MSE:Set KAT / MSE:Set AT / GA: a status word, never an exception."""
+    import os
+    import random
+
+    rnd = random.Random(6)
+    responder = ChipAuthResponder(ca_keys=[ec_key, dh_key])
+    for _ in range(300):
+        data = os.urandom(rnd.randrange(1, 80))
+        p2 = rnd.choice([0xA6, 0xA4])
+        for command in (
+            CommandApdu(0x00, 0x22, 0x41, p2, data),
+            CommandApdu(0x00, 0x86, 0x00, 0x00, data, le=256),
+        ):
+            if command.ins == 0x86:
+                responder.pending = (ca.CaAlgorithm.from_oid("0.4.0.127.0.7.2.2.3.2.2"), ec_key)
+            answer = responder.process(command, secure=True)
+            assert answer.sw != 0x9000 or answer.session is None or command.ins == 0x22

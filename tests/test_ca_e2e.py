@@ -172,7 +172,8 @@ def test_sample_dg14_usable(samples: Path, path: str, name: str, group: str, pro
     """Explicit brainpoolP224r1 is matched to the named curve; PKCS #3 DH runs without a
     subgroup check (reported). The terminal side runs against a chip that accepts MSE:Set KAT
     (no private key exists for these files, so the proof cannot succeed)."""
-    infos = dg14.parse(sample_bytes(samples, path)).security_infos
+    parsed = dg14.parse(sample_bytes(samples, path))
+    infos = parsed.security_infos
     option = ca.select_ca(infos)
     assert option.algorithm.name == name
     assert ca.ca_group(option.public_key).name == group
@@ -180,6 +181,6 @@ def test_sample_dg14_usable(samples: Path, path: str, name: str, group: str, pro
     assert bool(option.problems) is problem
     chip = MiniAuthChip(ChipAuthResponder(), status={"kat": 0x9000})
     channel = chip.channel()
-    result = ca.perform_ca(channel, infos)
+    result = ca.perform_ca(channel, parsed)  # a parsed Dg14 is accepted as well
     assert result.group_name == group and chip.log == ["kat"]
     assert not ca.prove_session(channel, result).proven

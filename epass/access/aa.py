@@ -202,13 +202,20 @@ def _ec_curve(params: Any) -> tuple[Curve, str | None]:
 def aa_public_key(dg15: bytes) -> AaPublicKey:
     """Parse DG15 (tag 6F) and check its key (9303-10 §4.7.15, 9303-11 §6.1).
 
-    :raises ParseError: (file DG15) for malformed bytes or an EC point that is
-        not on its curve.
+    :raises ParseError: (file DG15) for malformed bytes, a key BIT STRING with
+        unused bits, or an EC point that is not on its curve.
     :raises UnsupportedAlgorithmError: for a key that is neither RSA nor EC, an
         unknown curve, or a weak RSA key (exponent 1, even, modulus < 512 bits).
     """
     parsed = dg15_module.parse(dg15)
     info = parsed.public_key_info
+    unused = bytes(info["public_key"].contents[:1])
+    if unused != b"\x00":
+        raise ParseError(
+            f"subjectPublicKey BIT STRING with {unused.hex() or 'no'} unused-bits byte "
+            "(a key is whole bytes: 00)",
+            file="DG15",
+        )
     algorithm = info["algorithm"]["algorithm"].native
     if algorithm in ("rsa", "rsassa_pss"):
         numbers = RsaPublicNumbers.from_public_key_info(info).check()
@@ -232,7 +239,8 @@ def aa_public_key(dg15: bytes) -> AaPublicKey:
 def hashes_for(aa_info: Any) -> tuple[str, ...]:
     """The hashes to try for an ECDSA response (9303-11 §9.2.6).
 
-    :param aa_info: an :class:`~epass.lds.security_infos.AaInfo` of DG14, or ``None``.
+    :param aa_info: an :class:`~epass.lds.security_infos.AaInfo` of DG14 (or its
+        signature algorithm OID, dotted), or ``None``.
     :returns: the one hash it names, or every allowed hash in order when ``None``.
     :raises UnsupportedAlgorithmError: when it names an algorithm that is not ECDSA
         with an allowed hash.

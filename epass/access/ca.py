@@ -70,6 +70,7 @@ from epass.errors import (
     SecureMessagingError,
     UnsupportedAlgorithmError,
 )
+from epass.lds.dg14 import Dg14
 from epass.lds.security_infos import ID_CA, CaInfo, CaPublicKeyInfo, SecurityInfos
 from epass.sm import Role, SecureMessaging
 from epass.status import StatusWord
@@ -514,7 +515,7 @@ def _send(channel: Channel, command: CommandApdu, step: str) -> bytes:
     return response.data
 
 
-def perform_ca(channel: Channel, dg14: SecurityInfos, *, rng: Rng = os.urandom) -> CaResult:
+def perform_ca(channel: Channel, dg14: SecurityInfos | Dg14, *, rng: Rng = os.urandom) -> CaResult:
     """Run Chip Authentication version 1 over *channel* (terminal side, 9303-11 §6.2).
 
     The option is :func:`select_ca`'s. The terminal's ephemeral private key
@@ -526,7 +527,8 @@ def perform_ca(channel: Channel, dg14: SecurityInfos, *, rng: Rng = os.urandom) 
     protected command whose response verifies) before counting CA as passed.
 
     :param channel: a channel with secure messaging (after BAC or PACE).
-    :param dg14: the SecurityInfos of DG14 (``Dg14.security_infos``).
+    :param dg14: the SecurityInfos of DG14 (``Dg14.security_infos``; a parsed
+        :class:`~epass.lds.dg14.Dg14` is accepted too).
     :raises LocalProtocolError: without secure messaging on *channel*.
     :raises UnsupportedAlgorithmError: when DG14 offers no usable option.
     :raises ParseError: when the chip authentication public key is not a valid
@@ -537,7 +539,8 @@ def perform_ca(channel: Channel, dg14: SecurityInfos, *, rng: Rng = os.urandom) 
     """
     if channel.sm is None:
         raise LocalProtocolError("chip authentication runs under secure messaging (BAC or PACE)")
-    option = select_ca(dg14)
+    infos = dg14.security_infos if isinstance(dg14, Dg14) else dg14
+    option = select_ca(infos)
     algorithm = option.algorithm
     group = ca_group(option.public_key)
     pk_ic = chip_public_key(option, group)
