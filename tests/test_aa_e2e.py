@@ -162,3 +162,14 @@ def test_sample_dg15_refuses_a_foreign_signature(samples: Path) -> None:
     other = AaChipKey.generate_rsa(1024)
     challenge = bytes(8)
     assert not aa.verify_response(raw, challenge, other.sign(challenge))
+
+
+@pytest.mark.parametrize("bits", [3072, 4096])
+def test_rsa_large_keys_use_extended_le(bits: int) -> None:
+    """Signatures over 256 bytes: INTERNAL AUTHENTICATE asks with an extended Le (0000)."""
+    key = AaChipKey.generate_rsa(bits, hash_name="sha256")
+    chip = MiniAuthChip(ChipAuthResponder(aa_key=key))
+    result = aa.perform_aa(chip.channel(), key.dg15())
+    assert result.valid and len(result.signature) == bits // 8
+    command = aa.internal_authenticate_command(result.challenge, aa.aa_public_key(key.dg15()))
+    assert command.le == 65536 and command.to_bytes()[-2:] == b"\x00\x00"
