@@ -83,9 +83,9 @@ def test_wrong_header(rsa_key: AaChipKey, header: int) -> None:
 
 
 def _raw_signature(key: AaChipKey, f: bytes) -> bytes:
-    from drivers.virtual.chip_auth import _rsa_private_operation
+    from drivers.virtual.chip_auth import rsa_private_operation
 
-    s = _rsa_private_operation(key.private_key, int.from_bytes(f, "big"))
+    s = rsa_private_operation(key.private_key, int.from_bytes(f, "big"))
     return s.to_bytes(128, "big")
 
 
@@ -128,13 +128,15 @@ def test_digest_mismatch(rsa_key: AaChipKey) -> None:
 
 
 def test_hash_too_big_for_key() -> None:
-    key = RsaPublicNumbers((1 << 511) + 1 + 2 * 3 * 5 * 7 * 11 * 13, 3)
-    assert key.bits == 512
-    f = b"\x6a" + bytes(64 - 1 - 2) + b"\x35\xcc"  # SHA-512 trailer in 64 bytes
-    value = int.from_bytes(f, "big")
-    # find s with s^3 = F mod n is not possible without the key; test the split directly:
-    with pytest.raises(InvalidSignatureError):
-        aa.recover_message(key, (value % key.n).to_bytes(64, "big"))
+    """A 512-bit key cannot carry a SHA-512 digest and M1: refused with that reason."""
+    from drivers.virtual.chip_auth import rsa_private_operation, rsa_test_key
+
+    key = rsa_test_key(512)
+    f = b"\x6a" + bytes(61) + b"\x35\xcc"  # 64 bytes: header, no room, SHA-512 trailer
+    signature = rsa_private_operation(key, int.from_bytes(f, "big")).to_bytes(64, "big")
+    numbers = RsaPublicNumbers(key.public_key().public_numbers().n, 65537)
+    with pytest.raises(InvalidSignatureError, match="leaves no room for M1"):
+        aa.recover_message(numbers, signature)
 
 
 @pytest.mark.parametrize(

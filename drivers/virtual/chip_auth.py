@@ -74,6 +74,7 @@ __all__ = [
     "ChipAuthResponder",
     "aa_sign_ecdsa",
     "aa_sign_rsa",
+    "rsa_private_operation",
     "rsa_test_key",
 ]
 
@@ -172,7 +173,7 @@ def rsa_test_key(bits: int, public_exponent: int = 65537) -> rsa.RSAPrivateKey:
 # Active Authentication (9303-11 §6.1)
 
 
-def _rsa_private_operation(key: rsa.RSAPrivateKey, value: int) -> int:
+def rsa_private_operation(key: rsa.RSAPrivateKey, value: int) -> int:
     """value^d mod n by the CRT (cryptography offers no raw private operation)."""
     nums = key.private_numbers()
     m1 = pow(value, nums.dmp1, nums.p)
@@ -210,7 +211,7 @@ def aa_sign_rsa(
     m1 = rng(length - 1 - size - len(trailer))
     digest = hashlib.new(hash_name, m1 + challenge).digest()
     f = bytes([header]) + m1 + digest + trailer
-    s = _rsa_private_operation(key, int.from_bytes(f, "big"))
+    s = rsa_private_operation(key, int.from_bytes(f, "big"))
     if minimal:
         s = min(s, n - s)
     return s.to_bytes((n.bit_length() + 7) // 8, "big")
