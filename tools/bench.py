@@ -40,6 +40,12 @@ and signature, signer profile, signer chain to the CSCA, and every one of the 58
 certificates read, checked as an anchor and indexed (:class:`epass.pa.importer.Importer`) -
 median of repeated runs in one process (target <= 150 ms); and, once, the save of the
 resulting store to a folder (fsync per file) and its load.
+And the reader-side host CPU and APDUs of Active Authentication
+(``perform_aa``: RSA-2048 ISO/IEC 9796-2, ECDSA P-256 plain) and Chip
+Authentication v1 (``perform_ca`` + the proving protected command:
+ECDH P-256 AES-128, DH 2048/256 AES-128, ECDH P-256 3DES) inside an AES
+session (as after PACE), against a ScriptedTransport replaying answers
+recorded once from the chip-side module (drivers/virtual/chip_auth.py).
 Run: ``.venv/bin/python tools/bench.py [--face-size N] [--repeat N] [--json]``.
 
 PC/SC section (:func:`bench_pcsc`): the same document served by a
@@ -72,10 +78,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from drivers.replay import ScriptedTransport
 from drivers.virtual.builder import VirtualDocument, build_document
 from drivers.virtual.chip import ChipConfig, VirtualChip
+from drivers.virtual.chip_auth import AaChipKey, CaChipKey, ChipAuthResponder
 from drivers.virtual.pace_options import PaceOption
 from drivers.virtual.transport import VirtualTransport
 from epass import tlv
-from epass.access import pace
+from epass.access import aa, ca, pace
 from epass.access.bac import perform_bac
 from epass.access.keys import CanKey, MrzKey
 from epass.access.pace_groups import standardized_group
@@ -91,7 +98,8 @@ from epass.lds.security_infos import (
 )
 from epass.pa import verify
 from epass.reader import ChipSession, ReadOptions, TrafficStats
-from epass.sm import max_plain_response
+from epass.sm import Role, SecureMessaging, max_plain_response
+from epass.transport import Transport
 
 PER_APDU_S = 0.020
 BITRATE = 424_000
@@ -594,6 +602,112 @@ def time_access_variants(repeat: int) -> list[AccessRow]:
     return rows
 
 
+_AUTH_KEYS = (bytes(range(16)), bytes(range(16, 32)))  # the AES session after PACE (fixed)
+
+
+def _auth_session(role: Role = Role.TERMINAL) -> SecureMessaging:
+    return SecureMessaging("AES", *_AUTH_KEYS, 0, role=role)
+
+
+class _RecordingAuthChip(Transport):
+    """The chip side of AA/CA (drivers.virtual.chip_auth) inside an AES session, recording
+    every exchange so a ScriptedTransport can replay it while only the reader is timed."""
+
+    def __init__(self, responder: ChipAuthResponder) -> None:
+        self.responder = responder
+        self.sm = _auth_session(Role.CHIP)
+        self.script: list[tuple[str | None, str]] = []
+
+    @property
+    def atr(self) -> bytes | None:
+        return None
+
+    @property
+    def extended_length(self) -> bool | None:
+        return True
+
+    def transmit(self, apdu: bytes) -> bytes:
+        command = CommandApdu.from_bytes(self.sm.unwrap(apdu))
+        data, sw, session = b"", 0x9000, None
+        if self.responder.handles(command):
+            answer = self.responder.process(command, secure=True)
+            data, sw, session = answer.data, answer.sw, answer.session
+        out = self.sm.wrap(data + sw.to_bytes(2, "big"))
+        if session is not None:
+            self.sm = session
+        self.script.append((apdu.hex(), out.hex()))
+        return out
+
+
+def time_aa_ca(repeat: int) -> dict[str, dict[str, float | int]]:
+    """Reader-side host CPU and APDUs of perform_aa and perform_ca (+ the proof)."""
+    ecdh = standardized_group(12)
+    dh = standardized_group(2)
+    rsa_key = AaChipKey.generate_rsa(2048)
+    ec_key = AaChipKey.generate_ec("secp256r1", hash_name="sha256")
+    ecdh_key = CaChipKey.generate(ecdh)
+    dh_key = CaChipKey.generate(dh)
+
+    def dg14(key: CaChipKey, cipher: int) -> object:
+        return parse_security_infos(
+            encode_security_infos([key.public_key_info(), key.ca_info(cipher)]), file="DG14"
+        )
+
+    def rng(n: int) -> bytes:
+        return bytes([0x5A]) * n
+
+    def run_aa(key: AaChipKey, *, announce: bool = False) -> Callable[[Channel], bool]:
+        dg15 = key.dg15()
+        info_der = key.aa_info() if announce else None
+        info = None
+        if info_der is not None:
+            info = parse_security_infos(encode_security_infos([info_der]), file="DG14").aa_info
+        return lambda channel: aa.perform_aa(channel, dg15, aa_info=info, rng=rng).valid
+
+    def run_ca(infos: object) -> Callable[[Channel], bool]:
+        def run(channel: Channel) -> bool:
+            result = ca.perform_ca(channel, infos, rng=rng)  # type: ignore[arg-type]
+            return ca.prove_session(channel, result).proven
+
+        return run
+
+    cases: list[tuple[str, ChipAuthResponder, Callable[[Channel], bool]]] = [
+        ("AA RSA-2048 SHA-1 (ISO/IEC 9796-2)", ChipAuthResponder(aa_key=rsa_key), run_aa(rsa_key)),
+        ("AA ECDSA P-256 SHA-256 plain, hash from DG14", ChipAuthResponder(aa_key=ec_key),
+         run_aa(ec_key, announce=True)),
+        ("AA ECDSA P-256 SHA-256 plain, no DG14 info (3 hashes tried)",
+         ChipAuthResponder(aa_key=ec_key), run_aa(ec_key)),
+        ("CA ECDH P-256 AES-128 + proof", ChipAuthResponder(ca_keys=[ecdh_key]),
+         run_ca(dg14(ecdh_key, 2))),
+        ("CA ECDH P-256 3DES + proof", ChipAuthResponder(ca_keys=[ecdh_key]),
+         run_ca(dg14(ecdh_key, 1))),
+        ("CA DH 2048/256 AES-128 + proof", ChipAuthResponder(ca_keys=[dh_key]),
+         run_ca(dg14(dh_key, 2))),
+    ]  # fmt: skip
+    out: dict[str, dict[str, float | int]] = {}
+    for label, responder, run in cases:
+        chip = _RecordingAuthChip(responder)
+        if not run(Channel(chip, sm=_auth_session())):
+            raise RuntimeError(f"{label}: the recorded run did not pass")
+        timings = []
+        apdus = 0
+        for _ in range(repeat):
+            transport = ScriptedTransport(chip.script)
+            channel = Channel(transport, sm=_auth_session())
+            start = time.perf_counter()
+            ok = run(channel)
+            timings.append(time.perf_counter() - start)
+            if not ok or not transport.done:
+                raise RuntimeError(f"{label}: the replayed run did not pass")
+            apdus = len(transport.sent)
+        out[label] = {
+            "apdus": apdus,
+            "median_ms": round(1000 * statistics.median(timings), 3),
+            "min_ms": round(1000 * min(timings), 3),
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--face-size", type=int, default=20000, help="face image bytes to aim for")
@@ -675,6 +789,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = next(r for r in access_rows if r.label.startswith("PACE demo"))
     if demo.read_apdus > 14:
         wrong.append(f"PACE demo read: {demo.read_apdus} APDUs, target at most 14")
+    auth_timings = time_aa_ca(max(args.repeat, 50))
     live_ms, offline_ms = 1000 * statistics.median(live), 1000 * statistics.median(offline)
 
     master_list = time_master_list_import(max(args.repeat, 30))
@@ -708,6 +823,7 @@ def main(argv: list[str] | None = None) -> int:
         "pace_terminal": pace_timings,
         "access_virtual_chip": [a.row() for a in access_rows],
         "pcsc": pcsc_section,
+        "chip_authenticity_terminal": auth_timings,
     }
     for line in wrong:
         print(f"APDU count changed: {line}", file=sys.stderr)
@@ -769,6 +885,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"(cold {row['cold_ms']:.3f} ms)  {row['curve'] or ''}"
             )
     print_pcsc(pcsc_section)
+    for label, auth_row in auth_timings.items():
+        print(
+            f"{label} (reader side, recorded chip answers): {auth_row['apdus']} APDUs, "
+            f"median {auth_row['median_ms']:.3f} ms (min {auth_row['min_ms']:.3f} ms)"
+        )
     return 1 if wrong else 0
 
 

@@ -8,4 +8,7 @@ Nothing outside this package imports ``cryptography.hazmat`` or ``fastecdsa``. S
   checks, scalar multiplication, ECDH, ECDSA on curves the backend lacks (fastecdsa).
 * :mod:`epass._crypto.signatures` - public-key loading and signature
   verification for passive authentication (RSA PKCS#1 v1.5, RSA-PSS, ECDSA).
+* :mod:`epass._crypto.dh` - finite-field DH groups (PACE, Chip Authentication).
+* :mod:`epass._crypto.rsa_raw` - the RSA public operation s^e mod n with key
+  checks, for ISO/IEC 9796-2 message recovery (Active Authentication).
 """
