@@ -387,12 +387,15 @@ def test_random_corruption_only_raises_parse_error(samples: Path, path: str) -> 
 # --- DG15 --------------------------------------------------------------------------------------
 
 
-def test_dg15_bsi_2008_rsa_1022(samples: Path) -> None:
+def test_dg15_bsi_2008_rsa_key_read_as_unsigned(samples: Path) -> None:
     raw = sample_bytes(samples, "bsi_refset_2008/DG15.bin")
     parsed = dg15.parse(raw)
     assert parsed.raw == raw
     assert parsed.algorithm == "RSA"
-    assert parsed.key_size == 1022  # the edge case named in samples/README.md
+    # samples/README.md calls it 1022-bit: that is the bit length of the *negative* INTEGER
+    # its modulus encodes (128 content octets, top bit set, no leading 00); as the unsigned
+    # modulus the chip uses, it is 1024 bits.
+    assert parsed.key_size == 1024
     assert parsed.curve_name is None
     assert not parsed.explicit_parameters
     assert isinstance(parsed.public_key_info, keys.PublicKeyInfo)

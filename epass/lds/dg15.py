@@ -43,8 +43,10 @@ class Dg15:
     :ivar public_key_info: the key, an :class:`asn1crypto.keys.PublicKeyInfo`.
     :ivar algorithm: ``"RSA"``, ``"EC"``, or the asn1crypto algorithm name
         upper-cased (``"RSASSA_PSS"``, ``"DSA"``...).
-    :ivar key_size: RSA modulus bits (exact: a 1022-bit modulus is 1022) or EC
-        field bits; ``None`` when unknown (an EC curve not in the table).
+    :ivar key_size: RSA modulus bits (exact: a 1022-bit modulus is 1022), read
+        from the INTEGER's content octets as unsigned (some chips omit the leading
+        ``00`` of a modulus with its top bit set, which DER would read as negative),
+        or EC field bits; ``None`` when unknown (an EC curve not in the table).
     :ivar curve_name: the named curve (asn1crypto name, e.g.
         ``"brainpoolp256r1"``), ``None`` for RSA or explicit parameters.
     :ivar explicit_parameters: EC domain parameters given explicitly.
@@ -64,9 +66,9 @@ class Dg15:
 def _describe(info: Any) -> tuple[str, int | None, str | None, bool]:
     algorithm = info["algorithm"]["algorithm"].native
     if algorithm in ("rsa", "rsassa_pss", "rsaes_oaep"):
-        modulus = info["public_key"].parsed["modulus"].native
+        modulus = int.from_bytes(info["public_key"].parsed["modulus"].contents, "big")
         name = "RSA" if algorithm == "rsa" else str(algorithm).upper()
-        return name, int(modulus).bit_length(), None, False
+        return name, modulus.bit_length(), None, False
     if algorithm == "ec":
         params = info["algorithm"]["parameters"]
         if params.name == "named":
