@@ -257,7 +257,7 @@ def test_profiles_and_flags_reach_the_json(capsys, args, protocol, mapping, pass
         (["read", "--virtual", "--profile", "pace-broken", "--no-fallback"], "not allowed"),
         (["read", "--virtual", "--profile", "pace-only", "--bac-only"], "BAC only"),
         (["demo", "--profile", "bac", "--can", "123456"], "only with PACE"),
-        (["demo", "--can", "12a"], "CAN must be digits"),
+        (["demo", "--can", "12a"], "CAN must be 1 to 10 digits 0-9"),
         (["demo", "--profile", "nope"], "known"),
         (["demo", "--can", "999999"], "retries left"),
     ],
