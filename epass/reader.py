@@ -520,7 +520,7 @@ class ChipSession:
                 self._run_bac(plan, key, pace_error=exc)
                 return self._opened(plan)
             cam = self._check_chip_authentication_mapping(plan)
-            details = _pace_details(plan, key, cam)
+            details = _pace_details(plan, key, cam, self.pace_result)
             self._control = plan.control
             self.access = replace(plan.result, pace=details)
             return self.access
@@ -712,18 +712,22 @@ def _reason(exc: AccessControlError) -> str:
     return str(exc).removeprefix(f"{exc.protocol} failed at {exc.step}: ")
 
 
-def _pace_details(plan: AccessPlan, key: AccessKey, cam: CamResult | None) -> PaceDetails:
+def _pace_details(
+    plan: AccessPlan, key: AccessKey, cam: CamResult | None, result: Any
+) -> PaceDetails:
     info = plan.pace_info
     if info is None:  # pragma: no cover - a PACE plan always names its option
         raise LocalProtocolError("PACE ran without an option")
     parameter = info.parameter
+    # The group PACE ran in: also for explicit parameters (PACEDomainParameterInfo).
+    group_name = getattr(result, "group_name", None) or (parameter and parameter.name)
     return PaceDetails(
         protocol=info.name,
         oid=info.protocol,
         mapping=info.mapping or "?",
         key_agreement=info.key_agreement or "?",
         parameter_id=info.parameter_id,
-        domain_parameters=parameter.name if parameter is not None else "unknown",
+        domain_parameters=group_name or "unknown",
         cipher=info.cipher or "?",
         key_length=info.key_length or 0,
         password="CAN" if isinstance(key, CanKey) else "MRZ",

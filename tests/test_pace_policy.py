@@ -89,8 +89,8 @@ def test_strength_is_bounded_by_the_weaker_half():
     [
         (encode_pace_info(GM128.oid, version=1, parameter_id=13), "version 1"),
         (encode_pace_info(GM128.oid, parameter_id=None), "no parameterId"),
-        (encode_pace_info(GM128.oid, parameter_id=40), "not standardized"),
-        (encode_pace_info(GM128.oid, parameter_id=2), "DH parameters"),
+        (encode_pace_info(GM128.oid, parameter_id=40), "no PACEDomainParameterInfo"),
+        (encode_pace_info(GM128.oid, parameter_id=2), "with DH domain parameters"),
         (encode_pace_info("0.4.0.127.0.7.2.2.4.2.9", parameter_id=13), "unknown cipher"),
     ],
 )

@@ -366,8 +366,10 @@ def pace_group(pace_info: Any, domain_parameter_infos: Iterable[Any] = ()) -> Pa
 
     :param pace_info: a :class:`~epass.lds.security_infos.PaceInfo`.
     :param domain_parameter_infos: the PACEDomainParameterInfos of the same EF.CardAccess.
-    :raises UnsupportedAlgorithmError: when no usable parameters are named or
-        the parameters' kind (DH/ECDH) does not match the protocol.
+    :raises UnsupportedAlgorithmError: when no usable parameters are named,
+        the parameters' kind (DH/ECDH) does not match the protocol, or the
+        mapping is not defined in the group (IM on secp224r1: App. B needs
+        p ≡ 3 mod 4). Raised before any command is sent.
     """
     algorithm = PaceAlgorithm.from_oid(pace_info.protocol)
     parameter_id = pace_info.parameter_id
@@ -390,6 +392,11 @@ def pace_group(pace_info: Any, domain_parameter_infos: Iterable[Any] = ()) -> Pa
     if group.kind != algorithm.key_agreement:
         raise UnsupportedAlgorithmError(
             f"{algorithm.name} with {group.kind} domain parameters ({group.name})"
+        )
+    problem = group.integrated_mapping_problem if algorithm.mapping is Mapping.IM else None
+    if problem is not None:
+        raise UnsupportedAlgorithmError(
+            f"{algorithm.name} is not defined on {group.name}: {problem}"
         )
     return group
 
