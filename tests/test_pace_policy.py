@@ -232,6 +232,8 @@ def test_list_profiles(capsys):
         (["demo", "--profile", "pace-only"], "PACE", "CAM", "MRZ"),
         (["demo", "--profile", "bac-pace", "--can", "123456"], "PACE", "GM", "CAN"),
         (["read", "--virtual", "--profile", "id-card-can", "--can", "123456"], "PACE", "GM", "CAN"),
+        # review: the CAN-only card's demo failed without --can; it now uses the printed CAN
+        (["demo", "--profile", "id-card-can"], "PACE", "GM", "CAN"),
         (["read", "--virtual", "--bac-only"], "BAC", None, None),
         (["read", "--virtual", "--profile", "pace-broken"], "BAC", None, None),
     ],
@@ -260,6 +262,8 @@ def test_profiles_and_flags_reach_the_json(capsys, args, protocol, mapping, pass
         (["demo", "--can", "12a"], "CAN must be 1 to 10 digits 0-9"),
         (["demo", "--profile", "nope"], "known"),
         (["demo", "--can", "999999"], "retries left"),
+        (["demo", "--profile", "id-card-can", "--can", "999999"], "wrong CAN, 2 retries left"),
+        (["demo", "--can", "١٢٣٤٥٦"], "CAN must be 1 to 10 digits 0-9"),
     ],
 )
 def test_flag_errors_are_one_line_and_exit_3(capsys, args, words):

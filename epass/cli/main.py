@@ -125,7 +125,8 @@ _list_profiles_option = click.option(
 _can_option = click.option(
     "--can",
     metavar="NUMBER",
-    help="Open the chip with PACE and this card access number (default: the MRZ).",
+    help="Open the chip with PACE and this card access number (default: the MRZ; the "
+    "printed CAN for a CAN-only card).",
 )
 _bac_only_option = click.option(
     "--bac-only", is_flag=True, help="Use BAC even when the chip offers PACE (reported)."
@@ -266,7 +267,12 @@ def _inspect_virtual(
     document = profiles.document(access.profile, face_format=face_format.upper())
     key: AccessKey
     try:
-        key = CanKey(access.can) if access.can is not None else MrzKey(document.mrz_information)
+        if access.can is not None:
+            key = CanKey(access.can)
+        elif _can_only(document):  # a CAN-only card: use the CAN printed on it, as a holder would
+            key = CanKey(document.can or "")
+        else:
+            key = MrzKey(document.mrz_information)
     except LocalProtocolError as exc:
         raise click.BadParameter(str(exc), param_hint="'--can'") from exc
     policy = AccessPolicy(bac_only=access.bac_only, allow_fallback=not access.no_fallback)
@@ -282,6 +288,14 @@ def _inspect_virtual(
             options=ReadOptions(extended_length=extended, access_policy=policy),
             progress=progress,
         )
+
+
+def _can_only(document: Any) -> bool:
+    """Whether the virtual document's chip takes only PACE with the CAN (no BAC, no MRZ)."""
+    config = document.chip_config
+    if config is None or not document.can:
+        return False
+    return not config.bac and "MRZ" not in config.pace_passwords
 
 
 #: Most pixels a face may declare before ``--face-out x.png`` decodes it (a face is about 0.1 MP).
