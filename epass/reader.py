@@ -519,9 +519,9 @@ class ChipSession:
                 self._select_application()
                 self._run_bac(plan, key, pace_error=exc)
                 return self._opened(plan)
+            self._control = plan.control  # before EF.CardSecurity: a drop there is recovered
             cam = self._check_chip_authentication_mapping(plan)
             details = _pace_details(plan, key, cam, self.pace_result)
-            self._control = plan.control
             self.access = replace(plan.result, pace=details)
             return self.access
         self._run_bac(plan, key)
@@ -575,6 +575,26 @@ class ChipSession:
         self.document = self.document.with_files({file: data})
         return check_chip_authentication_mapping(self.pace_result, data)
 
+    def _check_reopened_chip_authentication_mapping(self) -> None:
+        """After PACE-CAM ran again on a reopened session, the chip must prove the same key.
+
+        :raises AccessControlError: when the first run matched EF.CardSecurity and this
+            one does not.
+        """
+        pace = None if self.access is None else self.access.pace
+        first = None if pace is None else pace.chip_authentication
+        data = self.document.get(LdsFile.EF_CARD_SECURITY)
+        if first is None or first.verified is not True or data is None:
+            return
+        again = check_chip_authentication_mapping(self.pace_result, data)
+        if again.verified is not True:
+            raise AccessControlError(
+                "the reopened session's PACE-CAM data do not match EF.CardSecurity: "
+                + again.detail,
+                step="verify chip authentication data (CAM)",
+                protocol="PACE",
+            )
+
     def _recover(self) -> Channel:
         """Re-open a session the chip ended: fresh channel, the same access control, select."""
         key, control = self.key, self._control
@@ -583,7 +603,9 @@ class ChipSession:
         self.file_reader.channel = Channel(self.transport, tracer=self._trace)
         if control.in_master_file:
             self.pace_result = control.perform(self.channel, key, self.card_access, rng=self.rng)
-            self._select_application()
+            self._check_reopened_chip_authentication_mapping()
+            if self._phase is not Phase.ACCESS_CONTROL:  # EF.CardSecurity is in the MF
+                self._select_application()
         else:
             self._select_application()
             control.perform(self.channel, key, self.card_access, rng=self.rng)
