@@ -611,9 +611,9 @@ class ChipSession:
                 self._select_application()
                 self._run_bac(plan, key, pace_error=exc)
                 return self._opened(plan)
+            self._control = plan.control  # before EF.CardSecurity: a drop there is recovered
             cam = self._check_chip_authentication_mapping(plan)
-            details = _pace_details(plan, key, cam)
-            self._control = plan.control
+            details = _pace_details(plan, key, cam, self.pace_result)
             self.access = replace(plan.result, pace=details)
             return self.access
         self._run_bac(plan, key)
@@ -667,6 +667,26 @@ class ChipSession:
         self.document = self.document.with_files({file: data})
         return check_chip_authentication_mapping(self.pace_result, data)
 
+    def _check_reopened_chip_authentication_mapping(self) -> None:
+        """After PACE-CAM ran again on a reopened session, the chip must prove the same key.
+
+        :raises AccessControlError: when the first run matched EF.CardSecurity and this
+            one does not.
+        """
+        pace = None if self.access is None else self.access.pace
+        first = None if pace is None else pace.chip_authentication
+        data = self.document.get(LdsFile.EF_CARD_SECURITY)
+        if first is None or first.verified is not True or data is None:
+            return
+        again = check_chip_authentication_mapping(self.pace_result, data)
+        if again.verified is not True:
+            raise AccessControlError(
+                "the reopened session's PACE-CAM data do not match EF.CardSecurity: "
+                + again.detail,
+                step="verify chip authentication data (CAM)",
+                protocol="PACE",
+            )
+
     def _recover(self) -> Channel:
         """Re-open a session the chip ended: fresh channel, the same access control, select."""
         key, control = self.key, self._control
@@ -675,7 +695,9 @@ class ChipSession:
         self.file_reader.channel = Channel(self.transport, tracer=self._trace)
         if control.in_master_file:
             self.pace_result = control.perform(self.channel, key, self.card_access, rng=self.rng)
-            self._select_application()
+            self._check_reopened_chip_authentication_mapping()
+            if self._phase is not Phase.ACCESS_CONTROL:  # EF.CardSecurity is in the MF
+                self._select_application()
         else:
             self._select_application()
             control.perform(self.channel, key, self.card_access, rng=self.rng)
@@ -812,18 +834,22 @@ def _reason(exc: AccessControlError) -> str:
     return str(exc).removeprefix(f"{exc.protocol} failed at {exc.step}: ")
 
 
-def _pace_details(plan: AccessPlan, key: AccessKey, cam: CamResult | None) -> PaceDetails:
+def _pace_details(
+    plan: AccessPlan, key: AccessKey, cam: CamResult | None, result: Any
+) -> PaceDetails:
     info = plan.pace_info
     if info is None:  # pragma: no cover - a PACE plan always names its option
         raise LocalProtocolError("PACE ran without an option")
     parameter = info.parameter
+    # The group PACE ran in: also for explicit parameters (PACEDomainParameterInfo).
+    group_name = getattr(result, "group_name", None) or (parameter and parameter.name)
     return PaceDetails(
         protocol=info.name,
         oid=info.protocol,
         mapping=info.mapping or "?",
         key_agreement=info.key_agreement or "?",
         parameter_id=info.parameter_id,
-        domain_parameters=parameter.name if parameter is not None else "unknown",
+        domain_parameters=group_name or "unknown",
         cipher=info.cipher or "?",
         key_length=info.key_length or 0,
         password="CAN" if isinstance(key, CanKey) else "MRZ",

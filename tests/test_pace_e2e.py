@@ -22,6 +22,7 @@ from drivers.virtual.transport import VirtualTransport
 from epass.access.control import AccessPolicy, AccessProtocol
 from epass.access.keys import CanKey, MrzKey
 from epass.access.pace import (
+    STEP_CAM,
     STEP_KA,
     STEP_MAP,
     STEP_MSE,
@@ -311,3 +312,45 @@ def test_id_card_takes_only_the_can():
         ChipSession(doc.transport(), options=ReadOptions(access_policy=AccessPolicy(True))).open(
             CanKey(CAN)
         )
+
+
+def test_a_reopened_pace_cam_session_must_prove_the_same_key():
+    """Review: a session the chip drops is reopened with PACE again; with CAM the new run's
+    CA_IC is checked against EF.CardSecurity too (a chip swapped mid-read is refused)."""
+    from dataclasses import replace
+
+    from epass.reader import Phase
+
+    doc = profiles.document("pace-only")
+    transport = doc.transport(faults=Faults(plain_error_on_read=5))  # a data group read
+    chip = transport.chip
+
+    def swap(event):  # after the first PACE-CAM run, the "chip" no longer holds the CAM key
+        if event.phase == Phase.READ_FILES:
+            chip.pace.faults = replace(chip.pace.faults, pace_cam_mismatch=True)
+
+    with pytest.raises(AccessControlError, match="reopened session") as err:
+        ChipSession(transport, progress=swap).read(MrzKey(doc.mrz_information))
+    assert err.value.step == STEP_CAM
+    # without the swap the same dropped session reads through, CAM verified
+    result = ChipSession(doc.transport(faults=Faults(plain_error_on_read=5))).read(
+        MrzKey(doc.mrz_information)
+    )
+    assert result.recoveries == 1
+    assert result.access.pace is not None and result.access.pace.chip_authentication is not None
+    assert result.access.pace.chip_authentication.verified is True
+
+
+def test_a_session_dropped_while_reading_card_security_is_reopened():
+    """Review: the drop of the first read under PACE-CAM (EF.CardSecurity) raised
+    LocalProtocolError("session was never opened"); it is now reopened like any other."""
+    doc = profiles.document("pace-only")
+    with doc.transport(faults=Faults(plain_error_on_read=3)) as transport:
+        inspection = epass.inspect(transport, MrzKey(doc.mrz_information), doc.trust_store(), at=AT)
+    assert inspection.read is not None and inspection.read.recoveries == 1
+    assert inspection.read.access.protocol is AccessProtocol.PACE
+    assert inspection.verdict is Verdict.VALID, inspection.reasons
+    pace = inspection.read.access.pace
+    assert pace is not None and pace.chip_authentication is not None
+    assert pace.chip_authentication.verified is True  # the MF's EF.CardSecurity, not EF.COM
+    assert inspection.document.get(LdsFile.EF_CARD_SECURITY) == doc.files[LdsFile.EF_CARD_SECURITY]

@@ -89,8 +89,8 @@ def test_strength_is_bounded_by_the_weaker_half():
     [
         (encode_pace_info(GM128.oid, version=1, parameter_id=13), "version 1"),
         (encode_pace_info(GM128.oid, parameter_id=None), "no parameterId"),
-        (encode_pace_info(GM128.oid, parameter_id=40), "not standardized"),
-        (encode_pace_info(GM128.oid, parameter_id=2), "DH parameters"),
+        (encode_pace_info(GM128.oid, parameter_id=40), "no PACEDomainParameterInfo"),
+        (encode_pace_info(GM128.oid, parameter_id=2), "with DH domain parameters"),
         (encode_pace_info("0.4.0.127.0.7.2.2.4.2.9", parameter_id=13), "unknown cipher"),
     ],
 )
@@ -232,6 +232,8 @@ def test_list_profiles(capsys):
         (["demo", "--profile", "pace-only"], "PACE", "CAM", "MRZ"),
         (["demo", "--profile", "bac-pace", "--can", "123456"], "PACE", "GM", "CAN"),
         (["read", "--virtual", "--profile", "id-card-can", "--can", "123456"], "PACE", "GM", "CAN"),
+        # review: the CAN-only card's demo failed without --can; it now uses the printed CAN
+        (["demo", "--profile", "id-card-can"], "PACE", "GM", "CAN"),
         (["read", "--virtual", "--bac-only"], "BAC", None, None),
         (["read", "--virtual", "--profile", "pace-broken"], "BAC", None, None),
     ],
@@ -257,9 +259,11 @@ def test_profiles_and_flags_reach_the_json(capsys, args, protocol, mapping, pass
         (["read", "--virtual", "--profile", "pace-broken", "--no-fallback"], "not allowed"),
         (["read", "--virtual", "--profile", "pace-only", "--bac-only"], "BAC only"),
         (["demo", "--profile", "bac", "--can", "123456"], "only with PACE"),
-        (["demo", "--can", "12a"], "CAN must be digits"),
+        (["demo", "--can", "12a"], "CAN must be 1 to 10 digits 0-9"),
         (["demo", "--profile", "nope"], "known"),
         (["demo", "--can", "999999"], "retries left"),
+        (["demo", "--profile", "id-card-can", "--can", "999999"], "wrong CAN, 2 retries left"),
+        (["demo", "--can", "١٢٣٤٥٦"], "CAN must be 1 to 10 digits 0-9"),
     ],
 )
 def test_flag_errors_are_one_line_and_exit_3(capsys, args, words):

@@ -168,7 +168,7 @@ def test_open_card_source_without_pcsc_support(monkeypatch):
         (["--mrz", LINE2[:-1] + "0"], "wrong check digit"),
         (["--mrz", LINE1], "name line"),
         (["--mrz", "ABC"], "MRZ of 3 characters"),
-        (["--can", "12a456"], "CAN must be digits"),
+        (["--can", "12a456"], "CAN must be 1 to 10 digits 0-9"),
         (
             ["--document-number", "L8989?2C", "--date-of-birth", "740812", "--date-of-expiry", "1"],
             "not allowed",

@@ -186,7 +186,7 @@ class ChipPace:
             return PaceAnswer(StatusWord.AUTHENTICATION_METHOD_BLOCKED)
         try:
             algorithm = PaceAlgorithm.from_oid(info.protocol)
-            group = pace_group(info)
+            group = pace_group(info, self.card_access.pace_domain_parameter_infos)
         except UnsupportedAlgorithmError:
             return PaceAnswer(StatusWord.WRONG_DATA)
         self.run = _Run(algorithm, group, reference, password_key(password, algorithm))
@@ -216,7 +216,13 @@ class ChipPace:
         handlers = {1: self._nonce, 2: self._map, 3: self._agree, 4: self._mutual}
         try:
             answer = handlers[step](run, data)
-        except (AccessControlError, InvalidPointError, LocalProtocolError, ParseError):
+        except (
+            AccessControlError,
+            InvalidPointError,
+            LocalProtocolError,
+            ParseError,
+            UnsupportedAlgorithmError,
+        ):
             answer = PaceAnswer(StatusWord.WRONG_DATA)
         if answer.sw != StatusWord.SUCCESS or step == 4:
             self.run = None

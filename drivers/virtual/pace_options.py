@@ -8,7 +8,8 @@ TR-03110-3 A.1.1.1 define it: ``id-PACE`` (``0.4.0.127.0.7.2.2.4``), then the
 family (``.1`` DH-GM, ``.2`` ECDH-GM, ``.3`` DH-IM, ``.4`` ECDH-IM, ``.6``
 ECDH-CAM), then the cipher (``.1`` 3DES-CBC-CBC, ``.2``/``.3``/``.4``
 AES-CBC-CMAC-128/192/256). Chip Authentication Mapping exists for ECDH only
-and never with 3DES (9303-11 §9.2.1).
+and never with 3DES (9303-11 §9.2.1); the integrated mapping is not defined
+on secp224r1 (id 10: the point encoding of 9303-11 Appendix B needs p ≡ 3 mod 4).
 
 :func:`cam_private_key` derives the TEST chip-authentication key of a CAM
 option from a public seed (NOT A SECRET: anyone can re-derive it).
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from epass._crypto.ec import curve_by_name
+from epass.access.pace_groups import standardized_group
 from epass.lds.security_infos import ID_PACE, STANDARDIZED_DOMAIN_PARAMETERS
 
 __all__ = [
@@ -77,6 +79,10 @@ class PaceOption:
                 f"parameter id {self.parameter_id} is not standardized {self.key_agreement} "
                 "domain parameters"
             )
+        if self.mapping == "IM":
+            problem = standardized_group(self.parameter_id).integrated_mapping_problem
+            if problem is not None:
+                raise ValueError(f"PACE-{self.key_agreement}-IM: {problem}")
 
     @property
     def oid(self) -> str:

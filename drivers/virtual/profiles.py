@@ -16,7 +16,8 @@ DOCUMENT) and the chip configuration that goes with it:
 
 :func:`variant_document` makes a document offering exactly one PACE option,
 for the tests and the benchmark (every mapping, key agreement and cipher).
-Every document has the CAN :data:`~drivers.virtual.builder.DEFAULT_CAN`.
+Every document has the CAN :data:`~drivers.virtual.builder.DEFAULT_CAN` (``123456``), which
+``epass demo`` uses by itself for the CAN-only ID card.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from drivers.virtual.builder import Holder, VirtualDocument, build_document
+from drivers.virtual.builder import DEFAULT_CAN, Holder, VirtualDocument, build_document
 from drivers.virtual.chip import ChipConfig
 from drivers.virtual.pace_options import PaceOption
 from epass.status import StatusWord
@@ -119,8 +120,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
             ),
             Profile(
                 "id-card-can",
-                "TD1 ID card opened only with PACE-GM and the CAN (ECDH brainpoolP256r1, "
-                "AES-128); refuses BAC and the MRZ password",
+                f"TD1 ID card opened only with PACE-GM and the CAN {DEFAULT_CAN} (ECDH "
+                "brainpoolP256r1, AES-128); refuses BAC and the MRZ password",
                 pace=(_GM_BP256_AES128,),
                 config=ChipConfig(bac=False, pace_passwords=frozenset({"CAN"})),
                 mrz_format="TD1",

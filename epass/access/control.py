@@ -39,16 +39,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from epass.access.bac import perform_bac
 from epass.access.keys import AccessKey, CanKey, MrzKey
 from epass.channel import Channel
-from epass.errors import AccessControlError, LocalProtocolError
-from epass.lds.security_infos import (
-    STANDARDIZED_DOMAIN_PARAMETERS,
-    PaceInfo,
-    SecurityInfos,
-)
+from epass.errors import AccessControlError, LocalProtocolError, UnsupportedAlgorithmError
+from epass.lds.security_infos import PaceDomainParameterInfo, PaceInfo, SecurityInfos
 from epass.status import StatusWord
 
 if TYPE_CHECKING:
     from epass.access.pace import PaceResult
+    from epass.access.pace_groups import PaceGroup
 
 __all__ = [
     "ACCESS_CONTROLS",
@@ -123,10 +120,22 @@ class CardAccessOffer:
         return tuple(info.name for info in self.pace_infos)
 
     @property
+    def pace_domain_parameter_infos(self) -> tuple[PaceDomainParameterInfo, ...]:
+        """The PACEDomainParameterInfos offered (9303-11 §9.2.2), for explicit parameters."""
+        return (
+            () if self.security_infos is None else self.security_infos.pace_domain_parameter_infos
+        )
+
+    def pace_option_problem(self, info: PaceInfo) -> str | None:
+        """:func:`pace_option_problem` with this offer's PACEDomainParameterInfos."""
+        return pace_option_problem(info, self.pace_domain_parameter_infos)
+
+    @property
     def usable_pace(self) -> tuple[PaceInfo, ...]:
         """The PACEInfos this terminal can run, strongest first (:func:`pace_strength`)."""
-        usable = [i for i in self.pace_infos if pace_option_problem(i) is None]
-        return tuple(sorted(usable, key=pace_strength, reverse=True))
+        domain = self.pace_domain_parameter_infos
+        usable = [i for i in self.pace_infos if pace_option_problem(i, domain) is None]
+        return tuple(sorted(usable, key=lambda i: pace_strength(i, domain), reverse=True))
 
 
 @dataclass(frozen=True)
@@ -305,15 +314,21 @@ ACCESS_CONTROLS: tuple[AccessControl, ...] = (PaceAccessControl(), BasicAccessCo
 _MAPPINGS = ("GM", "IM", "CAM")
 
 
-def pace_option_problem(info: PaceInfo) -> str | None:
+def pace_option_problem(
+    info: PaceInfo, domain_parameter_infos: Sequence[PaceDomainParameterInfo] = ()
+) -> str | None:
     """Why this terminal cannot run *info*, or ``None`` when it can.
 
     Usable: PACEInfo version 2 (9303-11 §9.2.1), a known mapping, key
-    agreement and cipher, and standardized domain parameters (ids 0-2 DH,
-    8-18 ECDH, 9303-11 §9.5.1) of the right kind. A PACEInfo without a
-    parameterId, or with a proprietary one (explicit PACEDomainParameterInfo),
-    is not run: the domain parameters would be ambiguous or unsupported.
+    agreement and cipher, and domain parameters of the right kind that
+    :func:`epass.access.pace.pace_group` resolves: a standardized id (0-2 DH,
+    8-18 ECDH, 9303-11 §9.5.1), or a PACEDomainParameterInfo of *domain_parameter_infos*
+    (§9.2.2) holding a known group (explicit parameters of an unknown group are
+    refused, :mod:`epass.access.pace_groups` says why); and a mapping defined
+    in that group (no integrated mapping on secp224r1).
     """
+    from epass.access.pace import pace_group
+
     if info.mapping not in _MAPPINGS or info.key_agreement is None:
         return f"{info.name}: not a PACE protocol this terminal knows"
     if info.cipher is None or info.key_length is None:
@@ -322,26 +337,36 @@ def pace_option_problem(info: PaceInfo) -> str | None:
         return f"{info.name}: Chip Authentication Mapping is defined for ECDH with AES only"
     if info.version != 2:
         return f"{info.name}: PACEInfo version {info.version} (9303-11 requires 2)"
-    if info.parameter_id is None:
-        return f"{info.name}: no parameterId (standardized domain parameters required)"
-    parameter = STANDARDIZED_DOMAIN_PARAMETERS.get(info.parameter_id)
-    if parameter is None:
-        return f"{info.name}: parameterId {info.parameter_id} is not standardized"
-    if parameter.kind != info.key_agreement:
-        return f"{info.name}: parameterId {info.parameter_id} is {parameter.kind} parameters"
+    try:
+        pace_group(info, domain_parameter_infos)
+    except UnsupportedAlgorithmError as exc:
+        which = (
+            "no parameterId" if info.parameter_id is None else f"parameterId {info.parameter_id}"
+        )
+        return f"{info.name} ({which}): {exc}"
     return None
 
 
-#: Bits of security of the standardized groups (NIST SP 800-57 Part 1, Table 2): DH by
-#: modulus and subgroup size, ECDH by half the order's size.
-def _group_security(parameter_id: int) -> int:
-    parameter = STANDARDIZED_DOMAIN_PARAMETERS[parameter_id]
-    if parameter.kind == "DH":
-        return 80 if parameter.bits == 1024 else 112
-    return parameter.bits // 2
+def _group_security(group: PaceGroup[Any]) -> int:
+    """Bits of security of a group (NIST SP 800-57 Part 1 Rev. 5, Table 2).
+
+    ECDH: half the order's size. DH: the smaller of the modulus' strength
+    (1024: 80, 2048: 112, 3072: 128, 7680: 192, 15360: 256) and half the
+    subgroup order's size.
+    """
+    if group.kind == "ECDH":
+        return group.bits // 2
+    modulus = next((bits for size, bits in _DH_MODULUS_SECURITY if group.bits >= size), 80)
+    return min(modulus, group.order.bit_length() // 2)
 
 
-def pace_strength(info: PaceInfo) -> tuple[int, int, int, int, int]:
+#: (modulus bits, bits of security) for finite-field groups, NIST SP 800-57 Part 1 Table 2.
+_DH_MODULUS_SECURITY = ((15360, 256), (7680, 192), (3072, 128), (2048, 112))
+
+
+def pace_strength(
+    info: PaceInfo, domain_parameter_infos: Sequence[PaceDomainParameterInfo] = ()
+) -> tuple[int, int, int, int, int]:
     """The order in which usable PACE options are preferred (larger is stronger).
 
     9303-11 leaves the choice among several PACEInfos to the terminal. This
@@ -357,10 +382,13 @@ def pace_strength(info: PaceInfo) -> tuple[int, int, int, int, int]:
     5. ECDH before DH at equal strength (smaller messages, less chip time),
        then GM before IM (the mapping every chip implements, 9303-11 §4.4.3.3).
 
-    :raises KeyError: for an option :func:`pace_option_problem` rejects.
+    :raises UnsupportedAlgorithmError: for an option :func:`pace_option_problem` rejects.
     """
-    assert info.key_length is not None and info.parameter_id is not None  # noqa: S101
-    group = _group_security(info.parameter_id)
+    from epass.access.pace import pace_group
+
+    if info.key_length is None:
+        raise UnsupportedAlgorithmError(f"{info.name}: unknown cipher")
+    group = _group_security(pace_group(info, domain_parameter_infos))
     key = info.key_length
     cam = 1 if info.mapping == "CAM" else 0
     ecdh = 1 if info.key_agreement == "ECDH" else 0
@@ -441,7 +469,7 @@ def plan_access(
     if offer.problem is not None:
         reasons.append(offer.problem)
     if offer.pace_infos and not usable:
-        problems = "; ".join(p for i in offer.pace_infos if (p := pace_option_problem(i)))
+        problems = "; ".join(p for i in offer.pace_infos if (p := offer.pace_option_problem(i)))
         reasons.append(f"EF.CardAccess offers no PACE option this terminal can run ({problems})")
     if offer.pace_infos and pace is None:
         reasons.append(f"EF.CardAccess offers PACE ({offered}), which this session does not run")

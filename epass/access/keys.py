@@ -14,6 +14,11 @@ from epass.errors import LocalProtocolError
 
 __all__ = ["AccessKey", "CanKey", "MrzKey"]
 
+_DIGITS = frozenset("0123456789")
+#: The characters of the MRZ information (9303-3 §4.3: A-Z, 0-9 and the filler '<'), ASCII only:
+#: ``str.isdigit``/``isupper`` would let other scripts' digits and letters through.
+_MRZ_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ<") | _DIGITS
+
 
 @dataclass(frozen=True)
 class MrzKey:
@@ -23,7 +28,7 @@ class MrzKey:
 
     def __post_init__(self) -> None:
         text = self.mrz_information
-        if len(text) < 24 or not all(c.isdigit() or c.isupper() or c == "<" for c in text):
+        if len(text) < 24 or not all(c in _MRZ_CHARACTERS for c in text):
             raise LocalProtocolError(
                 "MRZ information must be at least 24 characters of A-Z, 0-9 and '<'"
             )
@@ -63,8 +68,8 @@ class CanKey:
     can: str = field(repr=False)
 
     def __post_init__(self) -> None:
-        if not self.can.isdigit() or not 1 <= len(self.can) <= 10:
-            raise LocalProtocolError("CAN must be digits")
+        if not 1 <= len(self.can) <= 10 or not all(c in _DIGITS for c in self.can):
+            raise LocalProtocolError("CAN must be 1 to 10 digits 0-9")
 
     def __repr__(self) -> str:
         return "CanKey(<hidden>)"

@@ -86,13 +86,14 @@ from epass._crypto.symmetric import (
 )
 from epass.access.keys import AccessKey, CanKey, MrzKey
 from epass.access.pace_groups import PaceGroup, group_from_algorithm, standardized_group
-from epass.apdu import CommandApdu, Ins
+from epass.apdu import CommandApdu, Ins, ResponseApdu
 from epass.channel import Channel
 from epass.errors import (
     AccessControlError,
     InvalidPointError,
     LocalProtocolError,
     ParseError,
+    RemoteProtocolError,
     UnsupportedAlgorithmError,
 )
 from epass.sm import Role, SecureMessaging
@@ -182,6 +183,39 @@ def _retries(sw: int) -> int | None:
 
 def _is_wrong_password(sw: int) -> bool:
     return sw == StatusWord.VERIFICATION_FAILED or _retries(sw) is not None
+
+
+def _password_name(reference: PasswordReference) -> str:
+    """How an error names the password: ``"CAN"`` or ``"MRZ password (document number, …)"``."""
+    if reference is PasswordReference.MRZ:
+        return "MRZ password (document number, date of birth, date of expiry)"
+    return reference.name
+
+
+def _password_refusal(sw: int, step: str, reference: PasswordReference) -> AccessControlError:
+    """The error for a status word that refuses the password (TR-03110-3 B.1; 7816-4 §5.6).
+
+    ``6300``/``63Cx`` (x retries left): :class:`WrongPasswordError`; ``6983``
+    (blocked): :class:`WrongPasswordError` with no retries left; ``6984``
+    (suspended or deactivated) and anything else: :class:`AccessControlError`.
+    """
+    text = str(StatusWord.from_int(sw))
+    name = _password_name(reference)
+    if _is_wrong_password(sw):
+        retries = _retries(sw)
+        if retries is not None:
+            blocked = " (the password is now blocked)" if retries == 0 else ""
+            message = f"chip answered {text}: wrong {name}, {retries} retries left{blocked}"
+        else:
+            message = f"chip answered {text}: wrong {name}"
+        return WrongPasswordError(message, step=step, sw=sw, retries_left=retries)
+    if sw == StatusWord.AUTHENTICATION_METHOD_BLOCKED:
+        return WrongPasswordError(
+            f"chip answered {text}: the {name} is blocked", step=step, sw=sw, retries_left=0
+        )
+    if sw == StatusWord.REFERENCE_DATA_NOT_USABLE:
+        return _fail(f"chip answered {text}: the {name} is suspended or deactivated", step, sw)
+    return _fail(f"chip answered {text}", step, sw)
 
 
 # ---------------------------------------------------------------------------
@@ -332,8 +366,10 @@ def pace_group(pace_info: Any, domain_parameter_infos: Iterable[Any] = ()) -> Pa
 
     :param pace_info: a :class:`~epass.lds.security_infos.PaceInfo`.
     :param domain_parameter_infos: the PACEDomainParameterInfos of the same EF.CardAccess.
-    :raises UnsupportedAlgorithmError: when no usable parameters are named or
-        the parameters' kind (DH/ECDH) does not match the protocol.
+    :raises UnsupportedAlgorithmError: when no usable parameters are named,
+        the parameters' kind (DH/ECDH) does not match the protocol, or the
+        mapping is not defined in the group (IM on secp224r1: App. B needs
+        p ≡ 3 mod 4). Raised before any command is sent.
     """
     algorithm = PaceAlgorithm.from_oid(pace_info.protocol)
     parameter_id = pace_info.parameter_id
@@ -356,6 +392,11 @@ def pace_group(pace_info: Any, domain_parameter_infos: Iterable[Any] = ()) -> Pa
     if group.kind != algorithm.key_agreement:
         raise UnsupportedAlgorithmError(
             f"{algorithm.name} with {group.kind} domain parameters ({group.name})"
+        )
+    problem = group.integrated_mapping_problem if algorithm.mapping is Mapping.IM else None
+    if problem is not None:
+        raise UnsupportedAlgorithmError(
+            f"{algorithm.name} is not defined on {group.name}: {problem}"
         )
     return group
 
@@ -609,13 +650,17 @@ def mse_set_at_data(
     algorithm: PaceAlgorithm, password: Password | PasswordReference, parameter_id: int | None
 ) -> bytes:
     """MSE:Set AT data for PACE (9303-11 §4.4.4.1, TR-03110-3 B.11.1): 80 OID, 83 reference,
-    84 parameter id when given; never a CHAT (no terminal authentication here)."""
+    84 parameter id when given (one byte, two for a proprietary id above 255, as
+    :func:`parse_mse_set_at` reads it); never a CHAT (no terminal authentication here).
+
+    :raises LocalProtocolError: for a parameter id outside 0-65535.
+    """
     ref = password.reference if isinstance(password, Password) else password
     data = tlv.encode(0x80, algorithm.oid_bytes) + tlv.encode(0x83, bytes([int(ref)]))
     if parameter_id is not None:
-        if not 0 <= parameter_id <= 0xFF:
+        if not 0 <= parameter_id <= 0xFFFF:
             raise LocalProtocolError(f"parameterId {parameter_id} does not fit tag 84")
-        data += tlv.encode(0x84, bytes([parameter_id]))
+        data += tlv.encode(0x84, parameter_id.to_bytes(1 if parameter_id <= 0xFF else 2, "big"))
     return data
 
 
@@ -778,7 +823,19 @@ class PaceResult:
         return self.cam is not None and self.cam.verified_key is not None
 
 
-def _general_authenticate(channel: Channel, data: bytes, *, last: bool, step: str) -> bytes:
+def _transmit(channel: Channel, command: CommandApdu, step: str) -> ResponseApdu:
+    """Send one PACE command; a chip that breaks the link protocol fails *step*."""
+    try:
+        return channel.transmit(command)
+    except AccessControlError:
+        raise
+    except RemoteProtocolError as exc:  # e.g. endless 61xx: name the PACE step
+        raise _fail(f"the chip broke the protocol: {exc}", step) from exc
+
+
+def _general_authenticate(
+    channel: Channel, data: bytes, *, last: bool, step: str, reference: PasswordReference
+) -> bytes:
     """Send one GENERAL AUTHENTICATE of the chain (CLA 10 on all but the last, §4.4.4.2)."""
     command = CommandApdu(
         0x00 if last else 0x10,
@@ -788,20 +845,9 @@ def _general_authenticate(channel: Channel, data: bytes, *, last: bool, step: st
         data,
         le=65536 if len(data) > 255 else 256,
     )
-    response = channel.transmit(command)
-    sw = response.sw
-    if sw != StatusWord.SUCCESS:
-        text = str(StatusWord.from_int(sw))
-        if _is_wrong_password(sw):
-            retries = _retries(sw)
-            left = "" if retries is None else f", {retries} retries left"
-            raise WrongPasswordError(
-                f"chip answered {text}: wrong password (MRZ or CAN){left}",
-                step=step,
-                sw=sw,
-                retries_left=retries,
-            )
-        raise _fail(f"chip answered {text}", step, sw)
+    response = _transmit(channel, command, step)
+    if response.sw != StatusWord.SUCCESS:
+        raise _password_refusal(response.sw, step, reference)
     return response.data
 
 
@@ -849,26 +895,23 @@ def perform_pace(
     algorithm = PaceAlgorithm.from_oid(pace_info.protocol)
     group = pace_group(pace_info, domain_parameter_infos)
     parameter_id = pace_info.parameter_id
+    ref = password.reference
 
     # MSE:Set AT (case 3: no Le)
     mse = CommandApdu(0x00, Ins.MSE, 0xC1, 0xA4, mse_set_at_data(algorithm, password, parameter_id))
-    response = channel.transmit(mse)
+    response = _transmit(channel, mse, STEP_MSE)
     retries_left: int | None = None
     if response.sw != StatusWord.SUCCESS:
         retries = _retries(response.sw)
         if retries is not None and retries > 0:
             retries_left = retries  # a warning with the retry counter (TR-03110-3 B.11.1)
-        elif retries == 0:
-            raise WrongPasswordError(
-                "the password is blocked (63C0)", step=STEP_MSE, sw=response.sw, retries_left=0
-            )
-        else:
-            raise _fail(f"chip answered {StatusWord.from_int(response.sw)}", STEP_MSE, response.sw)
+        else:  # 63C0, 6300, 6983 blocked, 6984 deactivated, 6A80, 6D00 ...
+            raise _password_refusal(response.sw, STEP_MSE, password.reference)
 
     # GA 1: encrypted nonce
     k_pi = password_key(password, algorithm)
     data = _general_authenticate(
-        channel, dynamic_authentication_data(0, b""), last=False, step=STEP_NONCE
+        channel, dynamic_authentication_data(0, b""), last=False, step=STEP_NONCE, reference=ref
     )
     z = parse_dynamic_authentication_data(data, step=STEP_NONCE, required=(0x80,))[0x80]
     s = decrypt_nonce(k_pi, z, algorithm)
@@ -881,7 +924,7 @@ def perform_pace(
         if len(t) != len(s):
             raise LocalProtocolError(f"rng returned {len(t)} bytes, asked for {len(s)}")
         data = _general_authenticate(
-            channel, dynamic_authentication_data(0x81, t), last=False, step=STEP_MAP
+            channel, dynamic_authentication_data(0x81, t), last=False, step=STEP_MAP, reference=ref
         )
         extra = parse_dynamic_authentication_data(
             data, step=STEP_MAP, required=(), optional=(0x82,)
@@ -896,7 +939,11 @@ def perform_pace(
         sk_map = group.generate_private_key(rng)
         pk_map = group.encode(group.multiply(sk_map))
         data = _general_authenticate(
-            channel, dynamic_authentication_data(0x81, pk_map), last=False, step=STEP_MAP
+            channel,
+            dynamic_authentication_data(0x81, pk_map),
+            last=False,
+            step=STEP_MAP,
+            reference=ref,
         )
         map_public_ic_bytes = parse_dynamic_authentication_data(
             data, step=STEP_MAP, required=(0x82,)
@@ -904,7 +951,7 @@ def perform_pace(
         map_public_ic = _decode(
             group, map_public_ic_bytes, STEP_MAP, "the chip's mapping public key"
         )
-        if map_public_ic_bytes == pk_map:
+        if group.encode(map_public_ic) == pk_map:  # in any encoding (compressed, short DH)
             raise _fail("the chip's mapping public key equals ours", STEP_MAP)
         try:
             generator = map_generic(group, s, sk_map, map_public_ic)
@@ -918,11 +965,11 @@ def perform_pace(
     except InvalidPointError as exc:
         raise _fail(f"ephemeral key on the mapped generator: {exc}", STEP_KA) from exc
     data = _general_authenticate(
-        channel, dynamic_authentication_data(0x83, pk_ifd), last=False, step=STEP_KA
+        channel, dynamic_authentication_data(0x83, pk_ifd), last=False, step=STEP_KA, reference=ref
     )
     pk_ic_bytes = parse_dynamic_authentication_data(data, step=STEP_KA, required=(0x84,))[0x84]
     pk_ic = _decode(group, pk_ic_bytes, STEP_KA, "the chip's ephemeral public key")
-    if pk_ic_bytes == pk_ifd or group.encode(pk_ic) == pk_ifd:
+    if group.encode(pk_ic) == pk_ifd:  # in any encoding (compressed, short DH)
         raise _fail("the chip's ephemeral public key equals ours", STEP_KA)
     try:
         shared = key_agreement(group, sk, pk_ic)
@@ -934,7 +981,11 @@ def perform_pace(
     t_ifd = authentication_token(ks_mac, algorithm, group, pk_ic_bytes)
     cam = algorithm.mapping is Mapping.CAM
     data = _general_authenticate(
-        channel, dynamic_authentication_data(0x85, t_ifd), last=True, step=STEP_MUTUAL
+        channel,
+        dynamic_authentication_data(0x85, t_ifd),
+        last=True,
+        step=STEP_MUTUAL,
+        reference=ref,
     )
     values = parse_dynamic_authentication_data(
         data,

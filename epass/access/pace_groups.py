@@ -22,6 +22,15 @@ standardized domain parameters: 0-2 the RFC 5114 MODP groups, 8 secp192r1,
 17 brainpoolP512r1, 18 secp521r1; 3-7 and 19-31 reserved) or explicitly from a
 PACEDomainParameterInfo (§9.2.2) via :func:`group_from_algorithm`.
 
+Explicit parameters are used only when they are a known group: a named curve
+of at least :data:`MIN_EC_BITS` bits (by OID, or every field equal to one), or
+one of the RFC 5114 groups. EF.CardAccess is read in plain and is not signed,
+so whoever answers in the chip's place chooses them; in a group of its making
+(composite or smooth order, an anomalous curve) the discrete logarithms of the
+terminal's PACE keys are easy, and the terminal's messages would then allow an
+offline dictionary attack on the password (a 6-digit CAN in seconds).
+Checking arbitrary parameters for such weaknesses is not attempted.
+
 Errors: an invalid public element raises :class:`~epass.errors.InvalidPointError`
 (before it is used); unusable or unknown parameters raise
 :class:`~epass.errors.UnsupportedAlgorithmError`.
@@ -40,6 +49,7 @@ from epass._crypto.ec import Curve, DomainParameters, EcPoint, curve_by_oid, mat
 from epass.errors import BUILTIN_PARSE_ERRORS, InvalidPointError, UnsupportedAlgorithmError
 
 __all__ = [
+    "MIN_EC_BITS",
     "STANDARDIZED_CURVES",
     "DhPaceGroup",
     "EcPaceGroup",
@@ -72,6 +82,9 @@ STANDARDIZED_CURVES: dict[int, str] = {
 #: ~1 for most curves but ~128 for P-521 (66 bytes against a 521-bit order); 4096 makes a
 #: fair rng fail with probability about e**-32 there.
 MAX_KEY_DRAWS = 4096
+#: The smallest curve used from explicit parameters: secp192r1/brainpoolP192r1, the
+#: smallest standardized PACE curves (9303-11 §9.5.1); brainpoolP160r1 is not used.
+MIN_EC_BITS = 192
 
 
 class PaceGroup(ABC, Generic[E]):
@@ -153,6 +166,11 @@ class PaceGroup(ABC, Generic[E]):
         :raises InvalidPointError: when the result is the identity (or 1).
         """
 
+    @property
+    def integrated_mapping_problem(self) -> str | None:
+        """Why the integrated mapping is not defined in this group, or ``None`` (§4.4.3.3.2)."""
+        return None
+
     def generate_private_key(self, rng: Rng) -> int:
         """A private key in [1, order-1]: ``int.from_bytes(rng(L), "big")`` with L =
         :attr:`order_size`, drawn again while out of range (the issue's rng rule).
@@ -217,6 +235,16 @@ class EcPaceGroup(PaceGroup[EcPoint]):
     def shared_secret(self, private_key: int, peer: EcPoint) -> bytes:
         return self.curve.ecdh(private_key, peer)
 
+    @property
+    def integrated_mapping_problem(self) -> str | None:
+        """The point encoding f_G of 9303-11 Appendix B needs p ≡ 3 (mod 4) (not secp224r1)."""
+        if self.curve.parameters.p % 4 == 3:
+            return None
+        return (
+            f"the integrated mapping's point encoding (9303-11 App. B) needs p ≡ 3 (mod 4); "
+            f"{self.name} does not have it"
+        )
+
     def map_integrated(self, value: int) -> EcPoint:
         """Point encoding f_G (9303-11 Appendix B, affine coordinates; Brier et al.).
 
@@ -228,11 +256,9 @@ class EcPaceGroup(PaceGroup[EcPoint]):
         """
         prm = self.curve.parameters
         p, a, b = prm.p, prm.a, prm.b
-        if p % 4 != 3:
-            raise UnsupportedAlgorithmError(
-                f"the integrated mapping's point encoding needs p ≡ 3 (mod 4); {self.name} "
-                "does not have it"
-            )
+        problem = self.integrated_mapping_problem
+        if problem is not None:
+            raise UnsupportedAlgorithmError(problem)
         t = value % p
         alpha = -t * t % p
         alpha_sum = (alpha + alpha * alpha) % p
@@ -302,6 +328,12 @@ class DhPaceGroup(PaceGroup[int]):
         return mapped
 
 
+_UNKNOWN_GROUP = (
+    "explicit {kind} that is not a known group: not used, since an unsigned EF.CardAccess "
+    "could choose a weak group and expose the password to an offline dictionary attack"
+)
+
+
 @cache
 def standardized_group(parameter_id: int) -> PaceGroup[Any]:
     """The group of a standardized domain parameter id (9303-11 §9.5.1).
@@ -324,8 +356,12 @@ def group_from_algorithm(algorithm: Any) -> PaceGroup[Any]:
     :param algorithm: the asn1crypto
         :class:`~epass.lds.security_infos.DomainParameterAlgorithm` (the
         ``domain_parameter`` of a parsed ``PaceDomainParameterInfo``).
+    Explicit values are used only when they are a known group (see the module
+    docstring): a named curve of at least :data:`MIN_EC_BITS` bits or an RFC 5114 group.
+
     :raises UnsupportedAlgorithmError: for an unknown algorithm, DH parameters
-        without the subgroup order q (PKCS #3), or unusable values.
+        without the subgroup order q (PKCS #3), explicit values that are not a
+        known group, or unusable values.
     """
     try:
         kind = algorithm["algorithm"].native
@@ -337,23 +373,26 @@ def group_from_algorithm(algorithm: Any) -> PaceGroup[Any]:
                 named = curve_by_oid(params.chosen.dotted)
                 if named is None:
                     raise UnsupportedAlgorithmError(f"unknown named curve {params.chosen.dotted}")
-                return EcPaceGroup(named.curve)
-            if params.name != "specified":
+            elif params.name == "specified":
+                named = match_named_curve(DomainParameters.from_specified(params.chosen))
+                if named is None:
+                    raise UnsupportedAlgorithmError(_UNKNOWN_GROUP.format(kind="EC curve"))
+            else:
                 raise UnsupportedAlgorithmError("implicitly-CA EC parameters are not usable")
-            prm = DomainParameters.from_specified(params.chosen)
-            match = match_named_curve(prm)
-            if match is not None:
-                return EcPaceGroup(match.curve)
-            return EcPaceGroup(Curve(prm))
+            if named.parameters.bits < MIN_EC_BITS:
+                raise UnsupportedAlgorithmError(
+                    f"{named.name} is smaller than the {MIN_EC_BITS}-bit curves PACE uses"
+                )
+            return EcPaceGroup(named.curve)
         if kind == "dh":
             q = params["q"].native
             if q is None:
                 raise UnsupportedAlgorithmError("DH domain parameters without q")
-            group = DhGroup(int(params["p"].native), int(params["g"].native), int(q))
+            values = (int(params["p"].native), int(params["g"].native), int(q))
             for std_id, std in RFC5114_GROUPS.items():
-                if (std.p, std.g, std.q) == (group.p, group.g, group.q):
+                if (std.p, std.g, std.q) == values:
                     return standardized_group(std_id)
-            return DhPaceGroup(group)
+            raise UnsupportedAlgorithmError(_UNKNOWN_GROUP.format(kind="DH group"))
         if kind == "dh_pkcs3":
             raise UnsupportedAlgorithmError(
                 "PKCS #3 DH parameters carry no subgroup order q; public values cannot be checked"

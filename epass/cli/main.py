@@ -137,7 +137,8 @@ _can_option = click.option(
     "--can",
     metavar="DIGITS",
     help="Open the chip with PACE and the card access number printed on the document "
-    "(default for --virtual: the virtual document's MRZ).",
+    "(default for --virtual: the virtual document's MRZ, or its printed CAN for a "
+    "CAN-only card).",
 )
 _bac_only_option = click.option(
     "--bac-only", is_flag=True, help="Use BAC even when the chip offers PACE (reported)."
@@ -273,7 +274,7 @@ def _inspect_virtual(
 ) -> Inspection:
     from drivers.virtual import profiles
     from drivers.virtual.transport import VirtualTransport
-    from epass.access.keys import MrzKey
+    from epass.access.keys import CanKey, MrzKey
     from epass.inspection import inspect
     from epass.reader import ReadOptions
 
@@ -285,7 +286,13 @@ def _inspect_virtual(
         )
     when = _parse_at(at)
     document = profiles.document(access.profile, face_format=face_format.upper())
-    key: AccessKey = access.key if access.key is not None else MrzKey(document.mrz_information)
+    key: AccessKey
+    if access.key is not None:
+        key = access.key
+    elif _can_only(document):  # a CAN-only card: use the CAN printed on it, as a holder would
+        key = CanKey(document.can or "")
+    else:
+        key = MrzKey(document.mrz_information)
     policy = _policy(access.bac_only, access.no_fallback)
     store = document.trust_store()
     if trust is not None:  # the imported store (or --trust) plus the virtual passport's TEST CSCA
@@ -304,6 +311,14 @@ def _inspect_virtual(
             options=ReadOptions(extended_length=extended, access_policy=policy),
             progress=progress,
         )
+
+
+def _can_only(document: Any) -> bool:
+    """Whether the virtual document's chip takes only PACE with the CAN (no BAC, no MRZ)."""
+    config = document.chip_config
+    if config is None or not document.can:
+        return False
+    return not config.bac and "MRZ" not in config.pace_passwords
 
 
 #: Most pixels a face may declare before ``--face-out x.png`` decodes it (a face is about 0.1 MP).

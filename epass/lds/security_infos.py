@@ -883,12 +883,18 @@ def _standardized(parameter_id: int) -> DomainParameterAlgorithm:
 
 
 def encode_pace_domain_parameter_info(
-    protocol: str, standardized_id: int, *, parameter_id: int | None = None
+    protocol: str,
+    standardized_id: int | DomainParameterAlgorithm,
+    *,
+    parameter_id: int | None = None,
 ) -> bytes:
-    """DER of a PACEDomainParameterInfo naming standardized domain parameters (9303-11 §9.2.2)."""
-    value = PACEDomainParameterInfo(
-        {"protocol": protocol, "domain_parameter": _standardized(standardized_id)}
-    )
+    """DER of a PACEDomainParameterInfo (9303-11 §9.2.2).
+
+    :param standardized_id: a standardized domain parameter id, or the
+        :class:`DomainParameterAlgorithm` itself (explicit EC or DH parameters).
+    """
+    domain = _standardized(standardized_id) if isinstance(standardized_id, int) else standardized_id
+    value = PACEDomainParameterInfo({"protocol": protocol, "domain_parameter": domain})
     if parameter_id is not None:
         value["parameter_id"] = parameter_id
     return _dump(value)
