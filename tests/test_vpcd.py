@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -476,3 +477,15 @@ def test_emulate_dump_missing_folder(capsys, tmp_path):
     )
     assert code == 3
     assert "not a folder" in err
+
+
+def test_emulate_serves_every_virtual_document_profile():
+    """``--profile`` takes the profiles ``epass demo --list-profiles`` shows (PACE ones too)."""
+    from drivers.virtual import profiles
+    from drivers.virtual.chip import ChipConfig, Faults
+    from epass.cli.emulate import _profile_chip
+
+    for name in profiles.PROFILES:
+        chip = _profile_chip(name, ChipConfig(extended_length=False), Faults())
+        own = profiles.document(name).chip_config or ChipConfig()
+        assert chip.config == replace(own, extended_length=False), name

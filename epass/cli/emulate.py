@@ -25,21 +25,36 @@ if TYPE_CHECKING:
 
 __all__ = ["PROFILES", "emulate"]
 
-#: Document profiles ``--profile`` accepts (a thin pass-through to the virtual builder;
-#: the profile table of the builder plugs in here).
+#: Extra names ``--profile`` accepts beside the virtual document profiles
+#: (``drivers.virtual.profiles.PROFILES``, listed by ``epass demo --list-profiles``).
 PROFILES: dict[str, str] = {
-    "specimen": "the built-in ICAO 9303 specimen passport (BAC, TEST PKI)",
+    "specimen": "the built-in ICAO 9303 specimen passport (BAC only, TEST PKI)",
 }
 DEFAULT_PROFILE = "specimen"
 
 
-def _profile_chip(name: str, config: ChipConfig, faults: Faults) -> VirtualChip:
-    from drivers.virtual import builder
+def _profile_names() -> list[str]:
+    from drivers.virtual import profiles
 
-    if name not in PROFILES:
-        known = ", ".join(sorted(PROFILES))
-        raise click.UsageError(f"unknown profile {name!r}; known: {known}")
-    return builder.specimen().chip(config=config, faults=faults)
+    return sorted({*PROFILES, *profiles.PROFILES})
+
+
+def _profile_chip(name: str, config: ChipConfig, faults: Faults) -> VirtualChip:
+    """The chip of profile *name*, with the command line's link settings over its own."""
+    from dataclasses import replace
+
+    from drivers.virtual import builder, profiles
+
+    if name in PROFILES:
+        document = builder.specimen()
+    elif name in profiles.PROFILES:
+        document = profiles.document(name)
+    else:
+        raise click.UsageError(f"unknown profile {name!r}; known: {', '.join(_profile_names())}")
+    from drivers.virtual.chip import ChipConfig
+
+    own = replace(document.chip_config or ChipConfig(), extended_length=config.extended_length)
+    return document.chip(config=own, faults=faults)
 
 
 def _dump_chip(folder: Path, config: ChipConfig, faults: Faults) -> VirtualChip:
@@ -98,7 +113,7 @@ def _keyboard(
     default=DEFAULT_PROFILE,
     show_default=True,
     metavar="NAME",
-    help=f"Document profile ({', '.join(sorted(PROFILES))}).",
+    help="Document profile: specimen (BAC only) or any of epass demo --list-profiles.",
 )
 @click.option(
     "--from-dump",
