@@ -395,6 +395,6 @@ def decode_wsq(data: bytes) -> Image.Image | None:
     try:
         image = Image.open(io.BytesIO(data), formats=["WSQ"])
         image.load()
-    except (OSError, ValueError, IndexError, SyntaxError) as exc:
+    except Exception as exc:  # the NBIS extension raises bare Exception("WSQ Error: -51")
         raise ParseError(f"WSQ image not decodable: {exc}", offset=0) from exc
     return image
