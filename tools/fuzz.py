@@ -42,7 +42,24 @@ from epass import capabilities, tlv
 from epass.access.keys import MrzKey
 from epass.apdu import CommandApdu
 from epass.errors import EpassError
-from epass.lds import com, dg1, dg2, dg14, dg15, mrz, security_infos, sod
+from epass.lds import (
+    com,
+    dg1,
+    dg2,
+    dg3,
+    dg4,
+    dg5,
+    dg7,
+    dg11,
+    dg12,
+    dg13,
+    dg14,
+    dg15,
+    dg16,
+    mrz,
+    security_infos,
+    sod,
+)
 from epass.lds.document import PARSERS, Document
 from epass.lds.files import LdsFile
 from epass.pa import TrustStore, verify
@@ -118,6 +135,56 @@ def _every_view(data: bytes) -> object:
     return None
 
 
+_JPEG = bytes.fromhex("FFD8FFE000104A46494600010100000100010000FFD9")
+_WSQ = bytes.fromhex("FFA0FFA8000568690AFFA2001100000200020000000000000000FFA1")
+
+
+def extra_seeds() -> dict[str, list[bytes]]:
+    """Encoder outputs for the data groups the specimen does not carry (DG3-DG16)."""
+    return {
+        "DG3": [
+            dg3.encode_dg3(
+                [
+                    dg3.FingerImageSpec(_WSQ, "WSQ", position=2, width=2, height=2),
+                    dg3.FingerImageSpec(_JPEG, "JPEG", position=7, width=1, height=1),
+                ]
+            )
+        ],
+        "DG4": [dg4.encode_dg4([dg4.IrisImageSpec(_JPEG, "JPEG", eye="left")])],
+        "DG5": [dg5.encode_dg5([_JPEG])],
+        "DG7": [dg7.encode_dg7([_JPEG, _JPEG])],
+        "DG11": [
+            dg11.encode_dg11(
+                full_name="SMITH<<JOHN<J",
+                other_names=["SMYTH<<JOHN"],
+                full_date_of_birth="19711019",
+                place_of_birth="ANYTOWN<MN",
+                proof_of_citizenship=_JPEG,
+                other_valid_td_numbers=["A1234567", "B7654321"],
+            )
+        ],
+        "DG12": [
+            dg12.encode_dg12(
+                issuing_authority="UTOPIA",
+                date_of_issue="20210915",
+                other_persons=["SMITH<<BRENDA<P"],
+                personalization_time="20210915120000",
+                date_encoding="BCD",
+            )
+        ],
+        "DG13": [dg13.encode_dg13(b"ISSUER DEFINED \x01")],
+        "DG16": [
+            dg16.encode_dg16(
+                [dg16.PersonSpec(name="SMITH<<JANE", telephone="123", date_recorded="20200101")]
+            )
+        ],
+        "MRV": [
+            b"V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<"
+            b"L8988901C4XXX4009078F96121096ZE184226B<<<<<<"
+        ],
+    }
+
+
 def targets() -> dict[str, tuple[Callable[[bytes], object], list[bytes]]]:
     """Parser name -> (function over bytes, seed inputs)."""
     doc = specimen()
@@ -131,6 +198,7 @@ def targets() -> dict[str, tuple[Callable[[bytes], object], list[bytes]]]:
         "EF.SOD": [files[LdsFile.EF_SOD]],
         "EF.CardAccess": [],
         "MRZ": [doc.mrz.encode()],
+        **extra_seeds(),
     }
     if SAMPLES.is_dir():
         for path in sorted(SAMPLES.rglob("*")):
@@ -141,6 +209,8 @@ def targets() -> dict[str, tuple[Callable[[bytes], object], list[bytes]]]:
                 ("EF.COM", "EF_COM"),
                 ("DG1", "DG1."),
                 ("DG2", "DG2."),
+                ("DG3", "DG3."),
+                ("DG4", "DG4."),
                 ("DG14", "DG14"),
                 ("DG15", "DG15"),
                 ("EF.SOD", "SOD"),
@@ -165,7 +235,15 @@ def targets() -> dict[str, tuple[Callable[[bytes], object], list[bytes]]]:
             lambda d: security_infos.parse_security_infos(d, file="EF.CardAccess"),
             seeds["EF.CardAccess"],
         ),
-        "MRZ": (_mrz_bytes, seeds["MRZ"]),
+        "MRZ": (_mrz_bytes, seeds["MRZ"] + seeds["MRV"]),
+        "DG3": (dg3.parse, seeds["DG3"]),
+        "DG4": (dg4.parse, seeds["DG4"]),
+        "DG5": (dg5.parse, seeds["DG5"]),
+        "DG7": (dg7.parse, seeds["DG7"]),
+        "DG11": (dg11.parse, seeds["DG11"]),
+        "DG12": (dg12.parse, seeds["DG12"]),
+        "DG13": (dg13.parse, seeds["DG13"]),
+        "DG16": (dg16.parse, seeds["DG16"]),
         "Document": (_every_view, [data for data in files.values()]),
         "TLV": (tlv.decode_all, seeds["EF.COM"] + seeds["DG1"]),
         "C-APDU": (CommandApdu.from_bytes, [bytes.fromhex("00B0810000FFFF")]),
@@ -361,6 +439,61 @@ def junk_cases(size: int) -> list[tuple[str, str, Callable[[bytes], object], byt
             ("long tag", enc(0x6F, enc(0x30, b"\x1f" + fill(body, b"\xff")))),
         ],
         "EF.CardAccess": [("elements", enc(0x31, fill(body, enc(0x30, b""))))],
+        "DG3": [
+            (
+                "19794-4 record",
+                enc(
+                    0x63,
+                    enc(
+                        0x7F61,
+                        enc(0x02, b"\x01")
+                        + enc(
+                            0x7F60,
+                            enc(
+                                0x5F2E,
+                                b"FIR\x00010\x00"
+                                + body.to_bytes(6, "big")
+                                + bytes(4)
+                                + b"\x01"  # one finger
+                                + bytes(13)
+                                + (1 << 30).to_bytes(4, "big")  # a 1 GB finger block
+                                + bytes(body - 100),
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+            ("templates", enc(0x63, enc(0x7F61, fill(body, enc(0x7F60, b""))))),
+        ],
+        "DG4": [
+            (
+                "19794-6 record",
+                enc(
+                    0x76,
+                    enc(
+                        0x7F61,
+                        enc(
+                            0x7F60,
+                            enc(
+                                0x5F2E,
+                                b"IIR\x00010\x00"
+                                + bytes(6)
+                                + b"\x01"
+                                + bytes(30)
+                                + b"\x01\x00\x01"  # one eye, one image
+                                + bytes(7)
+                                + (1 << 30).to_bytes(4, "big")  # a 1 GB image
+                                + bytes(body - 100),
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        ],
+        "DG5": [("images", enc(0x65, enc(0x02, b"\x01") + fill(body, enc(0x5F40, b"\xff"))))],
+        "DG11": [("names", enc(0x6B, enc(0xA0, fill(body, enc(0x5F0F, b"A")))))],
+        "DG12": [("persons", enc(0x6C, enc(0xA0, fill(body, enc(0x5F1A, b"A")))))],
+        "DG16": [("persons", enc(0x70, fill(body, enc(0xA1, b""))))],
     }
     parsers: dict[str, tuple[int, Callable[[bytes], object]]] = {
         "EF.COM": (0x60, com.parse),
@@ -369,6 +502,14 @@ def junk_cases(size: int) -> list[tuple[str, str, Callable[[bytes], object], byt
         "DG14": (0x6E, dg14.parse),
         "DG15": (0x6F, dg15.parse),
         "EF.CardAccess": (0x31, card_access),
+        "DG3": (0x63, dg3.parse),
+        "DG4": (0x76, dg4.parse),
+        "DG5": (0x65, dg5.parse),
+        "DG7": (0x67, dg7.parse),
+        "DG11": (0x6B, dg11.parse),
+        "DG12": (0x6C, dg12.parse),
+        "DG13": (0x6D, dg13.parse),
+        "DG16": (0x70, dg16.parse),
         "TLV": (0x30, _tlv_tree),
         "EF.SOD": (0x77, sod.parse),
     }

@@ -318,6 +318,7 @@ def build_document(
     can: str | None = DEFAULT_CAN,
     mrz_format: Literal["TD3", "TD1"] = "TD3",
     card_security_file: bool = True,
+    extra_data_groups: Mapping[int, bytes] | None = None,
 ) -> VirtualDocument:
     """Build a complete test document signed by *pki* (default: the deterministic test PKI).
 
@@ -331,6 +332,10 @@ def build_document(
     :param can: the card access number (6 digits; ``None``: no CAN).
     :param mrz_format: ``"TD3"`` (passport) or ``"TD1"`` (ID card).
     :param card_security_file: make EF.CardSecurity when PACE is offered.
+    :param extra_data_groups: more data groups by number (e.g. ``{11:
+        epass.lds.dg11.encode_dg11(...)}``, DG3/4/5/7/11/12/13/16), listed in
+        EF.COM and hashed in EF.SOD like the others; a number the builder
+        makes itself (1, 2, 14, 15) is replaced by the given bytes.
     """
     pki = pki or make_test_pki()
     text = td1_mrz(holder) if mrz_format == "TD1" else td3_mrz(holder)
@@ -360,6 +365,8 @@ def build_document(
         files[LdsFile.DG14] = dg14.encode_chip_authentication(
             _spki(ca_key), active_authentication_ec=include_dg15 and aa_algorithm == "ec"
         )
+    for number, data in (extra_data_groups or {}).items():
+        files[LdsFile.data_group(number)] = bytes(data)
     listed = [f for f in sorted(files, key=lambda f: f.number)]
     files[LdsFile.EF_COM] = com.encode(
         listed, lds_version=lds_version, unicode_version=unicode_version

@@ -24,8 +24,16 @@ from epass.errors import ParseError
 from epass.lds import com as _com
 from epass.lds import dg1 as _dg1
 from epass.lds import dg2 as _dg2
+from epass.lds import dg3 as _dg3
+from epass.lds import dg4 as _dg4
+from epass.lds import dg5 as _dg5
+from epass.lds import dg7 as _dg7
+from epass.lds import dg11 as _dg11
+from epass.lds import dg12 as _dg12
+from epass.lds import dg13 as _dg13
 from epass.lds import dg14 as _dg14
 from epass.lds import dg15 as _dg15
+from epass.lds import dg16 as _dg16
 from epass.lds import sod as _sod
 from epass.lds.files import LdsFile, lds_order
 from epass.lds.security_infos import SecurityInfos, parse_security_infos
@@ -44,8 +52,16 @@ PARSERS: Mapping[LdsFile, Callable[[bytes], object]] = MappingProxyType(
         LdsFile.EF_SOD: _sod.parse,
         LdsFile.DG1: _dg1.parse,
         LdsFile.DG2: _dg2.parse,
+        LdsFile.DG3: _dg3.parse,
+        LdsFile.DG4: _dg4.parse,
+        LdsFile.DG5: _dg5.parse,
+        LdsFile.DG7: _dg7.parse,
+        LdsFile.DG11: _dg11.parse,
+        LdsFile.DG12: _dg12.parse,
+        LdsFile.DG13: _dg13.parse,
         LdsFile.DG14: _dg14.parse,
         LdsFile.DG15: _dg15.parse,
+        LdsFile.DG16: _dg16.parse,
     }
 )
 
@@ -205,6 +221,41 @@ class Document:
         return self._view(LdsFile.DG2, _dg2.Dg2)
 
     @property
+    def dg3(self) -> _dg3.Dg3 | None:
+        """DG3, the encoded fingers (9303-10 §4.7.3)."""
+        return self._view(LdsFile.DG3, _dg3.Dg3)
+
+    @property
+    def dg4(self) -> _dg4.Dg4 | None:
+        """DG4, the encoded irises (9303-10 §4.7.4)."""
+        return self._view(LdsFile.DG4, _dg4.Dg4)
+
+    @property
+    def dg5(self) -> _dg5.Dg5 | None:
+        """DG5, the displayed portrait (9303-10 §4.7.5)."""
+        return self._view(LdsFile.DG5, _dg5.Dg5)
+
+    @property
+    def dg7(self) -> _dg7.Dg7 | None:
+        """DG7, the displayed signature or usual mark (9303-10 §4.7.7)."""
+        return self._view(LdsFile.DG7, _dg7.Dg7)
+
+    @property
+    def dg11(self) -> _dg11.Dg11 | None:
+        """DG11, additional personal details (9303-10 §4.7.11)."""
+        return self._view(LdsFile.DG11, _dg11.Dg11)
+
+    @property
+    def dg12(self) -> _dg12.Dg12 | None:
+        """DG12, additional document details (9303-10 §4.7.12)."""
+        return self._view(LdsFile.DG12, _dg12.Dg12)
+
+    @property
+    def dg13(self) -> _dg13.Dg13 | None:
+        """DG13, optional details (9303-10 §4.7.13), raw."""
+        return self._view(LdsFile.DG13, _dg13.Dg13)
+
+    @property
     def dg14(self) -> _dg14.Dg14 | None:
         """DG14, security options for secondary biometrics and chip authentication."""
         return self._view(LdsFile.DG14, _dg14.Dg14)
@@ -213,6 +264,11 @@ class Document:
     def dg15(self) -> _dg15.Dg15 | None:
         """DG15, the Active Authentication public key (9303-10 §4.7.15)."""
         return self._view(LdsFile.DG15, _dg15.Dg15)
+
+    @property
+    def dg16(self) -> _dg16.Dg16 | None:
+        """DG16, persons to notify (9303-10 §4.7.16)."""
+        return self._view(LdsFile.DG16, _dg16.Dg16)
 
     @property
     def card_access(self) -> SecurityInfos | None:

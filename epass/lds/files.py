@@ -146,8 +146,8 @@ _MAX_SIZE: dict[LdsFile, int] = {
     LdsFile.DG8: 64 * _KIB,
     LdsFile.DG9: 64 * _KIB,
     LdsFile.DG10: 64 * _KIB,
-    LdsFile.DG11: 16 * _KIB,
-    LdsFile.DG12: 64 * _KIB,
+    LdsFile.DG11: 256 * _KIB,  # may hold a proof-of-citizenship image ('5F16')
+    LdsFile.DG12: 512 * _KIB,  # may hold front and rear images ('5F1D', '5F1E')
     LdsFile.DG13: 64 * _KIB,
     LdsFile.DG14: 16 * _KIB,
     LdsFile.DG15: 4 * _KIB,

@@ -1,10 +1,21 @@
-"""The machine readable zone (ICAO Doc 9303 Parts 3 to 6).
+"""The machine readable zone (ICAO Doc 9303 Parts 3 to 7).
 
-Three layouts are read:
+Five layouts are read:
 
 * **TD3** (passports, Doc 9303-4 §4.2.2): two lines of 44 characters;
 * **TD2** (Doc 9303-6 §4.2.2): two lines of 36 characters;
-* **TD1** (ID cards, Doc 9303-5 §4.2.2): three lines of 30 characters.
+* **TD1** (ID cards, Doc 9303-5 §4.2.2): three lines of 30 characters;
+* **MRV-A** (visas, Doc 9303-7 §4.2.2): two lines of 44 characters, the
+  document code starting with ``V``;
+* **MRV-B** (visas, Doc 9303-7 §5.2.2): two lines of 36 characters, the
+  document code starting with ``V``.
+
+A visa's line 2 has the document (visa) number and its check digit, the
+nationality, the date of birth and its check digit, the sex, the date of
+expiry and its check digit, then optional data to the end of the line (16
+characters on an MRV-A, 8 on an MRV-B) with no check digit; there is no
+composite check digit. A 44- or 36-character MRZ whose document code
+starts with ``V`` is a visa; any other is a TD3 or TD2.
 
 The text may come as separate lines (separated by newlines or other
 whitespace) or as one continuous string, which is how DG1 stores it
@@ -38,6 +49,7 @@ from epass.errors import ParseError
 __all__ = [
     "MAX_LENGTH",
     "MAX_TEXT",
+    "VISA_FORMATS",
     "Mrz",
     "MrzDate",
     "MrzKeyFields",
@@ -46,6 +58,10 @@ __all__ = [
     "mrz_information",
     "parse",
 ]
+
+#: The visa layouts (Doc 9303-7): MRV-A is 2 x 44, MRV-B 2 x 36.
+VISA_FORMATS = ("MRV-A", "MRV-B")
+_VISA_OF = {"TD3": "MRV-A", "TD2": "MRV-B"}
 
 _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<")
 _WEIGHTS = (7, 3, 1)
@@ -166,8 +182,8 @@ class Mrz:
     Text fields have their fillers removed: trailing ``<`` stripped from
     codes, numbers and optional data; in names ``<`` becomes a space.
 
-    :ivar format: ``"TD1"``, ``"TD2"`` or ``"TD3"``.
-    :ivar document_code: e.g. ``"P"``, ``"I"``, ``"ID"``, ``"AC"``.
+    :ivar format: ``"TD1"``, ``"TD2"``, ``"TD3"``, ``"MRV-A"`` or ``"MRV-B"``.
+    :ivar document_code: e.g. ``"P"``, ``"I"``, ``"ID"``, ``"AC"``, ``"V"``.
     :ivar issuing_state: three-letter code (``"D"`` for Germany: fillers removed).
     :ivar primary_identifier: surname(s), e.g. ``"ERIKSSON"``.
     :ivar secondary_identifier: given names, e.g. ``"ANNA MARIA"``.
@@ -177,8 +193,9 @@ class Mrz:
     :ivar date_of_birth: ``YYMMDD`` (may hold ``<`` where unknown).
     :ivar sex: ``"M"``, ``"F"``, ``"X"`` or ``"<"`` (unspecified).
     :ivar date_of_expiry: ``YYMMDD``.
-    :ivar optional_data: optional data (TD3: the personal number); for a
-        long document number, what follows the number's continuation.
+    :ivar optional_data: optional data (TD3: the personal number; visas:
+        the rest of line 2, no check digit); for a long document number,
+        what follows the number's continuation.
     :ivar optional_data_2: TD1 only: the optional data of line 2.
     :ivar lines: the MRZ lines as read.
     :ivar check_digit_errors: names of the check digits that are wrong
@@ -187,6 +204,7 @@ class Mrz:
     :ivar document_number_check_digit: as printed (for a long number: the
         one in the optional data).
     :ivar optional_data_check_digit: TD3 only, as printed.
+    :ivar composite_check_digit: as printed; ``""`` for a visa, which has none.
     """
 
     format: str
@@ -211,6 +229,11 @@ class Mrz:
 
     def __repr__(self) -> str:  # personal data stays out of logs and tracebacks
         return f"Mrz({self.format}, <personal data hidden>)"
+
+    @property
+    def is_visa(self) -> bool:
+        """Whether this is a machine readable visa (MRV-A or MRV-B, Doc 9303-7)."""
+        return self.format in VISA_FORMATS
 
     @property
     def text(self) -> str:
@@ -342,10 +365,12 @@ def _long_number(
 
 
 def parse(text: str, *, strict: bool = True) -> Mrz:
-    """Parse a TD1, TD2 or TD3 machine readable zone (Doc 9303-4/-5/-6 §4.2.2).
+    """Parse a TD1, TD2, TD3, MRV-A or MRV-B machine readable zone (Doc 9303-4/-5/-6/-7).
 
     :param text: the lines separated by newlines or other whitespace, or one
-        continuous string of 90 (TD1), 72 (TD2) or 88 (TD3) characters.
+        continuous string of 90 (TD1), 72 (TD2, MRV-B) or 88 (TD3, MRV-A)
+        characters; a document code starting with ``V`` makes a 72 or 88
+        character MRZ a visa (MRV-B, MRV-A).
     :param strict: raise on a wrong check digit (``True``) or record it in
         :attr:`Mrz.check_digit_errors` (``False``).
     :raises ParseError: on a text longer than :data:`MAX_TEXT`, a wrong
@@ -359,6 +384,8 @@ def parse(text: str, *, strict: bool = True) -> Mrz:
             f"MRZ text of {len(text)} characters (at most {MAX_TEXT} with separators)", offset=0
         )
     lines, fmt = _split(text)
+    if fmt in _VISA_OF and lines[0].startswith("V"):
+        fmt = _VISA_OF[fmt]
     checks = _Checks()
     optional_2 = ""
     optional_cd: str | None = None
@@ -386,7 +413,15 @@ def parse(text: str, *, strict: bool = True) -> Mrz:
         nationality = l2[10:13]
         dob, dob_cd, sex = l2[13:19], l2[19], l2[20]
         doe, doe_cd = l2[21:27], l2[27]
-        if fmt == "TD3":
+        if fmt in VISA_FORMATS:
+            # Doc 9303-7 §4.2.2 / §5.2.2: no composite check digit, optional data unchecked.
+            number, number_cd = l2[0:9].rstrip("<"), l2[9]
+            checks.check("document_number", l2[0:9], l2[9], b2 + 9)
+            optional = l2[28:].rstrip("<")
+            composite = ""
+            composite_data = ""
+            composite_offset = -1
+        elif fmt == "TD3":
             number, number_cd = l2[0:9].rstrip("<"), l2[9]
             checks.check("document_number", l2[0:9], l2[9], b2 + 9)
             personal, optional_cd = l2[28:42], l2[42]
@@ -412,7 +447,8 @@ def parse(text: str, *, strict: bool = True) -> Mrz:
             raise ParseError(f"{label} is not YYMMDD (digits expected)", offset=where)
     checks.check("date_of_birth", dob, dob_cd, date_offset["dob"] + 6)
     checks.check("date_of_expiry", doe, doe_cd, date_offset["doe"] + 6)
-    checks.check("composite", composite_data, composite, composite_offset)
+    if fmt not in VISA_FORMATS:
+        checks.check("composite", composite_data, composite, composite_offset)
 
     if checks.errors and strict:
         detail = "; ".join(

@@ -36,9 +36,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from epass import tlv
 from epass.errors import BUILTIN_PARSE_ERRORS, EpassError
 from epass.iso3166 import ISSUING_STATE_COUNTRIES
+from epass.lds import dg12
 
 #: What reading DG1 or DG12 may raise (then the date is unknown).
 _ERRORS: tuple[type[Exception], ...] = (EpassError, *BUILTIN_PARSE_ERRORS)
@@ -125,20 +125,13 @@ class SigningTime:
 
 
 def dg12_date_of_issue(data: bytes) -> date | None:
-    """DG12's date of issue (tag ``5F26``, ``YYYYMMDD``; 9303-10 §4.7.12), or ``None``.
+    """DG12's date of issue (tag ``5F26``, ``CCYYMMDD`` in ASCII or BCD; 9303-10 §4.7.12).
 
-    Only that tag is read (inside ``6C``, at the first level); anything
-    malformed gives ``None``, never an error.
+    Read by :func:`epass.lds.dg12.parse`; ``None`` when absent, not a valid
+    date, or DG12 is malformed (never an error).
     """
     try:
-        outer = tlv.decode_single(data, file="DG12", expected_tag=0x6C)
-        item = outer.find(0x5F26, file="DG12")
-        if item is None:
-            return None
-        text = item.value.decode("ascii")
-        if len(text) != 8 or not text.isdigit():
-            return None
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        return dg12.parse(data).issue_date
     except _ERRORS:
         return None
 
