@@ -142,10 +142,22 @@ def test_the_demo_document_reads_in_14_apdus_with_pace():
     # EF.ATR/INFO, EF.CardAccess, MSE:Set AT, 4 x GENERAL AUTHENTICATE, SELECT, and one
     # READ BINARY each for EF.COM, EF.SOD, DG1, DG2, DG14, DG15 (extended length).
     doc = profiles.document("bac-pace")
-    result = ChipSession(doc.transport()).read(MrzKey(doc.mrz_information))
+    options = ReadOptions(chip_authentication=False)
+    result = ChipSession(doc.transport(), options=options).read(MrzKey(doc.mrz_information))
     assert result.access.protocol is AccessProtocol.PACE
     assert result.stats.apdus == 14
     assert result.stats.by_command.get("GENERAL AUTHENTICATE", 4) == 4
+
+
+def test_the_demo_document_reads_and_authenticates_the_chip_in_17_apdus():
+    # The 14 above, + Chip Authentication (MSE:Set AT, GENERAL AUTHENTICATE; its keys proven
+    # by the next READ BINARY) + Active Authentication (INTERNAL AUTHENTICATE).
+    doc = profiles.document("bac-pace")
+    result = ChipSession(doc.transport()).read(MrzKey(doc.mrz_information))
+    assert result.stats.apdus == 17 <= 18
+    assert result.stats.by_command["GENERAL AUTHENTICATE"] == 4 + 1
+    assert result.chip_authentication.protocol == "CA+AA"
+    assert all(run.passed for run in result.chip_authentication.runs)
 
 
 def test_short_apdus_work_too():
