@@ -53,6 +53,7 @@ from typing import Any
 from epass.access.control import AccessResult
 from epass.errors import ParseError
 from epass.inspection.model import ChipAuthenticity, ChipAuthenticityStatus, ReadSummary
+from epass.lds.card_security import parse as parse_card_security
 from epass.lds.document import Document
 from epass.lds.files import LdsFile
 from epass.pa import TrustStore, verify_card_security
@@ -330,6 +331,10 @@ def chip_authenticity(
     dg14 = _parsed(lambda: document.dg14)
     offers_ca = dg14 is not None and bool(dg14.ca_public_keys)
     offers_aa = LdsFile.DG15 in document
+    card_security = document.get(LdsFile.EF_CARD_SECURITY)
+    offers_cam = card_security is not None and bool(
+        _parsed(lambda: parse_card_security(card_security).security_infos.ca_public_keys)
+    )
     recorded = read is None or read.from_evidence
     chip_result = None if read is None else read.chip_authentication
     runs: Mapping[str, ProtocolRun] = (
@@ -366,7 +371,7 @@ def chip_authenticity(
     ta = _ta_check(None if recorded else runs.get("TA"))
     if ta is not None:
         checks.append(ta)
-    if not (offers_ca or offers_aa or checks):
+    if not (offers_ca or offers_aa or offers_cam or checks):
         unchecked = (
             "NOT CHECKED: the document offers no chip authentication (no Chip Authentication "
             "key in DG14, no DG15, no PACE-CAM): the data can be proven, the chip cannot (a copy "
