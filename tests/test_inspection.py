@@ -431,3 +431,17 @@ def test_a_dump_missing_a_hashed_group_its_evidence_does_not_explain_is_not_vali
     check = offline.check("read.files")
     assert check.status is CheckStatus.SKIP and "DG15" in check.detail
     assert offline.verdict is Verdict.INDETERMINATE
+
+
+def test_the_json_schema_names_the_chip_checks():
+    data = _inspect().to_dict()
+    assert data["chip_authenticity"]["status"] == "GENUINE_CHIP"
+    jsonschema.validate(data, json_schema())
+    renamed = json.loads(json.dumps(data))
+    renamed["chip_authenticity"]["checks"][0]["name"] = "chip.authenticity"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(renamed, json_schema())
+    wrong_status = json.loads(json.dumps(data))
+    wrong_status["chip_authenticity"]["status"] = "PROBABLY_GENUINE"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(wrong_status, json_schema())
