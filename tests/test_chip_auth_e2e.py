@@ -459,3 +459,20 @@ def test_read_needs_both_terminal_authentication_options(capsys, tmp_path):
     chain, _ = _write_credentials(tmp_path, doc)
     code, _, err = run(capsys, "read", "--virtual", "--ta-cert-chain", chain[0])
     assert code != 0 and "--ta-key" in err
+
+
+def test_the_chip_authentication_step_after_read_document():
+    # The named steps, one by one: CA's keys are proven by AA's protected answer.
+    doc = profiles.document("bac-pace")
+    session = ChipSession(doc.transport())
+    session.open(MrzKey(doc.mrz_information))
+    session.read_document()
+    result = session.chip_authentication()
+    assert result.protocol == "CA+AA"
+    ca = result.run("CA")
+    assert ca is not None and ca.passed and "INTERNAL AUTHENTICATE" in str(ca.evidence["proof"])
+    only_ca = ChipSession(profiles.document("ca-ecdh-aes").transport())
+    only_ca.open(MrzKey(doc.mrz_information))
+    only_ca.read_document()
+    run = only_ca.chip_authentication().run("CA")
+    assert run is not None and run.passed and "SELECT" in str(run.evidence["proof"])
