@@ -15,11 +15,22 @@ ICAO Doc 9303-11 §4.2 (the inspection procedure) and 9303-10 §4.6 (the LDS):
    the chip's authentication data are checked against its key (9303-11 §4.4.3.5.2);
 4. :meth:`ChipSession.read_document` — read EF.COM, EF.SOD and every data
    group either lists; one bad data group is recorded and the rest read on;
-5. :meth:`ChipSession.chip_authentication` — Active or Chip Authentication
-   (9303-11 §6); not supported yet, so the result says "not performed".
+5. :meth:`ChipSession.chip_authentication` — Chip Authentication v1 with the
+   key of DG14 (9303-11 §6.2), Active Authentication with the key of DG15
+   (§6.1) and, with :attr:`ReadOptions.terminal_credentials`, Terminal
+   Authentication v1 (BSI TR-03110 v1.11) and then DG3/DG4.
 
 :meth:`ChipSession.open` runs steps 1-3 (in the order the protocol needs:
-1, 3, 2 for PACE), :meth:`ChipSession.read` all of them. Each step reports a
+1, 3, 2 for PACE), :meth:`ChipSession.read` all of them, interleaved so that
+no APDU is spent twice: EF.COM, EF.SOD and DG14 first; Chip Authentication
+when DG14 offers it (and PACE-CAM did not already authenticate the chip); the
+other data groups under the new keys (the first protected response proves
+them: 9303-11 §6.2); Active Authentication once DG15 is read; Terminal
+Authentication and DG3/DG4 last. The demo document (PACE, CA, AA) takes 17
+APDUs with extended length. A chip that fails Chip Authentication has failed
+authenticity, not merely the read: the failure is recorded, the session
+re-opened (PACE or BAC again, without CA) and the rest read, so the report
+shows what was read. Each step reports a
 :class:`Phase` to the optional ``progress`` callback, and each file read
 reports its bytes. How files are read (chunk sizes, extended length, odd
 INS, 6700/6Cxx, recovery) is
@@ -28,13 +39,18 @@ INS, 6700/6Cxx, recovery) is
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import IntEnum
-from typing import Any
+from enum import IntEnum, StrEnum
+from functools import partial
+from typing import Any, TypeVar
 
+from epass.access import aa as aa_protocol
+from epass.access import ca as ca_protocol
+from epass.access import ta as ta_protocol
 from epass.access.cam import check_chip_authentication_mapping
 from epass.access.control import (
     ACCESS_CONTROLS,
@@ -56,18 +72,21 @@ from epass.capabilities import CardCapabilities, parse_atr, parse_atr_info
 from epass.channel import Channel, Exchange, Tracer
 from epass.errors import (
     AccessControlError,
+    EpassError,
     LocalProtocolError,
     ParseError,
     ReadBudgetExceededError,
     RemoteProtocolError,
     SecureMessagingError,
     StatusWordError,
+    UnsupportedAlgorithmError,
 )
 from epass.filesystem import FileReader
 from epass.lds.document import Document
 from epass.lds.files import EAC_PROTECTED, EMRTD_AID, LdsFile
 from epass.status import StatusWord
 from epass.transport import Transport
+from epass.verdict import EvidenceValue
 
 __all__ = [
     "DEFAULT_MAX_APDUS",
@@ -77,6 +96,7 @@ __all__ = [
     "AccessPolicy",
     "AccessProtocol",
     "AccessResult",
+    "AuthOutcome",
     "BudgetedTransport",
     "ChipAuthenticationResult",
     "ChipSession",
@@ -84,6 +104,7 @@ __all__ = [
     "Phase",
     "Progress",
     "ProgressEvent",
+    "ProtocolRun",
     "ReadOptions",
     "ReadResult",
     "TrafficStats",
@@ -196,6 +217,16 @@ class ReadOptions:
     :ivar max_seconds: the most wall-clock seconds from the session's start to
         its last APDU; ``None`` for no limit. Checked before each exchange (a
         transport that hangs is ended by the transport's own timeout).
+    :ivar chip_authentication: run Chip Authentication (DG14) and Active
+        Authentication (DG15) when the document offers them (9303-11 §6);
+        ``False`` reads only (the chip's authenticity is then not checked).
+    :ivar active_authentication_after_ca: run Active Authentication also when
+        Chip Authentication or PACE-CAM passed (9303-11 §6 calls them
+        alternatives; both cost one APDU more and report both).
+    :ivar terminal_credentials: an inspection system's CV certificate chain and
+        key (:class:`~epass.access.ta.TerminalCredentials`): run Terminal
+        Authentication v1 after Chip Authentication, then read DG3/DG4 as the
+        chip grants them.
 
     A session past either budget raises
     :class:`~epass.errors.ReadBudgetExceededError` before the next APDU.
@@ -209,6 +240,9 @@ class ReadOptions:
     access_policy: AccessPolicy = field(default_factory=AccessPolicy)
     max_apdus: int | None = DEFAULT_MAX_APDUS
     max_seconds: float | None = DEFAULT_MAX_SECONDS
+    chip_authentication: bool = True
+    active_authentication_after_ca: bool = True
+    terminal_credentials: ta_protocol.TerminalCredentials | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.max_apdus is not None and self.max_apdus < 1:
@@ -267,30 +301,90 @@ class BudgetedTransport(Transport):
         self.inner.close()
 
 
+class AuthOutcome(StrEnum):
+    """The outcome of one chip-authentication protocol run."""
+
+    #: The chip proved it holds the private key (a verified signature, a session
+    #: whose first protected response verified, a terminal the chip accepted).
+    PASSED = "PASSED"
+    #: The chip refused the protocol or answered wrongly (a clone, or a broken chip).
+    FAILED = "FAILED"
+    #: This reader could not run it with the document's data (an unusable key,
+    #: an unsupported algorithm, a file that does not parse): nothing is proven either way.
+    NOT_POSSIBLE = "NOT_POSSIBLE"
+
+
+@dataclass(frozen=True)
+class ProtocolRun:
+    """One run of Chip, Active or Terminal Authentication, with its evidence.
+
+    :ivar protocol: ``"CA"`` (9303-11 §6.2), ``"AA"`` (§6.1) or ``"TA"`` (TR-03110 v1.11).
+    :ivar outcome: :class:`AuthOutcome`.
+    :ivar detail: one sentence (no personal data).
+    :ivar key_file: the file whose key was used (DG14, DG15; ``None`` for TA).
+    :ivar key_file_sha256: SHA-256 of that file's bytes as this session read
+        them: the inspection binds the result to passive authentication only
+        when these are the bytes EF.SOD proved.
+    :ivar step: the step that failed, if any; :ivar sw: the chip's status word, if any.
+    :ivar evidence: challenge, signature, recovered digest, key id, algorithm ...
+        (bytes, strings, numbers), for reports.
+    """
+
+    protocol: str
+    outcome: AuthOutcome
+    detail: str
+    key_file: LdsFile | None = None
+    key_file_sha256: bytes | None = field(default=None, repr=False)
+    step: str | None = None
+    sw: int | None = None
+    evidence: Mapping[str, EvidenceValue] = field(default_factory=dict, repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is AuthOutcome.PASSED
+
+
 @dataclass(frozen=True)
 class ChipAuthenticationResult:
-    """The chip authentication step (9303-11 §6: Active Authentication, Chip Authentication).
-
-    Neither protocol is supported yet, so today's only value is
-    :data:`NOT_PERFORMED`: without it nothing shows the chip is genuine
-    (not a clone), and a report must say so.
+    """The chip authentication step (9303-11 §6; TR-03110 v1.11 for TA).
 
     :ivar performed: whether a protocol ran.
-    :ivar protocol: the protocol that ran, or ``None``.
+    :ivar protocol: the protocols that ran (``"CA+AA"``), or ``None``.
     :ivar detail: a sentence for reports.
+    :ivar runs: each protocol run with its outcome and evidence, in order.
+
+    A run that passed is evidence of a genuine chip only together with passive
+    authentication of the key's file: the inspection
+    (:mod:`epass.inspection`) makes that binding, not the reader.
     """
 
     performed: bool
     protocol: str | None
     detail: str
+    runs: tuple[ProtocolRun, ...] = ()
+
+    def run(self, protocol: str) -> ProtocolRun | None:
+        """The run of *protocol* (``"CA"``, ``"AA"``, ``"TA"``), if it ran."""
+        return next((r for r in self.runs if r.protocol == protocol), None)
 
 
 #: What a read carries before (or without) the chip authentication step.
 NOT_PERFORMED = ChipAuthenticationResult(
     performed=False,
     protocol=None,
-    detail="not performed: Active and Chip Authentication are not supported",
+    detail="not performed: Active and Chip Authentication did not run",
 )
+
+
+def _summary(runs: Sequence[ProtocolRun], skipped: str | None = None) -> ChipAuthenticationResult:
+    if not runs:
+        return replace(NOT_PERFORMED, detail=skipped or NOT_PERFORMED.detail)
+    names = "+".join(r.protocol for r in runs)
+    detail = "; ".join(f"{r.protocol} {r.outcome.value.lower()}: {r.detail}" for r in runs)
+    return ChipAuthenticationResult(True, names, detail, tuple(runs))
+
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -403,6 +497,15 @@ class ChipSession:
         self._plan: AccessPlan | None = None
         #: The PACE result of the last PACE run (the session's keys; CAM data), if any.
         self.pace_result: Any = None
+        #: Chip authentication state: the runs so far, CA's result and whether its
+        #: keys still await the proof of a protected response.
+        self._runs: list[ProtocolRun] = []
+        self._ca_result: ca_protocol.CaResult | None = None
+        self._ca_pending: ca_protocol.CaResult | None = None
+        self._ca_done = False
+        self._aa_done = False
+        #: Why the rest cannot be read, once the session is gone for good.
+        self._session_lost: str | None = None
         self._phase = Phase.READ_CARD_ACCESS
         self.file_reader = FileReader(
             Channel(self.transport, tracer=self._trace),
@@ -737,6 +840,8 @@ class ChipSession:
         mandatory DG1 and DG2 (9303-10 §4.7) are read. One file never loses
         the rest of the document.
 
+        This step runs no chip authentication; :meth:`read` interleaves it.
+
         :raises TransportError: when the link fails, or the read passes its
             budget (:class:`~epass.errors.ReadBudgetExceededError`).
         :raises SecureMessagingError: on a bad MAC, or a dropped session that
@@ -745,9 +850,31 @@ class ChipSession:
         """
         self._enter(Phase.READ_FILES)
         start = time.perf_counter()
-        reader = self.file_reader
         not_read: dict[LdsFile, str] = {}
         malformed: set[LdsFile] = set()
+        wanted = self._read_head(extra, not_read, malformed)
+        self._read_data_groups(sorted(wanted, key=_dg_order), not_read, malformed)
+        return self._result(not_read, malformed, time.perf_counter() - start)
+
+    def _result(
+        self, not_read: Mapping[LdsFile, str], malformed: set[LdsFile], seconds: float
+    ) -> ReadResult:
+        return ReadResult(
+            document=self.document,
+            not_read=dict(not_read),
+            access=self.access or NO_ACCESS,
+            capabilities=self.capabilities,
+            stats=self.stats,
+            recoveries=self.recoveries,
+            seconds=seconds,
+            malformed=frozenset(malformed),
+        )
+
+    def _read_head(
+        self, extra: Iterable[LdsFile], not_read: dict[LdsFile, str], malformed: set[LdsFile]
+    ) -> set[LdsFile]:
+        """Read EF.COM and EF.SOD; the data groups to read (see :meth:`read_document`)."""
+        reader = self.file_reader
         head: dict[LdsFile, bytes] = {}
         for file in (LdsFile.EF_COM, LdsFile.EF_SOD):
             try:
@@ -774,52 +901,483 @@ class ChipSession:
         if parsed_com is None and parsed_sod is None:
             wanted.update(MANDATORY_DATA_GROUPS)  # no list to go by: what every eMRTD holds
         wanted.update(extra)
+        return wanted
 
-        files: dict[LdsFile, bytes] = {}
-        for dg in sorted(wanted, key=_dg_order):
-            if dg in EAC_PROTECTED and not self.options.read_eac_protected:
+    def _read_data_groups(
+        self,
+        files: Sequence[LdsFile],
+        not_read: dict[LdsFile, str],
+        malformed: set[LdsFile],
+        *,
+        eac_granted: bool = False,
+    ) -> None:
+        """Read *files* in order into :attr:`document`, recording the ones not read."""
+        reader = self.file_reader
+        read: dict[LdsFile, bytes] = {}
+        for dg in files:
+            if self._session_lost is not None:
+                not_read[dg] = self._session_lost
+                continue
+            if dg in EAC_PROTECTED and not (eac_granted or self.options.read_eac_protected):
                 not_read[dg] = "needs Extended Access Control (not performed)"
                 continue
             try:
-                files[dg] = reader.read_file(dg)
+                read[dg] = self._guarded(partial(reader.read_file, dg), f"READ BINARY {dg.label}")
             except StatusWordError as exc:
                 not_read[dg] = _refusal(exc)
             except (ParseError, RemoteProtocolError) as exc:
+                if self._session_lost is not None and isinstance(exc, SecureMessagingError):
+                    not_read[dg] = self._session_lost
+                    continue
                 _served_malformed(exc, dg, not_read, malformed)
-        if files:
-            document = document.with_files(files)
-            self.document = document
-        return ReadResult(
-            document=document,
-            not_read=not_read,
-            access=self.access or NO_ACCESS,
-            capabilities=self.capabilities,
-            stats=self.stats,
-            recoveries=self.recoveries,
-            seconds=time.perf_counter() - start,
-            malformed=frozenset(malformed),
+        if read:
+            self.document = self.document.with_files(read)
+
+    # -- chip authentication (9303-11 §6) -------------------------------------------------
+
+    def _guarded(self, action: Callable[[], _T], what: str) -> _T:
+        """Run one protected exchange; while Chip Authentication awaits its proof, judge it.
+
+        The first protected response under the new keys whose MAC verifies
+        proves them (9303-11 §6.2). Until then a dropped session is not
+        re-opened silently: a response that fails secure messaging fails Chip
+        Authentication, the session is re-opened without it, and *action* runs
+        once more there. When the session cannot be re-opened,
+        :attr:`_session_lost` says why and the error is raised again.
+        """
+        pending = self._ca_pending
+        if pending is None:
+            return action()
+        reader = self.file_reader
+        recover, reader.recover = reader.recover, None
+        try:
+            value = action()
+        except (StatusWordError, ParseError) as exc:
+            if not isinstance(exc, SecureMessagingError):
+                self._ca_proven(pending, f"{what} answered under the new keys")
+            raise
+        except SecureMessagingError as exc:
+            self._ca_failed_proof(pending, exc)
+            reader.recover = recover
+            try:
+                reader.recoveries += 1
+                reader.channel = self._recover()
+            except EpassError as again:
+                self._session_lost = (
+                    "not read: the session ended when Chip Authentication failed and could "
+                    f"not be re-opened ({again})"
+                )
+                raise exc from again
+            return action()
+        finally:
+            reader.recover = recover
+        self._ca_proven(pending, f"{what} answered under the new keys")
+        return value
+
+    def _ca_proven(self, pending: ca_protocol.CaResult, proof: str) -> None:
+        self._ca_pending = None
+        index, run = self._ca_run_index()
+        result = replace(pending, proven=True, proof=proof)
+        self._ca_result = result
+        evidence = dict(run.evidence)
+        evidence["proof"] = proof
+        self._runs[index] = replace(
+            run,
+            outcome=AuthOutcome.PASSED,
+            detail=f"{run.detail.removesuffix(' (not proven)')}; the chip proved the new keys: "
+            f"{proof}",
+            evidence=evidence,
         )
 
-    def chip_authentication(self) -> ChipAuthenticationResult:
-        """Step 5: Active Authentication / Chip Authentication (9303-11 §6.1, §6.2).
+    def _ca_failed_proof(self, pending: ca_protocol.CaResult, exc: SecureMessagingError) -> None:
+        self._ca_pending = None
+        self._ca_result = replace(pending, proven=False, proof=str(exc))
+        index, run = self._ca_run_index()
+        self._runs[index] = replace(
+            run,
+            outcome=AuthOutcome.FAILED,
+            detail=(
+                "the chip did not answer under the keys agreed with the DG14 key "
+                f"({ca_protocol.STEP_PROOF}): {exc}"
+            ),
+            step=ca_protocol.STEP_PROOF,
+            sw=exc.sw,
+        )
 
-        Neither is supported yet: the result says nothing was performed
-        (:data:`NOT_PERFORMED`); it never claims a genuine chip. AA and CA
-        will take their keys from :attr:`document` (DG15, DG14).
+    def _ca_run_index(self) -> tuple[int, ProtocolRun]:
+        for index, run in enumerate(self._runs):
+            if run.protocol == "CA":
+                return index, run
+        raise LocalProtocolError("no Chip Authentication run to update")  # pragma: no cover
+
+    def _pace_cam_passed(self) -> bool:
+        access = self.access
+        pace = None if access is None else access.pace
+        cam = None if pace is None else pace.chip_authentication
+        return cam is not None and cam.verified is True
+
+    def _run_ca(self) -> None:
+        """Chip Authentication v1 with the key of DG14, when DG14 offers it (9303-11 §6.2)."""
+        data = self.document.get(LdsFile.DG14)
+        if data is None or self._ca_done or self._pace_cam_passed():
+            return
+        self._ca_done = True
+        digest = hashlib.sha256(data).digest()
+        try:
+            dg14 = self.document.dg14
+        except ParseError as exc:
+            self._runs.append(
+                ProtocolRun(
+                    "CA",
+                    AuthOutcome.NOT_POSSIBLE,
+                    f"DG14 does not parse: {exc}",
+                    key_file=LdsFile.DG14,
+                    key_file_sha256=digest,
+                )
+            )
+            return
+        if dg14 is None or not dg14.ca_public_keys:
+            return  # DG14 offers no Chip Authentication
+        if self.channel.sm is None:  # pragma: no cover - read_document runs under SM
+            return
+        try:
+            result = ca_protocol.perform_ca(self.channel, dg14, rng=self.rng)
+        except (ParseError, UnsupportedAlgorithmError) as exc:
+            self._runs.append(
+                ProtocolRun(
+                    "CA",
+                    AuthOutcome.NOT_POSSIBLE,
+                    f"the Chip Authentication key of DG14 cannot be used: {exc}",
+                    key_file=LdsFile.DG14,
+                    key_file_sha256=digest,
+                )
+            )
+            return
+        except AccessControlError as exc:
+            self._runs.append(
+                ProtocolRun(
+                    "CA",
+                    AuthOutcome.FAILED,
+                    f"the chip refused Chip Authentication: {exc}",
+                    step=exc.step,
+                    sw=exc.sw,
+                    key_file=LdsFile.DG14,
+                    key_file_sha256=digest,
+                )
+            )
+            return
+        except SecureMessagingError as exc:
+            self._runs.append(
+                ProtocolRun(
+                    "CA",
+                    AuthOutcome.FAILED,
+                    f"the chip's answer failed secure messaging during Chip Authentication: {exc}",
+                    sw=exc.sw,
+                    key_file=LdsFile.DG14,
+                    key_file_sha256=digest,
+                )
+            )
+            self._reopen_after_failure(exc)
+            return
+        self._ca_result = result
+        self._ca_pending = result
+        evidence: dict[str, EvidenceValue] = {
+            "protocol": result.algorithm.name,
+            "oid": result.protocol,
+            "key_agreement": result.key_agreement,
+            "cipher": result.cipher,
+            "key_length": result.key_length,
+            "group": result.group_name,
+            "key_id": result.key_id,
+            "chip_public_key": result.chip_public_key,
+            "terminal_ephemeral_public_key": result.ephemeral_public_key,
+            "commands": result.commands,
+            "problems": result.problems,
+        }
+        detail = (
+            f"{result.algorithm.name} with the key of DG14"
+            + ("" if result.key_id is None else f" (keyId {result.key_id})")
+            + f" on {result.group_name}"
+        )
+        # Provisional until a protected response under the new keys verifies (_guarded).
+        self._runs.append(
+            ProtocolRun(
+                "CA",
+                AuthOutcome.FAILED,
+                detail + " (not proven)",
+                key_file=LdsFile.DG14,
+                key_file_sha256=digest,
+                evidence=evidence,
+            )
+        )
+
+    def _reopen_after_failure(self, exc: SecureMessagingError) -> None:
+        reader = self.file_reader
+        try:
+            reader.recoveries += 1
+            reader.channel = self._recover()
+        except EpassError as again:
+            self._session_lost = (
+                "not read: the session ended when chip authentication failed and could not "
+                f"be re-opened ({again}; first {exc})"
+            )
+
+    def _run_aa(self) -> None:
+        """Active Authentication with the key of DG15, when DG15 was read (9303-11 §6.1)."""
+        data = self.document.get(LdsFile.DG15)
+        if data is None or self._aa_done or self._session_lost is not None:
+            return
+        if not self.options.active_authentication_after_ca and (
+            self._pace_cam_passed() or (self._ca_result is not None and self._ca_result.proven)
+        ):
+            return
+        self._aa_done = True
+        digest = hashlib.sha256(data).digest()
+        aa_info = None
+        try:
+            dg14 = self.document.dg14
+        except ParseError:
+            dg14 = None
+        if dg14 is not None:
+            aa_info = dg14.aa_info
+        try:
+            result = self._guarded(
+                lambda: aa_protocol.perform_aa(self.channel, data, aa_info=aa_info, rng=self.rng),
+                "INTERNAL AUTHENTICATE",
+            )
+        except (ParseError, UnsupportedAlgorithmError) as exc:
+            self._runs.append(
+                ProtocolRun(
+                    "AA",
+                    AuthOutcome.NOT_POSSIBLE,
+                    f"the Active Authentication key of DG15 cannot be used: {exc}",
+                    key_file=LdsFile.DG15,
+                    key_file_sha256=digest,
+                )
+            )
+            return
+        except SecureMessagingError as exc:
+            self._runs.append(
+                ProtocolRun(
+                    "AA",
+                    AuthOutcome.FAILED,
+                    f"the chip's answer to INTERNAL AUTHENTICATE failed secure messaging: {exc}",
+                    step="INTERNAL AUTHENTICATE",
+                    sw=exc.sw,
+                    key_file=LdsFile.DG15,
+                    key_file_sha256=digest,
+                )
+            )
+            if self._session_lost is None:
+                self._reopen_after_failure(exc)
+            return
+        evidence: dict[str, EvidenceValue] = {
+            "algorithm": result.algorithm,
+            "key": result.key_description,
+            "key_bits": result.key_bits,
+            "curve": result.curve,
+            "hash": result.hash,
+            "hashes_tried": result.hashes_tried,
+            "signature_format": result.signature_format,
+            "challenge": result.challenge,
+            "signature": result.signature,
+            "recovered_digest": result.recovered_digest,
+            "sw": f"{result.sw:04X}",
+        }
+        if result.valid:
+            how = result.algorithm + (f" with {result.hash.upper()}" if result.hash else "")
+            detail = f"the chip signed a fresh challenge with the key of DG15 ({how})"
+            self._runs.append(
+                ProtocolRun(
+                    "AA",
+                    AuthOutcome.PASSED,
+                    detail,
+                    evidence=evidence,
+                    key_file=LdsFile.DG15,
+                    key_file_sha256=digest,
+                )
+            )
+            return
+        step = "INTERNAL AUTHENTICATE"
+        self._runs.append(
+            ProtocolRun(
+                "AA",
+                AuthOutcome.FAILED,
+                result.reason or "the signature does not verify",
+                step=step,
+                sw=result.sw,
+                evidence=evidence,
+                key_file=LdsFile.DG15,
+                key_file_sha256=digest,
+            )
+        )
+
+    def _id_picc(self) -> bytes:
+        """ID_PICC for TA: Comp(PK_IC) after PACE, else the document number (TR-03110-3 B.11)."""
+        pace = self.pace_result
+        if self.access is not None and self.access.protocol is AccessProtocol.PACE and pace:
+            return ta_protocol.id_picc_from_pace(pace.chip_ephemeral_public_key, pace.key_agreement)
+        try:
+            dg1 = self.document.dg1
+        except ParseError:
+            dg1 = None
+        if dg1 is not None:
+            return ta_protocol.id_picc_from_document_number(dg1.mrz.document_number)
+        key = self.key
+        text = getattr(key, "mrz_information", "")
+        return ta_protocol.id_picc_from_document_number(text[:9])
+
+    def _run_ta(self) -> bool:
+        """Terminal Authentication v1 after a proven Chip Authentication; whether it passed."""
+        credentials = self.options.terminal_credentials
+        ca = self._ca_result
+        if credentials is None or self._session_lost is not None:
+            return False
+        if ca is None or not (ca.proven or self._ca_pending is not None):
+            self._runs.append(
+                ProtocolRun(
+                    "TA",
+                    AuthOutcome.NOT_POSSIBLE,
+                    "Terminal Authentication v1 needs a Chip Authentication that passed in "
+                    "this session",
+                )
+            )
+            return False
+        pace = self.pace_result
+        trust_points = tuple(getattr(pace, "trust_points", ()) or ()) or None
+        try:
+            result = self._guarded(
+                lambda: ta_protocol.perform_ta(
+                    self.channel,
+                    credentials.chain,
+                    credentials.private_key,
+                    id_picc=self._id_picc(),
+                    ephemeral_ca_public_key=ca.ephemeral_public_key,
+                    key_agreement=ca.key_agreement,
+                    trust_points=trust_points,
+                ),
+                "MSE:Set DST",
+            )
+        except AccessControlError as exc:
+            self._runs.append(
+                ProtocolRun(
+                    "TA",
+                    AuthOutcome.FAILED,
+                    f"the chip did not accept the terminal: {exc}",
+                    step=exc.step,
+                    sw=exc.sw,
+                )
+            )
+            return False
+        except LocalProtocolError as exc:
+            self._runs.append(ProtocolRun("TA", AuthOutcome.NOT_POSSIBLE, str(exc)))
+            return False
+        except SecureMessagingError as exc:
+            self._runs.append(
+                ProtocolRun("TA", AuthOutcome.FAILED, f"secure messaging failed: {exc}", sw=exc.sw)
+            )
+            if self._session_lost is None:
+                self._reopen_after_failure(exc)
+            return False
+        evidence: dict[str, EvidenceValue] = {
+            "terminal": result.terminal,
+            "trust_point": result.trust_point,
+            "certificates": result.certificates,
+            "algorithm": result.algorithm,
+            "challenge": result.challenge,
+            "signature": result.signature,
+        }
+        detail = (
+            f"the chip accepted the terminal {result.terminal} (chain from {result.trust_point})"
+        )
+        self._runs.append(ProtocolRun("TA", AuthOutcome.PASSED, detail, evidence=evidence))
+        return True
+
+    def _prove_ca(self) -> None:
+        """Prove pending CA keys with one protected command, when nothing else followed."""
+        pending = self._ca_pending
+        if pending is None or self._session_lost is not None:
+            return
+        try:
+            self._guarded(
+                lambda: self.channel.transmit(ca_protocol.PROOF_COMMAND),
+                ca_protocol.PROOF_COMMAND.describe(),
+            )
+        except SecureMessagingError:
+            return  # recorded by _guarded
+
+    def chip_authentication(self) -> ChipAuthenticationResult:
+        """Step 5: Chip, Active and Terminal Authentication (9303-11 §6.1, §6.2; TR-03110).
+
+        Runs, on what :attr:`document` holds: Chip Authentication v1 when DG14
+        offers it and PACE-CAM did not authenticate the chip; Active
+        Authentication when DG15 is there (also after CA unless
+        :attr:`ReadOptions.active_authentication_after_ca` is false);
+        Terminal Authentication with :attr:`ReadOptions.terminal_credentials`
+        after a passed CA, then DG3/DG4. CA's keys are proven by the next
+        protected response (AA's, TA's) or, when nothing follows, one SELECT.
+        Use :meth:`read` to interleave with the reads (fewer APDUs).
+
+        A refusal or a failed check is an outcome (:class:`ProtocolRun`), not
+        an exception; a passed run proves a genuine chip only together with
+        passive authentication of the key's file (the inspection binds them).
+
+        :raises TransportError: if the link fails.
         """
         self._enter(Phase.CHIP_AUTHENTICATION)
-        return NOT_PERFORMED
+        if not self.options.chip_authentication:
+            return _summary((), "not performed: disabled by the read options")
+        self._run_ca()
+        self._after_files([], {}, set())
+        return _summary(self._runs)
+
+    def _after_files(
+        self,
+        eac: Sequence[LdsFile],
+        not_read: dict[LdsFile, str],
+        malformed: set[LdsFile],
+    ) -> None:
+        """AA, TA (then the EAC-protected *eac* files), and the CA proof if still pending."""
+        self._run_aa()
+        if self._run_ta():
+            self._read_data_groups(eac, not_read, malformed, eac_granted=True)
+        elif eac:
+            self._read_data_groups(eac, not_read, malformed)
+        self._prove_ca()
 
     def read(self, key: AccessKey, *, extra: Iterable[LdsFile] = ()) -> ReadResult:
-        """Run every step: :meth:`open`, :meth:`read_document`, :meth:`chip_authentication`.
+        """Run every step: :meth:`open`, then the files and chip authentication interleaved.
 
-        :returns: the read, with :attr:`ReadResult.seconds` covering every step.
+        Order (see the module docstring): EF.COM, EF.SOD, DG14; Chip
+        Authentication; the other data groups (under the new keys); Active
+        Authentication; Terminal Authentication and DG3/DG4 (with
+        :attr:`ReadOptions.terminal_credentials`). With
+        :attr:`ReadOptions.chip_authentication` false, the files only.
+
+        :returns: the read, with :attr:`ReadResult.seconds` covering every step
+            and :attr:`ReadResult.chip_authentication` every protocol run.
         :raises EpassError: as the steps do.
         """
         start = time.perf_counter()
         self.open(key)
-        result = self.read_document(extra)
-        chip = self.chip_authentication()
+        if not self.options.chip_authentication:
+            result = self.read_document(extra)
+            chip = self.chip_authentication()
+        else:
+            self._enter(Phase.READ_FILES)
+            not_read: dict[LdsFile, str] = {}
+            malformed: set[LdsFile] = set()
+            wanted = sorted(self._read_head(extra, not_read, malformed), key=_dg_order)
+            first = [dg for dg in wanted if dg is LdsFile.DG14]
+            self._read_data_groups(first, not_read, malformed)
+            self._run_ca()
+            rest = [dg for dg in wanted if dg is not LdsFile.DG14 and dg not in EAC_PROTECTED]
+            self._read_data_groups(rest, not_read, malformed)
+            self._enter(Phase.CHIP_AUTHENTICATION)
+            eac = [dg for dg in wanted if dg in EAC_PROTECTED]
+            self._after_files(eac, not_read, malformed)
+            chip = _summary(self._runs)
+            result = self._result(not_read, malformed, 0.0)
         self._enter(Phase.DONE)
         return replace(
             result,

@@ -21,6 +21,30 @@ A :class:`Finding` is a deviation that is not a failure (a legacy eContentType,
 a wrong check digit in an otherwise signed DG1, an image header that disagrees
 with the codestream). Findings never change the verdict; they are shown beside
 it so that nothing the parsers noticed is hidden in a detail string.
+
+The inspection verdict (:func:`decide_inspection`) is this same rule over the
+checks of every section - access control and the read (``access.*``,
+``read.*``), passive authentication (EF.SOD, data groups, DS, CSCA), the
+document (mandatory data groups, printed MRZ) and chip authenticity
+(``chip.*``) - with one addition, so that it reads:
+
+1. **INVALID** when any check FAILs. Chip authenticity FAILs when Chip
+   Authentication, Active Authentication or PACE-CAM failed (refused, a bad
+   signature, keys the chip does not hold), or passed with a key passive
+   authentication disproves: the chip section is then CLONE SUSPECTED, and a
+   suspected clone is never VALID, whatever passive authentication says.
+2. **INDETERMINATE** when nothing failed but a required check is not PASS:
+   nothing unproven is VALID (no CSCA, a file not read, a chip-authentication
+   pass with a key whose file passive authentication does not prove - a key
+   from an unproven file gives no GENUINE CHIP).
+3. **VALID** otherwise.
+
+Beside the verdict, never folded into it: the chip section's status (GENUINE
+CHIP, CLONE SUSPECTED, NOT CHECKED - a document that offers no chip
+authentication, or a dump, is NOT CHECKED and says so under "not checked");
+the access protocol (PACE or BAC, and any downgrade from PACE to BAC, reported
+as ``access.protocol`` and a finding: how the channel was opened proves nothing
+about the data or the chip); the document's expiry.
 """
 
 from __future__ import annotations
@@ -39,6 +63,7 @@ __all__ = [
     "Finding",
     "Verdict",
     "decide",
+    "decide_inspection",
     "find_check",
     "json_value",
 ]
@@ -139,6 +164,24 @@ def decide(checks: Iterable[Check]) -> tuple[Verdict, tuple[str, ...]]:
     if unproven or not checks:
         return Verdict.INDETERMINATE, unproven
     return Verdict.VALID, ()
+
+
+def decide_inspection(
+    checks: Iterable[Check], *, clone_suspected: bool
+) -> tuple[Verdict, tuple[str, ...]]:
+    """The one inspection verdict (rule in the module docstring).
+
+    :param checks: every section's checks, in report order.
+    :param clone_suspected: the chip section says CLONE SUSPECTED; the verdict
+        is then INVALID even if (by a defect elsewhere) no check FAILed.
+    :returns: the verdict and the checks that decided it.
+    """
+    checks = tuple(checks)
+    verdict, reasons = decide(checks)
+    if clone_suspected and verdict is not Verdict.INVALID:
+        chip = tuple(c.name for c in checks if c.name.startswith("chip."))
+        return Verdict.INVALID, chip or ("chip.authenticity",)
+    return verdict, reasons
 
 
 def find_check(checks: Iterable[Check], name: str) -> Check:

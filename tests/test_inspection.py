@@ -20,7 +20,7 @@ from epass.inspection import SCHEMA, ChipAuthenticityStatus, inspect_dump, json_
 from epass.lds.files import LdsFile
 from epass.pa import TrustStore
 from epass.reader import Phase, ProgressEvent
-from epass.verdict import CheckStatus, Verdict, decide
+from epass.verdict import CheckStatus, Verdict, decide, decide_inspection
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -44,13 +44,16 @@ def test_inspect_the_virtual_passport_is_valid():
         c.name for c in inspection.passive.checks
     ]
     assert "lds.mandatory_data_groups" in names
-    assert names[-1] == "chip.authenticity"
-    assert inspection.chip.status is ChipAuthenticityStatus.NOT_CHECKED
+    # the specimen's chip runs Chip Authentication (DG14) and Active Authentication (DG15)
+    assert names[-2:] == ["chip.chip_authentication", "chip.active_authentication"]
+    assert inspection.chip.status is ChipAuthenticityStatus.GENUINE_CHIP
+    for check in inspection.chip.checks:
+        assert check.status is CheckStatus.PASS and check.required
+        assert "hash MATCH in EF.SOD" in str(check.evidence["key_proof"])
     assert {n.name for n in inspection.not_checked} == {
-        "chip_authenticity",
         "revocation",
         "printed_mrz",
-    }  # a live read knows how the chip behaved: no "read" entry
+    }  # a live read knows how the chip behaved: no "read" entry; the chip was checked
     assert inspection.read is not None
     assert str(inspection.read.access.protocol) == "BAC"
     assert inspection.read.access.pace_offered == ()
@@ -59,6 +62,7 @@ def test_inspect_the_virtual_passport_is_valid():
     assert inspection.faces and inspection.faces[0].format == "JPEG"
     assert inspection.time_validity.expired is False
     assert decide(inspection.checks) == (inspection.verdict, inspection.reasons)
+    assert decide_inspection(inspection.checks, clone_suspected=False) == (Verdict.VALID, ())
 
 
 def test_inspect_a_tampered_data_group_is_invalid():
@@ -71,7 +75,17 @@ def test_inspect_a_tampered_data_group_is_invalid():
 def test_inspect_without_an_anchor_is_indeterminate():
     inspection = _inspect(trust=TrustStore())
     assert inspection.verdict is Verdict.INDETERMINATE
-    assert inspection.reasons == ("ds.issuer",)
+    # Without a CSCA, EF.SOD is not proven, so neither are the keys of DG14 and DG15: the
+    # chip passed Chip and Active Authentication, but with keys nobody vouches for.
+    assert inspection.reasons == (
+        "ds.issuer",
+        "chip.chip_authentication",
+        "chip.active_authentication",
+    )
+    assert inspection.chip.status is ChipAuthenticityStatus.NOT_CHECKED
+    for check in inspection.chip.checks:
+        assert check.status is CheckStatus.SKIP and check.required
+        assert "not proven" in check.detail and "EF.SOD is not proven" in check.detail
 
 
 def test_inspect_reports_progress_phases_in_order():
@@ -121,7 +135,15 @@ def test_inspect_dump_reaches_the_live_verdict_with_the_saved_evidence(tmp_path)
     save_dump(live.document, tmp_path / "dump", evidence=live.evidence())
     offline = inspect_dump(tmp_path / "dump", specimen().trust_store(), at=AT)
     assert offline.verdict is live.verdict is Verdict.VALID
-    assert [(c.name, c.status) for c in offline.checks] == [(c.name, c.status) for c in live.checks]
+    assert [(c.name, c.status) for c in offline.checks if not c.name.startswith("chip.")] == [
+        (c.name, c.status) for c in live.checks if not c.name.startswith("chip.")
+    ]
+    # A dump cannot prove the chip: the same protocols are offered, none is performed.
+    assert live.chip.status is ChipAuthenticityStatus.GENUINE_CHIP
+    assert offline.chip.status is ChipAuthenticityStatus.NOT_CHECKED
+    assert [c.name for c in offline.chip.checks] == [c.name for c in live.chip.checks]
+    assert all(c.status is CheckStatus.SKIP and not c.required for c in offline.chip.checks)
+    assert "chip_authenticity" in {n.name for n in offline.not_checked}
     assert offline.read is not None and str(offline.read.access.protocol) == "BAC"
     assert read_dump(tmp_path / "dump").evidence is not None
 
@@ -409,3 +431,17 @@ def test_a_dump_missing_a_hashed_group_its_evidence_does_not_explain_is_not_vali
     check = offline.check("read.files")
     assert check.status is CheckStatus.SKIP and "DG15" in check.detail
     assert offline.verdict is Verdict.INDETERMINATE
+
+
+def test_the_json_schema_names_the_chip_checks():
+    data = _inspect().to_dict()
+    assert data["chip_authenticity"]["status"] == "GENUINE_CHIP"
+    jsonschema.validate(data, json_schema())
+    renamed = json.loads(json.dumps(data))
+    renamed["chip_authenticity"]["checks"][0]["name"] = "chip.authenticity"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(renamed, json_schema())
+    wrong_status = json.loads(json.dumps(data))
+    wrong_status["chip_authenticity"]["status"] = "PROBABLY_GENUINE"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(wrong_status, json_schema())

@@ -82,13 +82,18 @@ def test_every_combination_is_valid_end_to_end(option: PaceOption, password: str
     assert check.status is CheckStatus.PASS and option.key_agreement in check.detail
     if option.mapping == "CAM":
         assert pace.chip_authentication is not None and pace.chip_authentication.verified
-        assert inspection.check("access.pace_cam").status is CheckStatus.PASS
+        check = inspection.check("chip.pace_cam")
+        assert check.status is CheckStatus.PASS
         assert LdsFile.EF_CARD_SECURITY in inspection.document
-        # PACE-CAM alone never claims a genuine chip (EF.CardSecurity's signature is issue 9).
-        assert inspection.chip.status.value != "GENUINE_CHIP"
+        # PACE-CAM counts because passive authentication verified EF.CardSecurity.
+        assert check.evidence["card_security_verdict"] == "VALID"
+        assert inspection.chip.status.value == "GENUINE_CHIP"
+        # and CA was not run again: PACE-CAM already authenticated the chip
+        assert inspection.check("chip.chip_authentication").status is CheckStatus.SKIP
+        assert "PACE-CAM authenticated" in inspection.check("chip.chip_authentication").detail
     else:
         with pytest.raises(KeyError):
-            inspection.check("access.pace_cam")
+            inspection.check("chip.pace_cam")
     import jsonschema
 
     jsonschema.validate(inspection.to_dict(), json_schema())
@@ -143,10 +148,22 @@ def test_the_demo_document_reads_in_14_apdus_with_pace():
     # EF.ATR/INFO, EF.CardAccess, MSE:Set AT, 4 x GENERAL AUTHENTICATE, SELECT, and one
     # READ BINARY each for EF.COM, EF.SOD, DG1, DG2, DG14, DG15 (extended length).
     doc = profiles.document("bac-pace")
-    result = ChipSession(doc.transport()).read(MrzKey(doc.mrz_information))
+    options = ReadOptions(chip_authentication=False)
+    result = ChipSession(doc.transport(), options=options).read(MrzKey(doc.mrz_information))
     assert result.access.protocol is AccessProtocol.PACE
     assert result.stats.apdus == 14
     assert result.stats.by_command.get("GENERAL AUTHENTICATE", 4) == 4
+
+
+def test_the_demo_document_reads_and_authenticates_the_chip_in_17_apdus():
+    # The 14 above, + Chip Authentication (MSE:Set AT, GENERAL AUTHENTICATE; its keys proven
+    # by the next READ BINARY) + Active Authentication (INTERNAL AUTHENTICATE).
+    doc = profiles.document("bac-pace")
+    result = ChipSession(doc.transport()).read(MrzKey(doc.mrz_information))
+    assert result.stats.apdus == 17 <= 18
+    assert result.stats.by_command["GENERAL AUTHENTICATE"] == 4 + 1
+    assert result.chip_authentication.protocol == "CA+AA"
+    assert all(run.passed for run in result.chip_authentication.runs)
 
 
 def test_short_apdus_work_too():
@@ -248,10 +265,10 @@ def test_cam_data_not_matching_card_security_is_never_valid(profile_name: str):
     doc = profiles.document(profile_name)
     inspection = _inspect(doc, MrzKey(doc.mrz_information), faults=Faults(pace_cam_mismatch=True))
     assert inspection.verdict is Verdict.INVALID
-    check = inspection.check("access.pace_cam")
+    check = inspection.check("chip.pace_cam")
     assert check.status is CheckStatus.FAIL and check.name in inspection.reasons
     assert inspection.read.access.pace.chip_authentication.verified is False
-    assert inspection.chip.status.value != "GENUINE_CHIP"
+    assert inspection.chip.status.value == "CLONE_SUSPECTED"
     assert inspection.passive.verdict is Verdict.VALID  # the data are genuine, the chip is not
 
 
@@ -259,8 +276,8 @@ def test_cam_without_card_security_is_not_valid():
     doc = profiles.document("pace-only").with_file(LdsFile.EF_CARD_SECURITY, None)
     inspection = _inspect(doc, MrzKey(doc.mrz_information))
     assert inspection.verdict is Verdict.INDETERMINATE
-    assert inspection.check("access.pace_cam").status is CheckStatus.SKIP
-    assert "access.pace_cam" in inspection.reasons
+    assert inspection.check("chip.pace_cam").status is CheckStatus.SKIP
+    assert "chip.pace_cam" in inspection.reasons
 
 
 def test_truncated_card_access_falls_back_to_bac_and_says_so():

@@ -146,7 +146,16 @@ def test_which_pace_failures_may_fall_back(sw, allowed):
 
 
 def test_profiles_are_the_ones_the_cli_lists():
-    assert list(profiles.PROFILES) == ["bac", "bac-pace", "pace-only", "pace-broken", "id-card-can"]
+    assert list(profiles.PROFILES)[:5] == [
+        "bac",
+        "bac-pace",
+        "pace-only",
+        "pace-broken",
+        "id-card-can",
+    ]
+    assert {"cloned-chip", "aa-refused", "ca-refused", "no-chip-auth", "eac-ta"} <= set(
+        profiles.PROFILES
+    )
     assert profiles.DEFAULT_PROFILE == "bac-pace"
     assert LdsFile.EF_CARD_ACCESS not in profiles.document("bac").files
     with pytest.raises(KeyError, match="known"):

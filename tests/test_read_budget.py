@@ -87,7 +87,7 @@ def test_a_lying_atr_info_does_not_make_the_reader_crawl():
     doc = specimen()
     files = dict(doc.files)
     files[LdsFile.EF_ATR_INFO] = atr_info(1, 1)  # "responses of at most 1 byte"
-    chip = VirtualChip(files, doc.mrz_information)
+    chip = VirtualChip(files, doc.mrz_information, aa_key=doc.aa_chip_key, ca_keys=doc.ca_chip_keys)
     with VirtualTransport(chip) as transport:
         inspection = inspect(transport, MrzKey(doc.mrz_information), doc.trust_store())
     assert inspection.verdict is Verdict.VALID

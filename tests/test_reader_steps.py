@@ -105,8 +105,14 @@ def test_specimen_phases_come_in_order_and_byte_counts_are_monotone():
 
 
 def test_short_reads_report_every_chunk():
+    # Without chip authentication the files are read under BAC's 3DES session: 231 bytes
+    # per short READ BINARY (256 - the SM overhead of a block size of 8).
     events: list[ProgressEvent] = []
-    doc, _, _ = read_specimen(config=ChipConfig(extended_length=False), progress=events.append)
+    doc, _, _ = read_specimen(
+        config=ChipConfig(extended_length=False),
+        progress=events.append,
+        options=ReadOptions(chip_authentication=False),
+    )
     dg2 = [e for e in events if e.file is LdsFile.DG2]
     size = len(doc.files[LdsFile.DG2])
     assert len(dg2) == 1 + -(-size // 231)  # the start, then one event per READ BINARY
@@ -129,7 +135,7 @@ def test_read_document_alone_runs_no_chip_authentication_step():
 
 
 def test_specimen_result_shape():
-    doc, session, result = read_specimen()
+    doc, session, result = read_specimen(options=ReadOptions(chip_authentication=False))
     assert DocumentRead is ReadResult
     assert isinstance(result.document, Document)
     assert result.files == doc.dump()
@@ -141,9 +147,25 @@ def test_specimen_result_shape():
     assert result.chip_authentication.performed is False
     assert result.chip_authentication.protocol is None
     assert "not performed" in result.chip_authentication.detail
+    assert "disabled" in result.chip_authentication.detail
     # EF.ATR/INFO, EF.CardAccess (6A82), SELECT, GET CHALLENGE, EXTERNAL AUTHENTICATE, 6 files
     assert result.stats.apdus == 11
     assert verify(result.files, doc.trust_store(), at=AT).verdict is Verdict.VALID
+
+
+def test_specimen_read_runs_chip_and_active_authentication_interleaved():
+    doc, _, result = read_specimen()
+    assert result.files == doc.dump()
+    chip = result.chip_authentication
+    assert chip.performed and chip.protocol == "CA+AA"
+    ca, aa = chip.run("CA"), chip.run("AA")
+    assert ca is not None and ca.passed and ca.key_file is LdsFile.DG14
+    assert "READ BINARY DG1 answered under the new keys" in ca.detail  # no extra APDU
+    assert aa is not None and aa.passed and aa.key_file is LdsFile.DG15
+    assert len(aa.evidence["challenge"]) == 8
+    # the 11 of the plain read, + MSE:Set AT and GENERAL AUTHENTICATE, + INTERNAL AUTHENTICATE
+    assert result.stats.apdus == 11 + 2 + 1
+    assert result.stats.by_command["INTERNAL AUTHENTICATE"] == 1
 
 
 def test_sod_is_parsed_once_for_reader_and_verifier(monkeypatch):
@@ -198,7 +220,8 @@ def test_pace_offered_bac_used_is_reported_not_hidden():
     assert result.document.card_access is not None
     assert result.document.card_access.pace_infos[0].parameter_id == 13
     assert result.files["EF.CardAccess"] == CARD_ACCESS_PACE
-    assert result.stats.apdus == 11  # EF.CardAccess in one READ BINARY instead of a 6A82
+    # EF.CardAccess in one READ BINARY instead of a 6A82; + CA (2) and AA (1)
+    assert result.stats.apdus == 11 + 3
     report = verify(result.files, doc.trust_store(), at=AT)
     assert report.verdict is Verdict.VALID
 
@@ -314,7 +337,7 @@ def test_extended_refused_is_learnt_at_the_plain_card_access_read():
     doc = specimen()
     session = ChipSession(
         doc.transport(faults=Faults(reject_extended=True)),
-        options=ReadOptions(read_atr_info=False),
+        options=ReadOptions(read_atr_info=False, chip_authentication=False),
     )
     result = session.read(MrzKey(doc.mrz_information))
     assert result.files == doc.dump()

@@ -20,27 +20,50 @@ EF.SOD). :func:`td1_mrz` makes the three-line MRZ of an ID card.
 (ERIKSSON, ANNA MARIA, Utopia, document L898902C<), with the expiry moved to
 2034 so the demo document is current. Everything in it is derived from
 public seeds, so it is byte-identical in every process.
+
+Chip authentication (9303-11 §6) is described by a :class:`ChipAuthSpec`:
+the Active Authentication key (ECDSA P-256 or RSA-1024/2048 in DG15, with
+ActiveAuthenticationInfo in DG14 for ECDSA), the Chip Authentication v1 keys
+(ECDH or DH, 3DES or AES, in DG14), and Terminal Authentication with a test
+CVCA (TerminalAuthenticationInfo in DG14, DG3 and DG4 on the chip, readable
+after TA). Every key is derived from the document's seed (TEST keys, public
+knowledge by construction); :meth:`VirtualDocument.chip` hands them to the
+virtual chip, and :meth:`VirtualDocument.cloned` makes a chip holding the same
+files with other keys (a cloned chip).
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal, TypeAlias
 
 from asn1crypto import keys as asn1_keys
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from drivers.virtual.chip import ChipConfig, Faults, VirtualChip
+from drivers.virtual.chip_auth import AaChipKey, CaChipKey
+from drivers.virtual.cvc_builder import Credential, make_test_chain
 from drivers.virtual.face import synthetic_face
 from drivers.virtual.pace_options import PaceOption, cam_private_key
-from drivers.virtual.pki import TestPki, derive_test_key, hash_data_groups, make_test_pki
+from drivers.virtual.pki import (
+    TestPki,
+    derive_test_key,
+    derive_test_rsa_key,
+    hash_data_groups,
+    make_test_pki,
+    seeded_rng,
+)
+from drivers.virtual.ta import TaChip
 from drivers.virtual.transport import VirtualTransport
+from epass import tlv
 from epass._crypto.ec import curve_by_name
+from epass.access.pace_groups import standardized_group
 from epass.lds import com, dg1, dg2, dg14, dg15, mrz
 from epass.lds.files import LdsFile
 from epass.lds.security_infos import (
@@ -49,12 +72,15 @@ from epass.lds.security_infos import (
     encode_ca_public_key_info,
     encode_pace_info,
     encode_security_infos,
+    encode_ta_info,
 )
 from epass.pa.trust import TrustStore
 
 __all__ = [
     "DEFAULT_CAN",
     "SPECIMEN_HOLDER",
+    "CaKeySpec",
+    "ChipAuthSpec",
     "Holder",
     "VirtualDocument",
     "build_document",
@@ -69,6 +95,50 @@ __all__ = [
 DEFAULT_CAN = "123456"
 
 AaAlgorithm = Literal["ec", "rsa"]
+#: Active Authentication keys a test document can carry.
+AaKind = Literal["none", "ecdsa-p256", "rsa-1024", "rsa-2048"]
+
+
+@dataclass(frozen=True)
+class CaKeySpec:
+    """One Chip Authentication v1 key of DG14 (9303-11 §9.2.3, §9.2.4).
+
+    :ivar parameter_id: the standardized domain parameters (9303-11 §9.5.1):
+        12 NIST P-256, 13 brainpoolP256r1, 2 DH 2048-bit/256-bit subgroup ...
+    :ivar cipher: the last arc of the id-CA OID: 1 3DES (MSE:Set KAT), 2 AES-128,
+        3 AES-192, 4 AES-256 (MSE:Set AT + GENERAL AUTHENTICATE).
+    :ivar key_id: the keyId in DG14 (``None``: none).
+    """
+
+    parameter_id: int = 12
+    cipher: int = 2
+    key_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ChipAuthSpec:
+    """The chip-authentication keys of a test document (what DG14/DG15 announce).
+
+    :ivar aa: the Active Authentication key in DG15 (``"none"``: no DG15).
+    :ivar ca: the Chip Authentication v1 keys in DG14.
+    :ivar ta: Terminal Authentication with a test CVCA: DG14 carries a
+        TerminalAuthenticationInfo, DG3 and DG4 are on the chip (needs *ca*).
+    """
+
+    aa: AaKind = "ecdsa-p256"
+    ca: tuple[CaKeySpec, ...] = (CaKeySpec(),)
+    ta: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self.aa == "none" and not self.ca
+
+
+#: The test CVCA, DV and inspection-system credentials of a chip with Terminal Authentication.
+TaChain: TypeAlias = tuple[Credential, Credential, Credential]
+
+#: No Active, Chip or Terminal Authentication: no DG14 (unless PACE options need none), no DG15.
+NO_CHIP_AUTH = ChipAuthSpec(aa="none", ca=())
 
 
 @dataclass(frozen=True)
@@ -236,6 +306,15 @@ class VirtualDocument:
     chip_config: ChipConfig | None = None
     #: The profile this document was made for, if any (:mod:`drivers.virtual.profiles`).
     profile: str | None = None
+    #: The chip's Active Authentication key (TEST key), if DG15 holds one.
+    aa_chip_key: AaChipKey | None = field(default=None, repr=False)
+    #: The chip's Chip Authentication v1 keys (TEST keys), as DG14 announces them.
+    ca_chip_keys: tuple[CaChipKey, ...] = field(default=(), repr=False)
+    #: Terminal Authentication: the test CVCA, DV and inspection-system credentials
+    #: (TEST keys derived from their holder references), when the chip has TA.
+    ta_chain: TaChain | None = field(default=None, repr=False)
+    #: The seed the chip's keys were derived from (a clone uses another).
+    seed: bytes = field(default=b"epass virtual specimen", repr=False)
 
     @property
     def mrz_information(self) -> str:
@@ -259,16 +338,56 @@ class VirtualDocument:
         faults: Faults | None = None,
         rng: Callable[[int], bytes] = os.urandom,
     ) -> VirtualChip:
-        """A virtual chip holding this document (*config* defaults to :attr:`chip_config`)."""
+        """A virtual chip holding this document (*config* defaults to :attr:`chip_config`).
+
+        It answers Active Authentication, Chip Authentication v1 and, with a
+        :attr:`ta_chain`, Terminal Authentication with the document's keys.
+        """
+        ta = None
+        if self.ta_chain is not None:
+            cvca = self.ta_chain[0].certificate
+            ta = TaChip([cvca], current_date=cvca.effective_date, rng=rng)
         return VirtualChip(
             self.files,
             self.mrz_information,
             can=self.can,
             cam_keys=self.cam_keys,
+            aa_key=self.aa_chip_key,
+            ca_keys=self.ca_chip_keys,
+            ta=ta,
             config=config if config is not None else self.chip_config,
             faults=faults,
             rng=rng,
         )
+
+    @property
+    def terminal_credentials(self) -> Any:
+        """The test inspection system's :class:`~epass.access.ta.TerminalCredentials`
+        (CVCA, DV, IS certificates and the IS TEST key), or ``None`` without TA."""
+        if self.ta_chain is None:
+            return None
+        from epass.access.ta import TerminalCredentials
+
+        cvca, dv, terminal = self.ta_chain
+        return TerminalCredentials(
+            (cvca.certificate, dv.certificate, terminal.certificate), terminal.private_key
+        )
+
+    def cloned(self, seed: bytes = b"epass cloned chip") -> VirtualDocument:
+        """The same files, byte for byte, on a chip holding other private keys (a clone).
+
+        Its Active, Chip and PACE-CAM authentication keys are derived from
+        *seed* instead of the document's: passive authentication passes, chip
+        authentication must not.
+        """
+        aa = self.aa_chip_key
+        other_aa = None if aa is None else _aa_chip_key(_aa_kind(aa), seed)
+        other_ca = tuple(
+            _ca_chip_key(CaKeySpec(k.group.parameter_id or 12, 2, k.key_id), seed)
+            for k in self.ca_chip_keys
+        )
+        cam = {pid: cam_private_key(seed, pid) for pid in self.cam_keys}
+        return replace(self, aa_chip_key=other_aa, ca_chip_keys=other_ca, cam_keys=cam, seed=seed)
 
     def transport(
         self,
@@ -319,6 +438,7 @@ def build_document(
     mrz_format: Literal["TD3", "TD1"] = "TD3",
     card_security_file: bool = True,
     extra_data_groups: Mapping[int, bytes] | None = None,
+    chip_auth: ChipAuthSpec | None = None,
 ) -> VirtualDocument:
     """Build a complete test document signed by *pki* (default: the deterministic test PKI).
 
@@ -336,6 +456,8 @@ def build_document(
         epass.lds.dg11.encode_dg11(...)}``, DG3/4/5/7/11/12/13/16), listed in
         EF.COM and hashed in EF.SOD like the others; a number the builder
         makes itself (1, 2, 14, 15) is replaced by the given bytes.
+    :param chip_auth: the chip-authentication keys (:class:`ChipAuthSpec`); when
+        given, it replaces *include_dg14*, *include_dg15* and *aa_algorithm*.
     """
     pki = pki or make_test_pki()
     text = td1_mrz(holder) if mrz_format == "TD1" else td3_mrz(holder)
@@ -353,18 +475,27 @@ def build_document(
     )
     aa_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None = None
     ca_key: ec.EllipticCurvePrivateKey | None = None
-    if include_dg15:
-        if aa_algorithm == "ec":
-            aa_key = derive_test_key(seed, "active authentication")
-        else:
-            aa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        files[LdsFile.DG15] = dg15.encode(_spki(aa_key))
-    if include_dg14:
-        ca_key = derive_test_key(seed, "chip authentication")
-        # 9303-11 §9.2.6: an ECDSA AA key needs ActiveAuthenticationInfo naming the scheme.
-        files[LdsFile.DG14] = dg14.encode_chip_authentication(
-            _spki(ca_key), active_authentication_ec=include_dg15 and aa_algorithm == "ec"
-        )
+    aa_chip: AaChipKey | None = None
+    ca_chips: tuple[CaChipKey, ...] = ()
+    ta_chain: TaChain | None = None
+    if chip_auth is None:
+        if include_dg15:
+            if aa_algorithm == "ec":
+                aa_key = derive_test_key(seed, "active authentication")
+                aa_chip = AaChipKey(aa_key, "sha256")
+            else:
+                aa_key = derive_test_rsa_key(seed, "active authentication", 2048)
+                aa_chip = AaChipKey(aa_key, "sha1")
+            files[LdsFile.DG15] = dg15.encode(_spki(aa_key))
+        if include_dg14:
+            ca_key = derive_test_key(seed, "chip authentication")
+            ca_chips = (_legacy_ca_chip_key(ca_key),)
+            # 9303-11 §9.2.6: an ECDSA AA key needs ActiveAuthenticationInfo naming the scheme.
+            files[LdsFile.DG14] = dg14.encode_chip_authentication(
+                _spki(ca_key), active_authentication_ec=include_dg15 and aa_algorithm == "ec"
+            )
+    else:
+        aa_chip, ca_chips, ta_chain = _chip_auth_files(chip_auth, seed, files)
     for number, data in (extra_data_groups or {}).items():
         files[LdsFile.data_group(number)] = bytes(data)
     listed = [f for f in sorted(files, key=lambda f: f.number)]
@@ -397,7 +528,86 @@ def build_document(
         can=can,
         pace_options=tuple(pace),
         cam_keys=cam_keys,
+        aa_chip_key=aa_chip,
+        ca_chip_keys=ca_chips,
+        ta_chain=ta_chain,
+        seed=seed,
     )
+
+
+# -- chip authentication keys (TEST keys derived from the document's seed) -------------------
+
+
+def _aa_kind(key: AaChipKey) -> AaKind:
+    if key.is_rsa:
+        return "rsa-1024" if key.private_key.key_size <= 1024 else "rsa-2048"
+    return "ecdsa-p256"
+
+
+def _aa_chip_key(kind: AaKind, seed: bytes) -> AaChipKey | None:
+    """The AA key of *kind*: ECDSA P-256 signing SHA-256 plain r‖s, or RSA with SHA-1 (BC)."""
+    if kind == "none":
+        return None
+    if kind == "ecdsa-p256":
+        return AaChipKey(derive_test_key(seed, "active authentication"), "sha256")
+    bits = 1024 if kind == "rsa-1024" else 2048
+    return AaChipKey(derive_test_rsa_key(seed, "active authentication", bits), "sha1")
+
+
+def _ca_chip_key(spec: CaKeySpec, seed: bytes) -> CaChipKey:
+    group = standardized_group(spec.parameter_id)
+    label = f"chip authentication {spec.parameter_id} {spec.key_id}"
+    return CaChipKey.generate(group, key_id=spec.key_id, rng=seeded_rng(seed, label))
+
+
+def _legacy_ca_chip_key(key: ec.EllipticCurvePrivateKey) -> CaChipKey:
+    """The chip's view of the P-256 CA key of the default DG14."""
+    return CaChipKey(standardized_group(12), key.private_numbers().private_value)
+
+
+#: The test CVCA's holder reference prefix (country "UT", Utopia: NOT A REAL CVCA).
+TA_COUNTRY = "UT"
+
+
+def _biometric_placeholder(tag: int, kind: str, seed: bytes) -> bytes:
+    """A DG3/DG4 of the right outer tag holding a synthetic record (NOT real biometrics).
+
+    9303-10 §4.7.3/§4.7.4 structure: biometric information group template ``7F61``
+    with the count ``02`` and one ``7F60`` holding a header ``A1`` and data ``5F2E``.
+    """
+    data = hashlib.sha256(seed + kind.encode()).digest() * 8
+    header = tlv.encode(0xA1, tlv.encode(0x80, b"\x01\x01") + tlv.encode(0x87, b"\x01\x01"))
+    template = tlv.encode(0x7F60, header + tlv.encode(0x5F2E, data))
+    return tlv.encode(tag, tlv.encode(0x7F61, tlv.encode(0x02, b"\x01") + template))
+
+
+def _chip_auth_files(
+    spec: ChipAuthSpec, seed: bytes, files: dict[LdsFile, bytes]
+) -> tuple[
+    AaChipKey | None, tuple[CaChipKey, ...], tuple[Credential, Credential, Credential] | None
+]:
+    """Add DG14, DG15 (and DG3/DG4 with TA) for *spec* to *files*; the chip's keys."""
+    aa = _aa_chip_key(spec.aa, seed)
+    ca = tuple(_ca_chip_key(k, seed) for k in spec.ca)
+    if spec.ta and not ca:
+        raise ValueError("Terminal Authentication v1 needs a Chip Authentication key")
+    infos: list[bytes] = []
+    for key, key_spec in zip(ca, spec.ca, strict=True):
+        infos += [key.public_key_info(), key.ca_info(key_spec.cipher)]
+    if aa is not None:
+        files[LdsFile.DG15] = aa.dg15()
+        info = aa.aa_info()
+        if info is not None:  # 9303-11 §9.2.6: ECDSA AA names its signature algorithm
+            infos.append(info)
+    chain = None
+    if spec.ta:
+        infos.append(encode_ta_info(version=1))
+        chain = make_test_chain(deterministic=True, country=TA_COUNTRY, today=datetime.date.today())
+        files[LdsFile.DG3] = _biometric_placeholder(0x63, "finger", seed)
+        files[LdsFile.DG4] = _biometric_placeholder(0x76, "iris", seed)
+    if infos:
+        files[LdsFile.DG14] = dg14.encode(infos)
+    return aa, ca, chain
 
 
 @functools.lru_cache(maxsize=4)

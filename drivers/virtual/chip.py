@@ -21,8 +21,19 @@ Implemented (ICAO Doc 9303-11 and ISO/IEC 7816-4):
   response (ISO/IEC 7816-4 §11.3.3); short and extended Le; a short response
   never exceeds 256 bytes after SM (the chip returns fewer bytes than asked,
   as real chips do); ``6282`` at the end of the file, ``6B00`` past it.
+* Active Authentication (INTERNAL AUTHENTICATE, 9303-11 §6.1) and Chip
+  Authentication v1 (MSE:Set KAT, or MSE:Set AT + GENERAL AUTHENTICATE,
+  9303-11 §6.2) under secure messaging, through
+  :class:`drivers.virtual.chip_auth.ChipAuthResponder`: the answer to the last
+  CA command is protected under the old keys, then the chip switches to the
+  new session (SSC 0).
+* Terminal Authentication v1 (BSI TR-03110 v1.11) after Chip Authentication:
+  MSE:Set DST, PSO:Verify Certificate, MSE:Set AT, GET CHALLENGE and EXTERNAL
+  AUTHENTICATE, through :class:`drivers.virtual.ta.TaChip`; its trust points are
+  announced in PACE step 4 (tags ``87``/``88``, TR-03110-3 B.11.2).
 * Access control: nothing in the application is readable before BAC; DG3 and
-  DG4 need Extended Access Control and answer ``6982``.
+  DG4 need Terminal Authentication granting them (the effective CHAT), else
+  ``6982``.
 * EF.CardAccess (only when :attr:`ChipConfig.card_access` or the files give
   one; otherwise ``6A82``, a BAC-only chip) and EF.ATR/INFO in the master
   file, readable without authentication.
@@ -34,15 +45,24 @@ readers do wrong. No I/O happens here: transports call :meth:`VirtualChip.proces
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from drivers.virtual.chip_auth import AaChipKey, CaChipKey, ChipAuthResponder
 from drivers.virtual.pace import ChipPace
+from drivers.virtual.ta import TaChip
 from epass import tlv
+from epass.access import ca as ca_protocol
+from epass.access import ta as ta_protocol
 from epass.access.bac import BacChip
-from epass.access.pace import Password
+from epass.access.pace import Password, parse_dynamic_authentication_data
 from epass.apdu import CommandApdu, Ins
-from epass.errors import AccessControlError, ParseError, SecureMessagingError
+from epass.errors import (
+    AccessControlError,
+    LocalProtocolError,
+    ParseError,
+    SecureMessagingError,
+)
 from epass.lds.files import EAC_PROTECTED, EMRTD_AID, LdsFile
 from epass.lds.security_infos import SecurityInfos, parse_security_infos
 from epass.sm import SecureMessaging, max_plain_response
@@ -90,6 +110,10 @@ class ChipConfig:
         counter, ISO/IEC 7816-4 §5.6 for the status words).
     :ivar mse_set_at_error: answer MSE:Set AT for PACE with this status word
         (a chip whose PACE is broken, e.g. ``6A80``).
+    :ivar internal_authenticate_error: answer INTERNAL AUTHENTICATE with this
+        status word although the chip holds an AA key (e.g. ``6D00``).
+    :ivar chip_authentication_error: answer the Chip Authentication MSE
+        (Set KAT / Set AT) with this status word (a chip that refuses CA).
     """
 
     extended_length: bool = True
@@ -100,6 +124,8 @@ class ChipConfig:
     pace_passwords: frozenset[str] = frozenset({"MRZ", "CAN"})
     pace_retries: int = 3
     mse_set_at_error: int | None = None
+    internal_authenticate_error: int | None = None
+    chip_authentication_error: int | None = None
 
     def atr(self) -> bytes:
         third = 0x40 | 0x20 if self.extended_length else 0x00
@@ -171,6 +197,11 @@ class VirtualChip:
         the MRZ password of PACE (9303-11 §9.7.3).
     :param can: the card access number (PACE password), if the document has one.
     :param cam_keys: the PACE-CAM private keys by standardized parameter id.
+    :param aa_key: the Active Authentication key (``None``: INTERNAL AUTHENTICATE
+        is not supported, ``6D00``).
+    :param ca_keys: the Chip Authentication v1 keys (their keyIds as in DG14).
+    :param ta: the Terminal Authentication state (its trust points, the test
+        CVCA); ``None``: no TA, DG3/DG4 are never readable.
     :param config: link behaviour; :param faults: misbehaviour switches.
     :param rng: randomness for challenges and keys (inject for known answers).
     """
@@ -182,6 +213,9 @@ class VirtualChip:
         *,
         can: str | None = None,
         cam_keys: Mapping[int, int] | None = None,
+        aa_key: AaChipKey | None = None,
+        ca_keys: Sequence[CaChipKey] = (),
+        ta: TaChip | None = None,
         config: ChipConfig | None = None,
         faults: Faults | None = None,
         rng: Callable[[int], bytes] = os.urandom,
@@ -199,6 +233,9 @@ class VirtualChip:
         #: Tries left per PACE password (``"MRZ"``, ``"CAN"``).
         self.pace_tries = dict.fromkeys(("MRZ", "CAN"), self.config.pace_retries)
         self.rng = rng
+        #: AA and CA v1 (one responder per chip).
+        self.auth = ChipAuthResponder(aa_key=aa_key, ca_keys=ca_keys, rng=rng)
+        self.ta = ta
         self.atr = self.config.atr()
         self.apdu_count = 0
         self.protected_count = 0
@@ -214,6 +251,15 @@ class VirtualChip:
         self.sm: SecureMessaging | None = None
         #: ``"BAC"`` or ``"PACE"`` while a session is up.
         self.session_protocol: str | None = None
+        #: Whether Chip Authentication replaced the session's keys.
+        self.chip_authenticated = False
+        #: The session to switch to after the current answer is protected (CA).
+        self._next_session: SecureMessaging | None = None
+        #: The chip's ephemeral PACE public key and key agreement (ID_PICC after PACE).
+        self._pace_public: tuple[bytes, str] | None = None
+        self.auth.reset()
+        if self.ta is not None:
+            self.ta.reset()
         self.bac = BacChip(self.mrz_information, rng=self.rng)
         self.pace = ChipPace(
             self._card_access_infos(),
@@ -246,6 +292,11 @@ class VirtualChip:
         self.sm = None
         self.session_protocol = None
         self.current = None
+        self.chip_authenticated = False
+        self._next_session = None
+        self.auth.reset()
+        if self.ta is not None:
+            self.ta.reset()
 
     # -- entry point --------------------------------------------------------------
 
@@ -289,10 +340,14 @@ class VirtualChip:
             if self.read_count == self.faults.plain_error_on_read:
                 self._end_session()
                 return self._sw(StatusWord.SM_DATA_OBJECTS_INCORRECT)
-        protected = self.sm.wrap(response)
+        protected = self.sm.wrap(response)  # the last CA command: still under the old keys
         after = self.faults.corrupt_mac_after
         if after is not None and self.protected_count >= after:
             protected = protected[:-3] + bytes([protected[-3] ^ 0xFF]) + protected[-2:]
+        if self._next_session is not None:
+            self.sm, self._next_session = self._next_session, None
+            self.chip_authenticated = True
+            self.current = None
         return protected
 
     @staticmethod
@@ -306,6 +361,10 @@ class VirtualChip:
         if command.cla & 0xE3 != 0x00 or (chained and command.ins != Ins.GENERAL_AUTHENTICATE):
             return self._sw(StatusWord.CLA_NOT_SUPPORTED)
         ins = command.ins
+        if secure and self.sm is not None:
+            answer = self._chip_authentication(command)
+            if answer is not None:
+                return answer
         if ins == Ins.MSE and command.p1 == 0xC1 and command.p2 == 0xA4:
             return self._mse_set_at(command, secure=secure)
         if ins == Ins.GENERAL_AUTHENTICATE:
@@ -358,7 +417,9 @@ class VirtualChip:
             return secure and self.session_protocol == "PACE"
         if not f.in_applet:
             return True
-        return secure and f not in EAC_PROTECTED
+        if f in EAC_PROTECTED:  # Terminal Authentication and its effective CHAT decide
+            return secure and self.ta is not None and self.ta.may_read(f.number)
+        return secure
 
     def _get_challenge(self, command: CommandApdu) -> bytes:
         if command.le != 8 or command.data:
@@ -394,12 +455,84 @@ class VirtualChip:
         if secure:
             self._end_session()
             return self._sw(StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED)
+        run = self.pace.run
         answer = self.pace.general_authenticate(command.data, chained=chained)
+        data = answer.data
         if answer.session is not None:
             self.sm = answer.session
             self.session_protocol = "PACE"
             self.current = None
-        return self._sw(answer.sw, answer.data)
+            if run is not None:
+                self._pace_public = (run.public, run.group.kind)
+            data = self._with_trust_points(data)
+        return self._sw(answer.sw, data)
+
+    def _with_trust_points(self, data: bytes) -> bytes:
+        """Add the CARs of the TA trust points to PACE step 4 (TR-03110-3 B.11.2: 87, 88)."""
+        if self.ta is None:
+            return data
+        outer = tlv.decode_single(data, expected_tag=0x7C)
+        references = self.ta.trust_point_references[:2]
+        extra = b"".join(
+            tlv.encode(tag, car.encode("latin-1"))
+            for tag, car in zip((0x87, 0x88), references, strict=False)
+        )
+        return tlv.encode(0x7C, bytes(outer.value) + extra)
+
+    # -- chip authentication (AA, CA v1) and terminal authentication ------------------------
+
+    def _chip_authentication(self, command: CommandApdu) -> bytes | None:
+        """AA, CA v1 and TA under secure messaging; ``None`` when *command* is none of them."""
+        config = self.config
+        if (
+            command.ins == Ins.INTERNAL_AUTHENTICATE
+            and config.internal_authenticate_error is not None
+        ):
+            return self._sw(config.internal_authenticate_error)
+        auth = self.auth
+        if auth.handles(command):
+            is_mse = command.ins == Ins.MSE
+            if is_mse and config.chip_authentication_error is not None:
+                return self._sw(config.chip_authentication_error)
+            if self.chip_authenticated and command.ins != Ins.INTERNAL_AUTHENTICATE:
+                return self._sw(StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED)  # CA once a session
+            pending = auth.pending
+            answer = auth.process(command, secure=True)
+            if answer.session is not None and answer.sw == StatusWord.SUCCESS:
+                self._next_session = answer.session
+                self._start_terminal_authentication(command, pending)
+            return self._sw(answer.sw, answer.data)
+        ta = self.ta
+        if ta is not None and ta.handles(command):
+            if not ta.started:
+                return self._sw(StatusWord.CONDITIONS_OF_USE_NOT_SATISFIED)
+            return ta.handle(command).to_bytes()
+        return None
+
+    def _start_terminal_authentication(
+        self, command: CommandApdu, pending: tuple[ca_protocol.CaAlgorithm, CaChipKey] | None
+    ) -> None:
+        """Enable TA for the session CA just started (ID_PICC, Comp(PK_PCD); TR-03110-3 B.3)."""
+        if self.ta is None:
+            return
+        try:
+            if command.ins == Ins.MSE:  # 3DES: MSE:Set KAT carries PK_PCD in 91
+                public, key_id = ca_protocol.parse_mse_set_kat(command.data)
+                keys = [k for k in self.auth.ca_keys if key_id is None or k.key_id == key_id]
+                kind = keys[0].group.kind if keys else "ECDH"
+            else:
+                public = parse_dynamic_authentication_data(
+                    command.data, step="CA", required=(ca_protocol.TAG_EPHEMERAL_GA,)
+                )[ca_protocol.TAG_EPHEMERAL_GA]
+                kind = pending[1].group.kind if pending is not None else "ECDH"
+            if self.session_protocol == "PACE" and self._pace_public is not None:
+                id_picc = ta_protocol.id_picc_from_pace(*self._pace_public)
+            else:
+                id_picc = ta_protocol.id_picc_from_document_number(self.mrz_information[:9])
+            self.ta.start(id_picc=id_picc, terminal_ephemeral_public_key=public, key_agreement=kind)
+        except (AccessControlError, LocalProtocolError, ParseError):  # pragma: no cover
+            # CA parsed the same data already
+            self.ta.reset()
 
     def _response_budget(self, command: CommandApdu, *, secure: bool) -> int:
         """How many plain data bytes fit in the response to *command*."""

@@ -30,8 +30,9 @@ cryptography's x509 builders; the CMS is assembled with asn1crypto.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeAlias
@@ -60,8 +61,10 @@ __all__ = [
     "PrivateKey",
     "TestPki",
     "derive_test_key",
+    "derive_test_rsa_key",
     "hash_data_groups",
     "make_test_pki",
+    "seeded_rng",
     "sign_card_security",
     "sign_signed_data",
     "sign_sod",
@@ -146,6 +149,83 @@ def derive_test_key(seed: bytes, label: str) -> ec.EllipticCurvePrivateKey:
     """A P-256 TEST key derived from a public *seed* and a *label* (same inputs, same key)."""
     value = int.from_bytes(hashlib.sha256(seed + b"|" + label.encode()).digest(), "big")
     return ec.derive_private_key(value % (_P256_ORDER - 1) + 1, ec.SECP256R1())
+
+
+def seeded_rng(seed: bytes, label: str) -> Callable[[int], bytes]:
+    """A deterministic byte source: SHA-256(seed | label | counter) blocks, for TEST keys only.
+
+    Same inputs, same bytes: the virtual documents' DH and RSA keys are public
+    knowledge by construction, like every key of this module.
+    """
+    state = {"counter": 0}
+    prefix = seed + b"|" + label.encode() + b"|"
+
+    def rng(n: int) -> bytes:
+        out = bytearray()
+        while len(out) < n:
+            out += hashlib.sha256(prefix + state["counter"].to_bytes(8, "big")).digest()
+            state["counter"] += 1
+        return bytes(out[:n])
+
+    return rng
+
+
+_SMALL_PRIMES = tuple(
+    p for p in range(3, 3000, 2) if all(p % d for d in range(3, int(p**0.5) + 1, 2))
+)
+
+
+def _probable_prime(candidate: int, rng: Callable[[int], bytes], rounds: int = 32) -> bool:
+    """Miller-Rabin with *rounds* bases from *rng* (FIPS 186-5 B.3.1); TEST keys only."""
+    if any(candidate % p == 0 for p in _SMALL_PRIMES):
+        return candidate in _SMALL_PRIMES
+    d, s = candidate - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    size = (candidate.bit_length() + 7) // 8
+    for _ in range(rounds):
+        a = 2 + int.from_bytes(rng(size), "big") % (candidate - 3)
+        x = pow(a, d, candidate)
+        if x in (1, candidate - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % candidate
+            if x == candidate - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _derived_prime(rng: Callable[[int], bytes], bits: int, e: int) -> int:
+    while True:
+        value = int.from_bytes(rng((bits + 7) // 8), "big") >> (8 * ((bits + 7) // 8) - bits)
+        value |= (3 << (bits - 2)) | 1  # two top bits set: the product has the full size
+        if (value - 1) % e and _probable_prime(value, rng):
+            return value
+
+
+@functools.lru_cache(maxsize=16)
+def derive_test_rsa_key(
+    seed: bytes, label: str, bits: int, public_exponent: int = 65537
+) -> rsa.RSAPrivateKey:
+    """An RSA TEST key of exactly *bits* bits derived from a public *seed* and *label*.
+
+    The primes come from :func:`seeded_rng` and are checked by Miller-Rabin, so
+    the same inputs give the same key in every process (``cryptography``
+    generates RSA keys from the OS's randomness only); ``cryptography`` checks
+    the key when it loads the numbers.
+    """
+    rng = seeded_rng(seed, f"rsa {bits} {label}")
+    while True:
+        p = _derived_prime(rng, (bits + 1) // 2, public_exponent)
+        q = _derived_prime(rng, bits // 2, public_exponent)
+        if p != q and (p * q).bit_length() == bits:
+            break
+    d = pow(public_exponent, -1, (p - 1) * (q - 1))
+    public = rsa.RSAPublicNumbers(public_exponent, p * q)
+    numbers = rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), public)
+    return numbers.private_key()
 
 
 def _serial(seed: bytes, label: str) -> int:

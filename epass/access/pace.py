@@ -793,6 +793,12 @@ class PaceResult:
     :ivar password_reference: MRZ or CAN.
     :ivar cam: for CAM, the :class:`CamEvidence` (verified when a key was given).
     :ivar retries_left: a retry counter the chip reported with MSE:Set AT (63Cx), if any.
+    :ivar chip_ephemeral_public_key: PK_IC, the chip's ephemeral public key of
+        step 3 as sent (encoded); Terminal Authentication after PACE uses
+        ID_PICC = Comp(PK_IC) (BSI TR-03110-3 B.11.1, :func:`epass.access.ta.id_picc_from_pace`).
+    :ivar trust_points: the certification authority references the chip sent in
+        step 4 (``87`` most recent, ``88`` previous; TR-03110-3 B.11.2): the CVCA
+        keys Terminal Authentication must chain to. Empty when the chip sent none.
     """
 
     sm: SecureMessaging
@@ -803,6 +809,8 @@ class PaceResult:
     password_reference: PasswordReference
     cam: CamEvidence | None = None
     retries_left: int | None = None
+    chip_ephemeral_public_key: bytes = field(default=b"", repr=False)
+    trust_points: tuple[str, ...] = ()
 
     @property
     def mapping(self) -> Mapping:
@@ -821,6 +829,10 @@ class PaceResult:
     def chip_authenticated(self) -> bool:
         """Whether CAM's relation was checked against a CA public key (binding to PA remains)."""
         return self.cam is not None and self.cam.verified_key is not None
+
+
+#: The longest certification authority reference (TR-03110-3 D.2.1.1: 16 characters).
+MAX_CAR_LENGTH = 16
 
 
 def _transmit(channel: Channel, command: CommandApdu, step: str) -> ResponseApdu:
@@ -1013,4 +1025,10 @@ def perform_pace(
         password_reference=password.reference,
         cam=evidence,
         retries_left=retries_left,
+        chip_ephemeral_public_key=pk_ic_bytes,
+        trust_points=tuple(
+            values[tag].decode("latin-1")
+            for tag in (0x87, 0x88)
+            if 0 < len(values.get(tag, b"")) <= MAX_CAR_LENGTH
+        ),
     )

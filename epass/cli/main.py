@@ -107,7 +107,10 @@ def _list_profiles(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     width = max(len(name) for name in PROFILES)
     for name, spec in PROFILES.items():
         mark = " (default)" if name == DEFAULT_PROFILE else ""
-        click.echo(f"{name:<{width}}  {spec.access}{mark}\n{'':<{width}}  {spec.description}")
+        click.echo(
+            f"{name:<{width}}  {spec.access}{mark}\n{'':<{width}}  {spec.description}\n"
+            f"{'':<{width}}  chip authentication: {spec.chip_authentication}"
+        )
     ctx.exit(0)
 
 
@@ -271,6 +274,8 @@ def _inspect_virtual(
     show_progress: bool,
     access: _Access | None = None,
     trust: Any = None,
+    terminal: Any = None,
+    profile_terminal: bool = False,
 ) -> Inspection:
     from drivers.virtual import profiles
     from drivers.virtual.transport import VirtualTransport
@@ -299,18 +304,16 @@ def _inspect_virtual(
         for anchor in store:
             trust.add(anchor.der, source=anchor.source)
         store = trust
+    if terminal is None and profile_terminal:  # the profile's TEST inspection system
+        terminal = document.terminal_credentials
+    options = ReadOptions(
+        extended_length=extended, access_policy=policy, terminal_credentials=terminal
+    )
     with (
         VirtualTransport(document.chip()) as transport,
         _progress_display(show_progress) as progress,
     ):
-        return inspect(
-            transport,
-            key,
-            store,
-            at=when,
-            options=ReadOptions(extended_length=extended, access_policy=policy),
-            progress=progress,
-        )
+        return inspect(transport, key, store, at=when, options=options, progress=progress)
 
 
 def _can_only(document: Any) -> bool:
@@ -445,6 +448,7 @@ def demo(
         at=at,
         show_progress=not as_json,
         access=access,
+        profile_terminal=True,
     )
     _finish(
         inspection,
@@ -536,6 +540,7 @@ def _inspect_source(
     at: str | None,
     show_progress: bool,
     policy: AccessPolicy,
+    terminal: Any = None,
 ) -> Inspection:
     """Wait for a document on *source*, read and verify it.
 
@@ -559,9 +564,30 @@ def _inspect_source(
             key,
             trust,
             at=when,
-            options=ReadOptions(extended_length=extended, access_policy=policy),
+            options=ReadOptions(
+                extended_length=extended, access_policy=policy, terminal_credentials=terminal
+            ),
             progress=progress,
         )
+
+
+def _terminal_credentials(chain: Sequence[Path], key: Path | None) -> Any:
+    """``--ta-cert-chain`` and ``--ta-key`` loaded (BSI TR-03110 v1.11 Terminal Authentication).
+
+    :raises click.UsageError: when only one of the two is given.
+    :raises click.BadParameter: when the files do not form a usable chain and key.
+    """
+    if not chain and key is None:
+        return None
+    if not chain or key is None:
+        raise click.UsageError("Terminal Authentication needs both --ta-cert-chain and --ta-key")
+    from epass.access.ta import TerminalCredentials
+    from epass.errors import EpassError as _EpassError
+
+    try:
+        return TerminalCredentials.load(chain, key)
+    except _EpassError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--ta-cert-chain' / '--ta-key'") from None
 
 
 def _close_source(source: CardSource) -> None:
@@ -615,6 +641,19 @@ def _close_source(source: CardSource) -> None:
 @_profile_option
 @_bac_only_option
 @_no_fallback_option
+@click.option(
+    "--ta-cert-chain",
+    "ta_chain",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Terminal Authentication (EAC, for labs and authorities): the inspection system's CV "
+    "certificates, CVCA link / DV / IS, in any order (repeatable). Opens DG3/DG4.",
+)
+@click.option(
+    "--ta-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The inspection system's private key (PEM or DER) for --ta-cert-chain.",
+)
 def read(
     virtual: bool,
     reader: str | None,
@@ -636,6 +675,8 @@ def read(
     profile_name: str,
     bac_only: bool,
     no_fallback: bool,
+    ta_chain: Sequence[Path] = (),
+    ta_key: Path | None = None,
 ) -> None:
     """Read a document from a reader (or the virtual passport), verify it, optionally save it.
 
@@ -644,12 +685,18 @@ def read(
       epass read --reader ACR --mrz "$(cat mrz.txt)"
       epass read --mrz P<UTOERIKSSON<<ANNA<MARIA<<<... L898902C36UTO7408122F1204159...
       epass read --document-number L898902C3 --date-of-birth 740812 --date-of-expiry 120415
+
+    \b
+    Terminal Authentication (EAC: DG3 fingerprints, DG4 iris) with an inspection system's
+    CV certificates and key:
+      epass read --reader ACR --mrz ... --ta-cert-chain dv.cvcert is.cvcert --ta-key is.pem
     """
     if virtual and reader is not None:
         raise click.UsageError("give --virtual or --reader, not both")
     key = _access_key((*mrz_parts, *mrz_lines), document_number, date_of_birth, date_of_expiry, can)
     trust_given = True
     policy = _policy(bac_only, no_fallback)
+    terminal = _terminal_credentials(ta_chain, ta_key)
     if virtual or (reader is None and key is None):
         if not virtual:
             raise click.UsageError(
@@ -664,6 +711,7 @@ def read(
             show_progress=not as_json,
             access=_Access(profile_name, key, bac_only, no_fallback),
             trust=trust_store_for(trust_paths),
+            terminal=terminal,
         )
         title = f"epass read: virtual document '{profile_name}'"
     else:
@@ -685,6 +733,7 @@ def read(
                 at=at,
                 show_progress=not as_json,
                 policy=policy,
+                terminal=terminal,
             )
         finally:
             _close_source(source)

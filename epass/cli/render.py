@@ -35,6 +35,20 @@ _STATUS_COLOURS = {
     CheckStatus.ERROR: "magenta",
 }
 _VERDICT_COLOURS = {Verdict.VALID: "green", Verdict.INVALID: "red", Verdict.INDETERMINATE: "yellow"}
+_CHIP_COLOURS = {"GENUINE_CHIP": "green", "CLONE_SUSPECTED": "red", "NOT_CHECKED": "yellow"}
+#: Evidence shown under a chip-authentication check (hex cut to a line).
+_CHIP_EVIDENCE = (
+    "key_proof",
+    "algorithm",
+    "protocol",
+    "key_id",
+    "hash",
+    "challenge",
+    "signature",
+    "recovered_digest",
+    "terminal",
+    "sw",
+)
 _DG_COLOURS = {
     DataGroupStatus.MATCH: "green",
     DataGroupStatus.MISMATCH: "red",
@@ -162,6 +176,23 @@ def render_text(inspection: Inspection, *, title: str, color: bool | None = None
             where = f"{finding.file}: " if finding.file else ""
             out.append(f"  - {safe(where + finding.detail)}")
         out.append("")
+
+    chip = inspection.chip
+    status = chip.status.value.replace("_", " ")
+    out.append(
+        s("Chip authenticity: ", bold=True) + s(status, _CHIP_COLOURS[chip.status.value], True)
+    )
+    out.append(f"  {safe(chip.detail)}")
+    for c in chip.checks:
+        mark = s(f"{c.status.value:<5}", _STATUS_COLOURS[c.status], True)
+        out.append(f"  {mark} {c.name}" + ("" if c.required else " (informative)"))
+        for name in _CHIP_EVIDENCE:
+            value = c.evidence.get(name)
+            if value is None or value == "":
+                continue
+            text = value.hex() if isinstance(value, bytes) else str(value)
+            out.append(f"        {name:<16} {safe(text, limit=96)}")
+    out.append("")
 
     report = inspection.passive
     out.append(s(f"Checks (at {inspection.checked_at.isoformat()})", bold=True))

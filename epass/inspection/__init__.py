@@ -9,11 +9,13 @@
   without read evidence;
 * the document (raw bytes and parsed views, parsed once);
 * the passive-authentication :class:`~epass.pa.report.Report` (9303-11 §5.1);
-* the chip-authenticity section (Active and Chip Authentication,
-  9303-11 §6): ``NOT_CHECKED`` in this version;
+* the chip-authenticity section (Chip and Active Authentication, PACE-CAM,
+  9303-11 §6, §4.4.3.5; :mod:`epass.inspection.chip`): GENUINE CHIP, CLONE
+  SUSPECTED or NOT CHECKED, each protocol bound to passive authentication of
+  its key's file;
 * the document checks (DG1 and DG2 are mandatory, 9303-10 §4.7), the access
   checks, and the findings that are not failures;
-* one verdict over all checks, decided by :func:`epass.verdict.decide`, and
+* one verdict over all checks, decided by :func:`epass.verdict.decide_inspection`, and
   beside it what was *not* checked and the document's time validity, so
   that VALID is never read as more than it is.
 
@@ -41,7 +43,6 @@ from typing import Any
 from epass.access.keys import AccessKey
 from epass.dump import EVIDENCE_FILE, read_dump
 from epass.inspection.checks import (
-    CHECK_CHIP,
     access_check,
     document_findings,
     face_views,
@@ -52,6 +53,7 @@ from epass.inspection.checks import (
     read_check,
     time_validity,
 )
+from epass.inspection.chip import chip_authenticity
 from epass.inspection.evidence import read_summary_from_evidence
 from epass.inspection.model import (
     EVIDENCE_SCHEMA,
@@ -70,7 +72,7 @@ from epass.inspection.model import (
 from epass.lds.document import Document
 from epass.pa import TrustStore, verify
 from epass.reader import ChipSession, Progress, ReadOptions
-from epass.verdict import Check, CheckStatus, Finding, decide
+from epass.verdict import Check, Finding, decide_inspection
 
 __all__ = [
     "EVIDENCE_SCHEMA",
@@ -126,22 +128,17 @@ def _assemble(
     document_checks = [mandatory_check(document, passive, not_read)]
     if mrz is not None:
         document_checks.append(printed_mrz_check(document, mrz))
-    chip = ChipAuthenticity(
-        ChipAuthenticityStatus.NOT_CHECKED,
-        "chip authenticity not checked: Active and Chip Authentication are not performed",
-        (
-            Check(
-                CHECK_CHIP,
-                CheckStatus.SKIP,
-                "not checked: Active Authentication and Chip Authentication are not supported",
-                required=False,
-            ),
-        ),
+    chip = chip_authenticity(
+        read=read, document=document, passive=passive, trust_store=trust_store, at=at
     )
     validity, time_findings = time_validity(document, passive, at)
     findings += time_findings
     # the same order as Inspection.checks: read, passive, document, chip
-    verdict, reasons = decide((*read_checks, *passive.checks, *document_checks, *chip.checks))
+    verdict, reasons = decide_inspection(
+        (*read_checks, *passive.checks, *document_checks, *chip.checks),
+        clone_suspected=chip.status is ChipAuthenticityStatus.CLONE_SUSPECTED,
+    )
+    unchecked = chip.detail if chip.status is ChipAuthenticityStatus.NOT_CHECKED else None
     return Inspection(
         source=source,
         source_detail=source_detail,
@@ -157,7 +154,7 @@ def _assemble(
         findings=tuple(findings),
         verdict=verdict,
         reasons=reasons,
-        not_checked=not_checked(mrz is not None, read, live=source == "chip"),
+        not_checked=not_checked(mrz is not None, read, live=source == "chip", chip=unchecked),
         time_validity=validity,
     )
 

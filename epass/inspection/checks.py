@@ -1,6 +1,6 @@
 """The inspection's own checks, beside passive authentication (DESIGN.md "Verification").
 
-``access.protocol`` (informative), ``access.pace_cam`` (after PACE-CAM), ``read.files``
+``access.protocol`` (informative), ``read.files``
 (required when the chip served a file malformed), ``lds.mandatory_data_groups``
 (9303-10 §4.7), ``mrz.printed_vs_chip``, and the views, findings and time
 validity an :class:`~epass.inspection.Inspection` shows. No personal data goes
@@ -26,9 +26,7 @@ _T = TypeVar("_T")
 
 CHECK_MANDATORY = "lds.mandatory_data_groups"
 CHECK_ACCESS = "access.protocol"
-CHECK_CAM = "access.pace_cam"
 CHECK_READ = "read.files"
-CHECK_CHIP = "chip.authenticity"
 CHECK_PRINTED_MRZ = "mrz.printed_vs_chip"
 
 
@@ -162,22 +160,18 @@ def mandatory_check(document: Document, passive: Report, not_read: Mapping[str, 
 
 
 def access_check(access: AccessResult, *, recorded: bool) -> tuple[list[Check], list[Finding]]:
-    """How the chip was opened (9303-11 §4.2: PACE when offered), and PACE-CAM's result.
+    """How the chip was opened (9303-11 §4.2: PACE when offered).
 
     ``access.protocol`` is informative (never the verdict): PASS for PACE, or for
     BAC on a chip that offers no PACE; SKIP with the reason when BAC ran although
-    PACE was offered. ``access.pace_cam`` (only after PACE-CAM) is required: FAIL
-    when the chip's CAM data do not match the key of EF.CardSecurity, SKIP when
-    they could not be checked, PASS when they match (EF.CardSecurity's own
-    signature is not part of it: chip authenticity is not claimed).
+    PACE was offered. PACE-CAM's chip authentication is judged in the chip
+    section (``chip.pace_cam``, :mod:`epass.inspection.chip`), the one place that
+    decides chip authenticity.
 
     :param recorded: the facts come from a dump's evidence file, not from this run.
     """
     check, findings = _access_check_facts(access)
     checks = [check]
-    cam = _cam_check(access)
-    if cam is not None:
-        checks.append(cam)
     if not recorded:
         return checks, findings
     prefix = "as the dump's evidence records it (not re-verifiable offline): "
@@ -249,39 +243,6 @@ def _access_check_facts(access: AccessResult) -> tuple[Check, list[Finding]]:
         findings.append(Finding("access.pace_not_used", detail, "EF.CardAccess"))
         return Check(CHECK_ACCESS, CheckStatus.SKIP, detail, evidence, required=False), findings
     return Check(CHECK_ACCESS, CheckStatus.PASS, detail, evidence, required=False), findings
-
-
-def _cam_check(access: AccessResult) -> Check | None:
-    pace = access.pace
-    if pace is None or pace.mapping != "CAM":
-        return None
-    cam = pace.chip_authentication
-    evidence: dict[str, Any] = {"pace_protocol": pace.protocol}
-    if cam is None or cam.verified is None:
-        why = "not checked" if cam is None else cam.detail
-        return Check(
-            CHECK_CAM,
-            CheckStatus.SKIP,
-            f"PACE-CAM ran but its chip authentication data were not checked: {why}",
-            evidence,
-        )
-    evidence["verified"] = cam.verified
-    if not cam.verified:
-        return Check(
-            CHECK_CAM,
-            CheckStatus.FAIL,
-            "the chip's PACE-CAM authentication data do not match the chip-authentication key "
-            f"of EF.CardSecurity (9303-11 §4.4.3.5.2): {cam.detail}",
-            evidence,
-        )
-    return Check(
-        CHECK_CAM,
-        CheckStatus.PASS,
-        "the chip's PACE-CAM authentication data match the chip-authentication key of "
-        "EF.CardSecurity (the signature of EF.CardSecurity is not verified here, so chip "
-        f"authenticity is not claimed): {cam.detail}",
-        evidence,
-    )
 
 
 def read_check(read: ReadSummary, document: Document, passive: Report) -> Check:
@@ -418,16 +379,18 @@ def time_validity(
     return TimeValidity(at, expiry, False, f"document valid until {expiry.isoformat()}{source}"), []
 
 
-def not_checked(mrz_given: bool, read: ReadSummary | None, live: bool) -> tuple[NotChecked, ...]:
-    """What the verdict does not cover, in words for the reader of the verdict."""
-    out = [
-        NotChecked(
-            "chip_authenticity",
-            "Active Authentication and Chip Authentication are not performed: the data are "
-            "proven, the chip is not (a copy of these files on another chip would pass)",
-        ),
-        NotChecked("revocation", "no certificate revocation list was consulted for the DS"),
-    ]
+def not_checked(
+    mrz_given: bool, read: ReadSummary | None, live: bool, *, chip: str | None = None
+) -> tuple[NotChecked, ...]:
+    """What the verdict does not cover, in words for the reader of the verdict.
+
+    :param chip: why chip authenticity is not checked (the chip section's
+        detail when it is NOT CHECKED), or ``None`` when it was checked.
+    """
+    out = []
+    if chip is not None:
+        out.append(NotChecked("chip_authenticity", chip))
+    out.append(NotChecked("revocation", "no certificate revocation list was consulted for the DS"))
     if not mrz_given:
         out.append(
             NotChecked("printed_mrz", "the MRZ printed on the data page was not compared with DG1")

@@ -20,7 +20,7 @@ from epass.lds.document import Document
 from epass.lds.files import lds_order
 from epass.lds.mrz import Mrz
 from epass.pa.report import Report
-from epass.reader import ReadResult
+from epass.reader import ChipAuthenticationResult, ReadResult
 from epass.verdict import Check, Finding, Verdict, find_check, json_value
 
 __all__ = [
@@ -56,11 +56,18 @@ class ChipAuthenticityStatus(StrEnum):
 
 @dataclass(frozen=True)
 class ChipAuthenticity:
-    """Whether the chip is the one the state issued (Active / Chip Authentication).
+    """Whether the chip is the one the state issued (Active / Chip Authentication, PACE-CAM).
+
+    Built by :func:`epass.inspection.chip.chip_authenticity`, which binds each
+    protocol's result to passive authentication of its key's file.
 
     :ivar status: one of :class:`ChipAuthenticityStatus`.
     :ivar detail: one sentence.
-    :ivar checks: the chip-authentication checks (empty when not checked).
+    :ivar checks: the chip-authentication checks (``chip.chip_authentication``,
+        ``chip.active_authentication``, ``chip.pace_cam``,
+        ``chip.terminal_authentication``), each with its evidence (challenge,
+        signature, recovered digest, key id, algorithm, ``key_proof``: the
+        passive-authentication result that proved the key).
     """
 
     status: ChipAuthenticityStatus
@@ -229,6 +236,8 @@ class ReadSummary:
         :attr:`not_read`; a genuine chip does not do that).
     :ivar from_evidence: ``True`` when this summary comes from a dump's evidence
         file (what the saving read recorded), not from a read just made.
+    :ivar chip_authentication: the chip-authentication runs of the read (CA,
+        AA, TA with their evidence); ``None`` for a dump.
     """
 
     access: AccessResult
@@ -241,6 +250,7 @@ class ReadSummary:
     seconds: float | None = None
     malformed: tuple[str, ...] = ()
     from_evidence: bool = False
+    chip_authentication: ChipAuthenticationResult | None = None
 
     @classmethod
     def from_read(cls, result: ReadResult, *, link: str) -> ReadSummary:
@@ -260,6 +270,7 @@ class ReadSummary:
             recoveries=result.recoveries,
             seconds=round(result.seconds, 6),
             malformed=tuple(f.label for f in sorted(result.malformed, key=lds_order)),
+            chip_authentication=result.chip_authentication,
         )
 
     def to_dict(self) -> dict[str, Any]:
