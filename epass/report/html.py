@@ -48,7 +48,7 @@ from markupsafe import Markup
 from epass._version import __version__
 from epass.errors import EpassError, ParseError
 from epass.inspection import Inspection
-from epass.lds.document import PARSERS
+from epass.lds import document as _document
 from epass.lds.files import LdsFile, lds_order
 from epass.report.images import MAX_FACE_PIXELS, image_kind, to_png
 
@@ -282,7 +282,7 @@ def _files(inspection: Inspection, walker: _Walker) -> list[dict[str, Any]]:
         result = status.get(file.label)
         if result is not None:
             entry["hash"] = result.to_dict()
-        if file in PARSERS:
+        if file in _document.PARSERS:
             try:
                 parsed = document.parsed(file)
             except ParseError as exc:

@@ -10,6 +10,7 @@ few bytes declaring a gigapixel image cost microseconds, not gigabytes.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 
 from epass.errors import ParseError
@@ -69,8 +70,11 @@ def to_png(data: bytes, *, file: str = "DG2", max_pixels: int = MAX_FACE_PIXELS)
     except ParseError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        declared = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow's own bound, crossed
+        count = f" ({int(declared.group(1)):,} pixels)" if declared else ""
         raise ParseError(
-            "the image declares more pixels than a face may have: not decoded", file=file
+            f"the image declares more pixels{count} than a face may have: not decoded",
+            file=file,
         ) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         reason = "not a JPEG or JPEG 2000 image Pillow can read"
