@@ -236,13 +236,20 @@ class DevToolsPage:
         return result["result"].get("value")
 
     def wait_for(self, expression: str, *, timeout: float = 20) -> Any:
-        """Poll *expression* until it is truthy; return its value."""
+        """Poll *expression* until it is truthy; return its value.
+
+        An exception in the page (an element not there yet) counts as not yet.
+        """
         deadline = time.monotonic() + timeout
-        value = None
+        value: Any = None
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
+            try:
+                value = self.evaluate(expression)
+            except RuntimeError as exc:
+                value = exc
+            else:
+                if value:
+                    return value
             time.sleep(0.05)
         raise AssertionError(f"the page never satisfied {expression!r} (last value {value!r})")
 

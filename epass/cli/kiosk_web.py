@@ -405,8 +405,12 @@ class LiveServer:
         self.sock.close()
 
 
-def start_server(address: str, *, public: bool = False) -> LiveServer:
+def start_server(
+    address: str, *, public: bool = False, hub: LiveHub | None = None
+) -> LiveServer:
     """Listen on *address* (``HOST:PORT``, see :func:`parse_address`) and serve the live page.
+
+    :param hub: the event hub (default: a new :class:`LiveHub`).
 
     :raises click.BadParameter: for a bad or non-loopback address without *public*.
     :raises click.ClickException: when the address cannot be bound.
@@ -423,6 +427,6 @@ def start_server(address: str, *, public: bool = False) -> LiveServer:
         raise click.ClickException(
             f"cannot serve the live page on {address}: {exc.strerror or exc}"
         ) from exc
-    server = LiveServer(sock, LiveHub(), public=public)
+    server = LiveServer(sock, hub or LiveHub(), public=public)
     server.start()
     return server
