@@ -24,16 +24,16 @@ import pytest
 pytest.importorskip("starlette", reason="the 'web' extra (starlette, uvicorn) is not installed")
 pytest.importorskip("uvicorn", reason="the 'web' extra (starlette, uvicorn) is not installed")
 
-from drivers.virtual.builder import specimen  # noqa: E402
-from drivers.virtual.slot import Presentation, VirtualSlot  # noqa: E402
-from epass.access.keys import MrzKey  # noqa: E402
-from epass.cli import kiosk_web  # noqa: E402
-from epass.cli.kiosk import Kiosk  # noqa: E402
-from epass.cli.kiosk_web import LiveHub, LiveServer, parse_address, start_server  # noqa: E402
-from epass.cli.main import main  # noqa: E402
-from epass.inspection import inspect  # noqa: E402
-from epass.lds import dg2  # noqa: E402
-from epass.lds.files import LdsFile  # noqa: E402
+from drivers.virtual.builder import specimen
+from drivers.virtual.slot import Presentation, VirtualSlot
+from epass.access.keys import MrzKey
+from epass.cli import kiosk_web
+from epass.cli.kiosk import Kiosk
+from epass.cli.kiosk_web import LiveHub, LiveServer, parse_address, start_server
+from epass.cli.main import main
+from epass.inspection import inspect
+from epass.lds import dg2
+from epass.lds.files import LdsFile
 
 DOC = specimen()
 LINE1, LINE2 = DOC.mrz.split()
@@ -162,9 +162,7 @@ def test_the_face_is_served_for_the_current_document_only():
 
 def test_a_face_that_does_not_decode_is_not_served(caplog):
     broken = b"\xff\xd8\xff\xe0" + bytes(300)
-    doc = DOC.with_file(
-        LdsFile.DG2, dg2.encode([dg2.FaceImageSpec(image=broken, format="JPEG")])
-    )
+    doc = DOC.with_file(LdsFile.DG2, dg2.encode([dg2.FaceImageSpec(image=broken, format="JPEG")]))
     with doc.transport() as transport:
         inspection = inspect(transport, MrzKey(DOC.mrz_information), DOC.trust_store())
     hub = LiveHub()
@@ -236,7 +234,7 @@ def test_a_failing_sink_does_not_end_the_kiosk(caplog):
     slot.on_exhausted = kiosk.stop
     with caplog.at_level(logging.ERROR, logger="epass.kiosk"):
         kiosk.run()
-    assert [e for e in out.events if e["event"] == "verdict"][0]["verdict"] == "VALID"
+    assert next(e for e in out.events if e["event"] == "verdict")["verdict"] == "VALID"
     assert "an event sink failed: RuntimeError" in caplog.text
 
 

@@ -18,13 +18,13 @@ import pytest
 pytest.importorskip("starlette", reason="the 'web' extra (starlette, uvicorn) is not installed")
 pytest.importorskip("uvicorn", reason="the 'web' extra (starlette, uvicorn) is not installed")
 
-from drivers.virtual.builder import build_document, specimen  # noqa: E402
-from drivers.virtual.pki import make_test_pki  # noqa: E402
-from drivers.virtual.slot import Presentation, VirtualSlot  # noqa: E402
-from epass.cli.kiosk import Kiosk  # noqa: E402
-from epass.cli.kiosk_web import start_server  # noqa: E402
-from epass.lds.files import LdsFile  # noqa: E402
-from tests.chromium import DevToolsPage, artifact_dir, require_chromium  # noqa: E402
+from drivers.virtual.builder import build_document, specimen
+from drivers.virtual.pki import make_test_pki
+from drivers.virtual.slot import Presentation, VirtualSlot
+from epass.cli.kiosk import Kiosk
+from epass.cli.kiosk_web import start_server
+from epass.lds.files import LdsFile
+from tests.chromium import DevToolsPage, artifact_dir, require_chromium
 
 DOC = specimen()
 LINE1, LINE2 = DOC.mrz.split()

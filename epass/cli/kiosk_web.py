@@ -405,9 +405,7 @@ class LiveServer:
         self.sock.close()
 
 
-def start_server(
-    address: str, *, public: bool = False, hub: LiveHub | None = None
-) -> LiveServer:
+def start_server(address: str, *, public: bool = False, hub: LiveHub | None = None) -> LiveServer:
     """Listen on *address* (``HOST:PORT``, see :func:`parse_address`) and serve the live page.
 
     :param hub: the event hub (default: a new :class:`LiveHub`).
