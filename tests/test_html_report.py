@@ -158,7 +158,7 @@ def test_a_dump_without_read_evidence_says_so():
 # -- chip strings are escaped ------------------------------------------------------------------
 
 
-def _hostile_pki():
+def hostile_pki():
     """The test PKI whose DS certificate is named with markup (the CSCA still signs it)."""
     doc = specimen()
     pki = doc.pki
@@ -185,7 +185,7 @@ def _hostile_pki():
 
 
 def test_a_hostile_ds_name_is_escaped_everywhere():
-    doc = build_document(pki=_hostile_pki())
+    doc = build_document(pki=hostile_pki())
     inspection = live(doc)
     html = render_html(inspection)
     no_markup_from_the_chip(html)

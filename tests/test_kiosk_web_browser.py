@@ -1,10 +1,11 @@
 """The kiosk's live page in headless Chromium, over several documents read one after another.
 
-One page stays open (DevTools over --remote-debugging-pipe) while the kiosk reads three
+One page stays open (DevTools over --remote-debugging-pipe) while the kiosk reads four
 virtual documents from a virtual slot: a genuine one (VALID), one whose DG1 was altered after
-signing (INVALID), one signed by a PKI the trust store does not hold (INDETERMINATE). The
-page must show each verdict in turn, with the face, the holder and every check, as the
-events arrive. Skipped without Chromium, except under CI=true.
+signing (INVALID), one signed by a PKI the trust store does not hold (INDETERMINATE), and one
+whose DS certificate is named with markup (in the report the page receives). The page must show each
+verdict in turn, with the face, the holder and every check, as the events arrive. Skipped
+without Chromium, except under CI=true.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ pytest.importorskip("uvicorn", reason="the 'web' extra (starlette, uvicorn) is n
 from drivers.virtual.builder import build_document, specimen
 from drivers.virtual.pki import make_test_pki
 from drivers.virtual.slot import Presentation, VirtualSlot
+from epass.access.keys import MrzKey
 from epass.cli.kiosk import Kiosk
 from epass.cli.kiosk_web import start_server
+from epass.inspection import inspect
 from epass.lds.files import LdsFile
 from tests.chromium import DevToolsPage, artifact_dir, require_chromium
+from tests.test_html_report import HOSTILE, hostile_pki
 
 DOC = specimen()
 LINE1, LINE2 = DOC.mrz.split()
@@ -45,11 +49,17 @@ def js_text(element_id: str) -> str:
 
 def test_live_page_shows_each_verdict_in_turn(tmp_path_factory):
     require_chromium()
+    hostile = build_document(pki=hostile_pki())
+    with hostile.transport() as transport:
+        hostile_verdict = inspect(
+            transport, MrzKey(DOC.mrz_information), DOC.trust_store()
+        ).verdict.value
     cases = [
         (DOC, "VALID"),
         (DOC.tampered(LdsFile.DG1, offset=-1), "INVALID"),
         (build_document(pki=make_test_pki(seed=b"a state the trust store does not know")),
          "INDETERMINATE"),
+        (hostile, hostile_verdict),
     ]  # fmt: skip
     slot = VirtualSlot([Presentation(doc.chip()) for doc, _ in cases])
     keys: queue.Queue[str | None] = queue.Queue()
@@ -98,6 +108,9 @@ def test_live_page_shows_each_verdict_in_turn(tmp_path_factory):
                     assert "dg.hashes" in shown["reasons"]
                 if expected == "INDETERMINATE":
                     assert "ds.issuer" in shown["reasons"]
+                # markup from the chip is text: no element, no script added by it
+                assert page.evaluate("document.querySelectorAll('img').length") == 1
+                assert page.evaluate("document.scripts.length") == 1
                 page.screenshot(out / f"kiosk-live-{cycle}-{expected}.png")
             recent = page.evaluate(
                 "Array.from(document.querySelectorAll('#recent li')).map(li => li.textContent)"
@@ -112,3 +125,50 @@ def test_live_page_shows_each_verdict_in_turn(tmp_path_factory):
         thread.join(20)
         server.stop()
     assert not thread.is_alive() and not server.thread.is_alive()
+
+
+def test_live_page_shows_chip_text_as_text():
+    """Markup in any value the page shows (name, reasons, details, errors) stays text."""
+    require_chromium()
+    server = start_server("127.0.0.1:0")
+    hub = server.hub
+    holder = {
+        "primary_identifier": HOSTILE,
+        "secondary_identifier": "</td><td>",
+        "document_code": "P",
+        "issuing_state": "UTO",
+        "document_number": "<b>1</b>",
+        "nationality": "UTO",
+        "date_of_birth": "1974-08-12",
+        "sex": "F",
+        "date_of_expiry": "2034-04-15",
+    }
+    report = {
+        "document": {"holder": holder, "faces": []},
+        "checks": [{"name": HOSTILE, "status": "FAIL", "detail": HOSTILE}],
+        "not_checked": [{"name": "x", "detail": HOSTILE}],
+    }
+    events = [
+        {"event": "started", "seq": 0, "cycle": 0, "reader": HOSTILE},
+        {"event": "key_accepted", "seq": 1, "cycle": 1},
+        {"event": "access_granted", "seq": 2, "cycle": 1, "protocol": HOSTILE, "fallback": HOSTILE},
+        {"event": "file_read", "seq": 3, "cycle": 1, "file": HOSTILE, "bytes": 1},
+        {"event": "verdict", "seq": 4, "cycle": 1, "verdict": "INVALID", "reasons": [HOSTILE],
+         "ms": 1, "report": report},
+        {"event": "error", "seq": 5, "cycle": 1, "stage": "read", "type": "X", "message": HOSTILE},
+    ]  # fmt: skip
+    try:
+        for event in events:
+            hub.publish(event)
+        with DevToolsPage() as page:
+            page.navigate(server.url)
+            page.wait_for(f"{js_text('verdict')} === 'INVALID'")
+            text = page.evaluate("document.body.textContent")
+            assert text.count(HOSTILE) >= 7  # reader, access, file, name, reason, check, error
+            assert "</td><td>" in text and "<b>1</b>" in text
+            assert page.evaluate("document.querySelectorAll('img').length") == 1  # #face only
+            assert page.evaluate("document.querySelectorAll('b, script[src=x]').length") == 0
+            assert page.evaluate("document.scripts.length") == 1
+            assert page.evaluate(js_text("face-missing")) == "No face image on the chip."
+    finally:
+        server.stop()
