@@ -281,8 +281,16 @@ def test_a_port_in_use_fails_at_once():
 
 def run_cli(capsys, monkeypatch, stdin: str, *args: str) -> tuple[int, str, str]:
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
+    # the command sets the "epass.kiosk" logger's level and propagation and leaves them so:
+    # put them back, or later tests see INFO records (test_kiosk's memory bound notices them)
+    kiosk_logger = logging.getLogger("epass.kiosk")
+    level, propagate = kiosk_logger.level, kiosk_logger.propagate
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            main(list(args))
+    finally:
+        kiosk_logger.setLevel(level)
+        kiosk_logger.propagate = propagate
     out, err = capsys.readouterr()
     return int(exit_info.value.code or 0), out, err
 
