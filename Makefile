@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,web]'
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -22,12 +22,13 @@ demo: $(VENV)/.installed
 
 # The suite runs beside a private pcscd with a vpcd virtual reader (tools/with-pcscd: installs
 # the packages and the pcsc extra when missing as root or with CI=true; otherwise the PC/SC
-# integration tests skip, except under CI=true where that is a failure).
+# integration tests skip, except under CI=true where that is a failure), with headless
+# Chromium for the browser tests (tools/with-chromium: the same rules for Debian's chromium).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	tools/with-pcscd $(BIN) $(BIN)/pytest -q
+	tools/with-chromium tools/with-pcscd $(BIN) $(BIN)/pytest -q
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

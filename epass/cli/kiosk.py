@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import click
 
@@ -45,10 +45,19 @@ from epass.pa import TrustStore
 from epass.reader import Phase, ProgressEvent, ReadOptions
 from epass.transport import CardSource, Transport
 
+if TYPE_CHECKING:
+    from epass.inspection import Inspection
+
+#: A further receiver of every event (``--serve``): the event as written, and for a
+#: ``verdict`` event the inspection it reports (``None`` otherwise). It runs in the
+#: kiosk's thread after the line is written; what it raises is logged and ignored.
+EventSink = Callable[[dict[str, Any], "Inspection | None"], None]
+
 __all__ = [
     "EVENTS",
     "KIOSK_SCHEMA",
     "MAX_LINE",
+    "EventSink",
     "KeyAssembler",
     "Kiosk",
     "bounded_lines",
@@ -231,6 +240,7 @@ class Kiosk:
     :param sleep: how to pass *retry* (tests pass a no-op).
     :param clock: monotonic seconds, for the ``ms`` of events.
     :param at: the time to verify at (default: now, at each verdict).
+    :param sinks: further receivers of every event (:data:`EventSink`).
     """
 
     def __init__(
@@ -246,6 +256,7 @@ class Kiosk:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.perf_counter,
         at: datetime | None = None,
+        sinks: Sequence[EventSink] = (),
     ) -> None:
         self.source = source
         self.lines = lines
@@ -257,6 +268,7 @@ class Kiosk:
         self.sleep = sleep
         self.clock = clock
         self.at = at
+        self.sinks = tuple(sinks)
         self.assembler = KeyAssembler()
         self.cycle = 0
         self.seq = 0
@@ -269,6 +281,10 @@ class Kiosk:
 
     def emit(self, event: str, **fields: Any) -> None:
         """Write one event line: ``event``, ``seq``, ``time``, ``cycle`` and *fields*."""
+        self._emit(event, fields, None)
+
+    def _emit(self, event: str, fields: dict[str, Any], inspection: Inspection | None) -> None:
+        """:meth:`emit`; *inspection* (a verdict's) goes to the :attr:`sinks`, not into the line."""
         record: dict[str, Any] = {
             "event": event,
             "seq": self.seq,
@@ -285,6 +301,11 @@ class Kiosk:
         except OSError as exc:  # nobody reads the events any more
             logger.error("events cannot be written (%s): stopping", exc.strerror or exc)
             self.stop("output closed")
+        for sink in self.sinks:
+            try:
+                sink(record, inspection)
+            except Exception as exc:  # a display must not end the kiosk
+                logger.error("an event sink failed: %s", type(exc).__name__)
 
     def _error(self, stage: str, exc: BaseException) -> None:
         kind = type(exc).__name__ if isinstance(exc, EpassError) else "InternalError"
@@ -367,12 +388,15 @@ class Kiosk:
             )
             ms = _ms(self.clock() - start)
             verdict = inspection.verdict.value
-            self.emit(
+            self._emit(
                 "verdict",
-                verdict=verdict,
-                reasons=[str(r) for r in inspection.reasons],
-                ms=ms,
-                report=inspection.to_dict(),
+                {
+                    "verdict": verdict,
+                    "reasons": [str(r) for r in inspection.reasons],
+                    "ms": ms,
+                    "report": inspection.to_dict(),
+                },
+                inspection,
             )
             logger.info("cycle %d: verdict %s in %.0f ms", self.cycle, verdict, ms)
         except EpassError as exc:
@@ -489,6 +513,19 @@ def _virtual_source(face_format: str) -> tuple[CardSource, TrustStore]:
     return VirtualSlot(documents(), name="epass virtual passport"), document.trust_store()
 
 
+def _live_page(address: str, public: bool) -> Any:
+    """Start the live page of ``--serve`` (:mod:`epass.cli.kiosk_web`)."""
+    try:
+        from epass.cli import kiosk_web
+    except ImportError as exc:
+        raise click.ClickException(
+            f"--serve needs the 'web' extra (pip install 'epass[web]'): {exc}"
+        ) from exc
+    server = kiosk_web.start_server(address, public=public)
+    logger.info("live page on %s", server.url)
+    return server
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -525,6 +562,18 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     help="Time budget of one read (default: ReadOptions').",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Log only warnings and errors on stderr.")
+@click.option(
+    "--serve",
+    metavar="HOST:PORT",
+    help="Also show each document live on a web page at this address, e.g. 127.0.0.1:8080 "
+    "(loopback only unless --serve-public; needs the 'web' extra).",
+)
+@click.option(
+    "--serve-public",
+    is_flag=True,
+    help="Let --serve listen on an address other machines reach (the page shows holder data "
+    "and the face).",
+)
 def kiosk(
     reader: str | None,
     virtual: bool,
@@ -532,6 +581,8 @@ def kiosk(
     poll: float,
     max_seconds: float | None,
     quiet: bool,
+    serve: str | None,
+    serve_public: bool,
 ) -> None:
     """Read document after document: MRZ lines or a CAN on stdin, one JSON event per line.
 
@@ -547,6 +598,8 @@ def kiosk(
 
     if virtual and reader is not None:
         raise click.UsageError("give --virtual or --reader, not both")
+    if serve_public and serve is None:
+        raise click.UsageError("--serve-public goes with --serve HOST:PORT")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("epass kiosk: %(levelname)s %(message)s"))
     logger.addHandler(handler)
@@ -565,7 +618,10 @@ def kiosk(
     if max_seconds is not None:
         options = replace(options, max_seconds=max_seconds)
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    server = None
     try:
+        if serve is not None:
+            server = _live_page(serve, serve_public)
         Kiosk(
             source,
             bounded_lines(sys.stdin),
@@ -573,8 +629,11 @@ def kiosk(
             trust_store=trust,
             options=options,
             poll=poll,
+            sinks=() if server is None else (server.hub.publish,),
         ).run()
     finally:
+        if server is not None:
+            server.stop()
         signal.signal(signal.SIGTERM, previous)
         logger.removeHandler(handler)
         close = getattr(source, "close", None)

@@ -31,10 +31,12 @@ import click
 from epass.cli import source as card_sources
 from epass.cli.certs import trust_store_for
 from epass.cli.emulate import emulate
+from epass.cli.html_report import html_actions, html_option
 from epass.cli.readers import readers
 from epass.cli.source import open_card_source
 from epass.errors import EpassError
 from epass.inspection import Inspection
+from epass.report.images import MAX_FACE_PIXELS
 from epass.transport import CardSource
 
 if TYPE_CHECKING:
@@ -324,8 +326,6 @@ def _can_only(document: Any) -> bool:
     return not config.bac and "MRZ" not in config.pace_passwords
 
 
-#: Most pixels a face may declare before ``--face-out x.png`` decodes it (a face is about 0.1 MP).
-MAX_FACE_PIXELS = 16_000_000
 _FACE_SUFFIXES = {"JPEG": (".jpg", ".jpeg"), "JPEG2000": (".jp2", ".j2k", ".jpf", ".jpx")}
 
 
@@ -379,42 +379,13 @@ def _write_face(inspection: Inspection, target: Path) -> str | None:
 
 def _decode_to_png(image: bytes, target: Path) -> bytes:
     """Decode a JPEG / JPEG 2000 face and encode it as PNG, refusing decompression bombs."""
-    import io
-    import warnings
-
-    from PIL import Image, UnidentifiedImageError
+    from epass.errors import ParseError
+    from epass.report.images import to_png
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(image)) as picture:
-                width, height = picture.size  # from the header: nothing decoded yet
-                if width * height > MAX_FACE_PIXELS:
-                    raise click.ClickException(
-                        f"{target}: the face image declares {width}x{height} pixels, more "
-                        f"than the {MAX_FACE_PIXELS:,} a face may have: not decoded"
-                    )
-                buffer = io.BytesIO()
-                picture.save(buffer, format="PNG")
-    except click.ClickException:
-        raise
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-        OSError,
-        ValueError,
-        SyntaxError,
-    ) as exc:
-        reason = "not a JPEG or JPEG 2000 image Pillow can read"
-        if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
-            raise click.ClickException(
-                f"{target}: the face image declares more pixels than a face may have: not decoded"
-            ) from exc
-        if not isinstance(exc, UnidentifiedImageError):
-            reason = f"{type(exc).__name__}: {str(exc)[:200]}"
-        raise click.ClickException(f"{target}: the face image does not decode ({reason})") from exc
-    return buffer.getvalue()
+        return to_png(image, max_pixels=MAX_FACE_PIXELS)
+    except ParseError as exc:
+        raise click.ClickException(f"{target}: the face {exc.reason}") from exc
 
 
 @cli.command()
@@ -423,6 +394,7 @@ def _decode_to_png(image: bytes, target: Path) -> bytes:
 @_extended_option
 @_face_option
 @_face_out_option
+@html_option
 @_profile_option
 @_list_profiles_option
 @_can_option
@@ -434,6 +406,7 @@ def demo(
     extended: bool | None,
     face_format: str,
     face_out: Path | None,
+    html_out: Path | None,
     profile_name: str,
     can: str | None,
     bac_only: bool,
@@ -450,11 +423,12 @@ def demo(
         access=access,
         profile_terminal=True,
     )
+    title = f"epass demo: virtual document '{profile_name}' (ICAO 9303 specimen, TEST PKI)"
     _finish(
         inspection,
-        title=f"epass demo: virtual document '{profile_name}' (ICAO 9303 specimen, TEST PKI)",
+        title=title,
         as_json=as_json,
-        actions=_face_actions(face_out),
+        actions=[*_face_actions(face_out), *html_actions(html_out, title=title)],
     )
 
 
@@ -638,6 +612,7 @@ def _close_source(source: CardSource) -> None:
 @_extended_option
 @_face_option
 @_face_out_option
+@html_option
 @_profile_option
 @_bac_only_option
 @_no_fallback_option
@@ -672,6 +647,7 @@ def read(
     extended: bool | None,
     face_format: str,
     face_out: Path | None,
+    html_out: Path | None,
     profile_name: str,
     bac_only: bool,
     no_fallback: bool,
@@ -738,7 +714,7 @@ def read(
         finally:
             _close_source(source)
         title = f"epass read: {source.name}"
-    actions = list(_face_actions(face_out))
+    actions = [*_face_actions(face_out), *html_actions(html_out, title=title)]
     if save is not None:
         target = save
 
@@ -773,6 +749,7 @@ def read(
 @_json_option
 @_at_option
 @_face_out_option
+@html_option
 def verify(
     folder: Path,
     trust_paths: Sequence[Path],
@@ -780,6 +757,7 @@ def verify(
     as_json: bool,
     at: str | None,
     face_out: Path | None,
+    html_out: Path | None,
 ) -> None:
     """Verify a saved dump FOLDER offline."""
     from epass.cli.certs import trust_store_for
@@ -787,11 +765,12 @@ def verify(
 
     trust = trust_store_for(trust_paths)
     inspection = inspect_dump(folder, trust, at=_parse_at(at), mrz=mrz)
+    title = f"epass verify: {folder}"
     _finish(
         inspection,
-        title=f"epass verify: {folder}",
+        title=title,
         as_json=as_json,
-        actions=_face_actions(face_out),
+        actions=[*_face_actions(face_out), *html_actions(html_out, title=title)],
         trust_given=bool(trust_paths) or len(trust) > 0,
     )
 
