@@ -160,7 +160,8 @@ def _field_check(field: str, printed: Mrz, chip: Mrz) -> Check:
         evidence["chip_check_digit_errors"] = tuple(chip.check_digit_errors)
         fillers = printed.format == chip.format and printed.text != chip.text
         differs = bool(wrong)
-        if not differs and fillers and _fields_agree(printed, chip):
+        same_layout = _layout(printed) == _layout(chip)
+        if not differs and fillers and same_layout and _fields_agree(printed, chip):
             differs = True
             evidence["positions"] = _positions(printed.text, chip.text)
             what = "fillers"
