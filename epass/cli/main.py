@@ -803,11 +803,13 @@ def verify(
 
 from epass.cli.certs import certs  # noqa: E402 - the command group is registered below
 from epass.cli.kiosk import kiosk as _kiosk_command  # noqa: E402 - the command after the group
+from epass.cli.scenarios import scenarios  # noqa: E402 - the command after the group
 
 cli.add_command(_kiosk_command)
 cli.add_command(readers)
 cli.add_command(emulate)
 cli.add_command(certs)
+cli.add_command(scenarios)
 
 
 def _silence_stdout() -> None:
