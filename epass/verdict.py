@@ -42,9 +42,11 @@ document (mandatory data groups, printed MRZ) and chip authenticity
 Beside the verdict, never folded into it: the chip section's status (GENUINE
 CHIP, CLONE SUSPECTED, NOT CHECKED - a document that offers no chip
 authentication, or a dump, is NOT CHECKED and says so under "not checked");
-the access protocol (PACE or BAC, and any downgrade from PACE to BAC, reported
+the access protocol (PACE or BAC, and BAC asked for or after PACE failed, reported
 as ``access.protocol`` and a finding: how the channel was opened proves nothing
-about the data or the chip); the document's expiry.
+about the data or the chip); the document's expiry. A downgrade the signed data
+prove - EF.CardAccess lacking PACE options DG14 or EF.CardSecurity sign - is not
+beside the verdict: ``access.downgrade`` FAILs (:mod:`epass.inspection.downgrade`).
 """
 
 from __future__ import annotations

@@ -288,7 +288,12 @@ def test_truncated_card_access_falls_back_to_bac_and_says_so():
     assert access.protocol is AccessProtocol.BAC
     assert access.fallback is not None and "EF.CardAccess" in access.fallback
     assert inspection.check("access.protocol").status is CheckStatus.SKIP
-    assert inspection.verdict is Verdict.VALID  # the data are still proven by PA
+    # the data are still proven by PA, but DG14 signs the PACEInfos EF.CardAccess failed to
+    # deliver: the session was downgraded to BAC (epass.inspection.downgrade)
+    assert inspection.passive.verdict is Verdict.VALID
+    assert inspection.check("access.downgrade").status is CheckStatus.FAIL
+    assert inspection.verdict is Verdict.INVALID
+    assert inspection.reasons == ("access.downgrade",)
     # Not allowed: a clear error naming the step and the reason.
     with pytest.raises(AccessControlError) as info:
         ChipSession(doc.transport(faults=faults), options=STRICT).open(MrzKey(doc.mrz_information))

@@ -51,6 +51,8 @@ document's inspection, its face (JPEG; and the JPEG 2000 variant) decoded with P
 embedded as PNG, every file walked - wall time, median of repeated renders of one inspection
 (each render decodes the face again), plus the first render (template compiled) (target
 <= 150 ms).
+Scenarios (:func:`time_scenarios`): ``epass scenarios check`` over the whole fraud-scenario
+library, cold in a fresh process and warm in this one, wall time (target <= 10 s).
 Run: ``.venv/bin/python tools/bench.py [--face-size N] [--repeat N] [--json]``.
 
 PC/SC section (:func:`bench_pcsc`): the same document served by a
@@ -805,6 +807,50 @@ def time_chip_authenticity(repeat: int) -> dict[str, dict[str, object]]:
     return out
 
 
+#: The issue 10 target for ``epass scenarios check`` over the whole library.
+SCENARIOS_TARGET_S = 10.0
+
+
+def time_scenarios() -> dict[str, object]:
+    """``epass scenarios check`` over the whole fraud-scenario library (issue 10 "Measure").
+
+    Cold: the command in a fresh interpreter (imports, building every scenario's
+    documents and PKI, every inspection), wall time. Warm: :func:`check_all` again
+    in this process (documents cached), wall time.
+    """
+    import subprocess
+
+    from drivers.virtual.scenarios import check_all
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root))
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "epass.cli.main", "scenarios", "check", "--json"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    cold = time.perf_counter() - start
+    report = json.loads(done.stdout)
+    check_all()  # build and cache every document
+    start = time.perf_counter()
+    outcomes = check_all()
+    warm = time.perf_counter() - start
+    return {
+        "readings": report["total"],
+        "passed": report["passed"],
+        "exit_code": done.returncode,
+        "cold_s": round(cold, 3),
+        "cold_check_s": report["seconds"],
+        "warm_s": round(warm, 3),
+        "slowest": max(outcomes, key=lambda o: o.seconds).scenario,
+        "target_s": SCENARIOS_TARGET_S,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--face-size", type=int, default=20000, help="face image bytes to aim for")
@@ -895,6 +941,11 @@ def main(argv: list[str] | None = None) -> int:
 
     master_list = time_master_list_import(max(args.repeat, 30))
     html_report = time_html_report(args.face_size, max(args.repeat, 30))
+    scenario_times = time_scenarios()
+    if scenario_times["passed"] != scenario_times["readings"]:
+        wrong.append(
+            f"scenarios: {scenario_times['passed']}/{scenario_times['readings']} scored right"
+        )
 
     summary = {
         "master_list_import": master_list,
@@ -928,6 +979,7 @@ def main(argv: list[str] | None = None) -> int:
         "chip_authenticity_terminal": auth_timings,
         "chip_authenticity_virtual_chip": chip_auth,
         "html_report": html_report,
+        "scenarios": scenario_times,
     }
     for line in wrong:
         print(f"APDU count changed: {line}", file=sys.stderr)
@@ -995,6 +1047,14 @@ def main(argv: list[str] | None = None) -> int:
             f"median {row['median_ms']} ms (min {row['min_ms']} ms, first {row['cold_ms']} ms); "
             f"target <= 150 ms: {met}"
         )
+    cold_s = float(str(scenario_times["cold_s"]))
+    print(
+        f"epass scenarios check ({scenario_times['passed']}/{scenario_times['readings']} "
+        f"readings scored right): {cold_s:.2f} s cold in a fresh process "
+        f"(check itself {scenario_times['cold_check_s']} s), {scenario_times['warm_s']} s "
+        f"warm; target <= {SCENARIOS_TARGET_S:.0f} s: "
+        f"{'met' if cold_s <= SCENARIOS_TARGET_S else 'NOT met'}"
+    )
     print_pcsc(pcsc_section)
     for label, auth_row in auth_timings.items():
         print(

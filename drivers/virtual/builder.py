@@ -14,7 +14,9 @@ with one PACEInfo per option) and EF.CardSecurity (9303-11 §9.2.11, BSI
 TR-03110-3 A.1.2.5: the same PACEInfos and, for PACE-CAM, the
 ChipAuthenticationInfo and ChipAuthenticationPublicKeyInfo of the chip's
 CAM key on the PACE curve, in a CMS SignedData signed by the same test DS as
-EF.SOD). :func:`td1_mrz` makes the three-line MRZ of an ID card.
+EF.SOD); a DG14 then repeats the PACEInfos, signed through EF.SOD (9303-11
+§9.2.11), so a stripped EF.CardAccess is detected. :func:`td1_mrz` makes the
+three-line MRZ of an ID card.
 
 :func:`specimen` is the built-in passport: the ICAO Doc 9303-4 specimen holder
 (ERIKSSON, ANNA MARIA, Utopia, document L898902C<), with the expiry moved to
@@ -439,6 +441,7 @@ def build_document(
     card_security_file: bool = True,
     extra_data_groups: Mapping[int, bytes] | None = None,
     chip_auth: ChipAuthSpec | None = None,
+    pace_infos_in_dg14: bool = True,
 ) -> VirtualDocument:
     """Build a complete test document signed by *pki* (default: the deterministic test PKI).
 
@@ -458,6 +461,11 @@ def build_document(
         makes itself (1, 2, 14, 15) is replaced by the given bytes.
     :param chip_auth: the chip-authentication keys (:class:`ChipAuthSpec`); when
         given, it replaces *include_dg14*, *include_dg15* and *aa_algorithm*.
+    :param pace_infos_in_dg14: when PACE is offered and the document has a DG14,
+        repeat the PACEInfos of EF.CardAccess in it (9303-11 §9.2.11), signed
+        through EF.SOD, so that a stripped EF.CardAccess is detected
+        (``access.downgrade``). A document without chip authentication has no DG14;
+        its PACEInfos are signed in EF.CardSecurity only.
     """
     pki = pki or make_test_pki()
     text = td1_mrz(holder) if mrz_format == "TD1" else td3_mrz(holder)
@@ -472,6 +480,11 @@ def build_document(
     )
     files[LdsFile.DG2] = dg2.encode(
         [dg2.FaceImageSpec(image=image, format=face_format, width=width, height=height)]
+    )
+    pace_dg14 = (
+        dg14.encode_pace_infos([(o.oid, o.parameter_id) for o in pace])
+        if pace and pace_infos_in_dg14
+        else []
     )
     aa_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None = None
     ca_key: ec.EllipticCurvePrivateKey | None = None
@@ -492,10 +505,12 @@ def build_document(
             ca_chips = (_legacy_ca_chip_key(ca_key),)
             # 9303-11 §9.2.6: an ECDSA AA key needs ActiveAuthenticationInfo naming the scheme.
             files[LdsFile.DG14] = dg14.encode_chip_authentication(
-                _spki(ca_key), active_authentication_ec=include_dg15 and aa_algorithm == "ec"
+                _spki(ca_key),
+                active_authentication_ec=include_dg15 and aa_algorithm == "ec",
+                extra=pace_dg14,
             )
     else:
-        aa_chip, ca_chips, ta_chain = _chip_auth_files(chip_auth, seed, files)
+        aa_chip, ca_chips, ta_chain = _chip_auth_files(chip_auth, seed, files, pace_dg14)
     for number, data in (extra_data_groups or {}).items():
         files[LdsFile.data_group(number)] = bytes(data)
     listed = [f for f in sorted(files, key=lambda f: f.number)]
@@ -582,7 +597,7 @@ def _biometric_placeholder(tag: int, kind: str, seed: bytes) -> bytes:
 
 
 def _chip_auth_files(
-    spec: ChipAuthSpec, seed: bytes, files: dict[LdsFile, bytes]
+    spec: ChipAuthSpec, seed: bytes, files: dict[LdsFile, bytes], pace_infos: Sequence[bytes] = ()
 ) -> tuple[
     AaChipKey | None, tuple[CaChipKey, ...], tuple[Credential, Credential, Credential] | None
 ]:
@@ -606,7 +621,7 @@ def _chip_auth_files(
         files[LdsFile.DG3] = _biometric_placeholder(0x63, "finger", seed)
         files[LdsFile.DG4] = _biometric_placeholder(0x76, "iris", seed)
     if infos:
-        files[LdsFile.DG14] = dg14.encode(infos)
+        files[LdsFile.DG14] = dg14.encode([*infos, *pace_infos])
     return aa, ca, chain
 
 

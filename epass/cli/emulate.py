@@ -81,6 +81,25 @@ def _dump_chip(folder: Path, config: ChipConfig, faults: Faults) -> VirtualChip:
     return VirtualChip(files, mrz_information, config=config, faults=faults)
 
 
+def _scenario_chip(
+    name: str, config: ChipConfig, faults: Faults, remove_after: int | None
+) -> tuple[VirtualChip, int | None]:
+    """The chip of scenario *name* (:mod:`drivers.virtual.scenarios`) and when it leaves."""
+    from dataclasses import replace
+
+    from drivers.virtual import scenarios
+    from drivers.virtual.chip import ChipConfig
+
+    try:
+        staged = scenarios.scenario(name).stage()
+    except KeyError as exc:
+        raise click.UsageError(str(exc.args[0])) from None
+    document = staged.document
+    own = replace(document.chip_config or ChipConfig(), extended_length=config.extended_length)
+    chip = document.chip(config=own, faults=staged.faults or faults)
+    return chip, remove_after if remove_after is not None else staged.remove_after
+
+
 def _keyboard(
     toggle: Callable[[], None],
     insert: Callable[[], None],
@@ -120,6 +139,13 @@ def _keyboard(
     "dump",
     type=click.Path(file_okay=False, path_type=Path),
     help="Serve a saved dump (epass read --save) as a chip with BAC keyed by its DG1.",
+)
+@click.option(
+    "--scenario",
+    "scenario_name",
+    metavar="NAME",
+    help="Serve a fraud scenario's chip (see epass scenarios list; its trust store and printed "
+    "MRZ: epass scenarios export NAME DIR).",
 )
 @click.option("--removed", is_flag=True, help="Start with the card out of the reader.")
 @click.option(
@@ -177,6 +203,7 @@ def emulate(
     port: int,
     profile: str,
     dump: Path | None,
+    scenario_name: str | None,
     removed: bool,
     delay_ms: float,
     remove_after: int | None,
@@ -209,7 +236,12 @@ def emulate(
         reject_extended_secure=reject_extended_secure,
         refuse_sfi=refuse_sfi,
     )
-    if dump is not None:
+    if scenario_name is not None:
+        if dump is not None or profile != DEFAULT_PROFILE:
+            raise click.UsageError("give one of --profile, --from-dump, --scenario")
+        chip, remove_after = _scenario_chip(scenario_name, config, faults, remove_after)
+        what = f"scenario {scenario_name!r}"
+    elif dump is not None:
         if profile != DEFAULT_PROFILE:
             raise click.UsageError("give --profile or --from-dump, not both")
         chip = _dump_chip(dump, config, faults)

@@ -278,6 +278,7 @@ def _inspect_virtual(
     trust: Any = None,
     terminal: Any = None,
     profile_terminal: bool = False,
+    printed_mrz: str | None = None,
 ) -> Inspection:
     from drivers.virtual import profiles
     from drivers.virtual.transport import VirtualTransport
@@ -315,7 +316,9 @@ def _inspect_virtual(
         VirtualTransport(document.chip()) as transport,
         _progress_display(show_progress) as progress,
     ):
-        return inspect(transport, key, store, at=when, options=options, progress=progress)
+        return inspect(
+            transport, key, store, at=when, options=options, progress=progress, mrz=printed_mrz
+        )
 
 
 def _can_only(document: Any) -> bool:
@@ -442,7 +445,8 @@ _mrz_option = click.option(
     metavar="TEXT",
     help="The MRZ as printed: all lines of a TD1, TD2 or TD3 (newline-separated, or one "
     "--mrz per line, or further lines as arguments), or just the line with the document "
-    "number (TD2/TD3 line 2, TD1 lines 1 and 2). Opens the chip.",
+    "number (TD2/TD3 line 2, TD1 lines 1 and 2). Opens the chip; all lines are also "
+    "compared with DG1 field by field (the printed MRZ against the chip).",
 )
 _document_number_option = click.option(
     "--document-number", metavar="NUMBER", help="With --date-of-birth and --date-of-expiry."
@@ -504,6 +508,22 @@ def _access_key(
     return None
 
 
+def _printed_mrz(mrz_parts: Sequence[str]) -> str | None:
+    """The whole printed MRZ the ``--mrz`` lines give, to compare with DG1; ``None`` when
+    they are only the key line(s) (TD2/TD3 line 2, TD1 lines 1 and 2) or none."""
+    from epass.errors import ParseError
+    from epass.inspection.crosscheck import parse_printed_mrz
+
+    if not mrz_parts:
+        return None
+    text = "\n".join(line for part in mrz_parts for line in part.split())
+    try:
+        parse_printed_mrz(text)
+    except ParseError:
+        return None
+    return text
+
+
 def _inspect_source(
     source: CardSource,
     key: AccessKey,
@@ -515,6 +535,7 @@ def _inspect_source(
     show_progress: bool,
     policy: AccessPolicy,
     terminal: Any = None,
+    printed_mrz: str | None = None,
 ) -> Inspection:
     """Wait for a document on *source*, read and verify it.
 
@@ -542,6 +563,7 @@ def _inspect_source(
                 extended_length=extended, access_policy=policy, terminal_credentials=terminal
             ),
             progress=progress,
+            mrz=printed_mrz,
         )
 
 
@@ -670,6 +692,7 @@ def read(
     if virtual and reader is not None:
         raise click.UsageError("give --virtual or --reader, not both")
     key = _access_key((*mrz_parts, *mrz_lines), document_number, date_of_birth, date_of_expiry, can)
+    printed = _printed_mrz((*mrz_parts, *mrz_lines))
     trust_given = True
     policy = _policy(bac_only, no_fallback)
     terminal = _terminal_credentials(ta_chain, ta_key)
@@ -688,6 +711,7 @@ def read(
             access=_Access(profile_name, key, bac_only, no_fallback),
             trust=trust_store_for(trust_paths),
             terminal=terminal,
+            printed_mrz=printed,
         )
         title = f"epass read: virtual document '{profile_name}'"
     else:
@@ -710,6 +734,7 @@ def read(
                 show_progress=not as_json,
                 policy=policy,
                 terminal=terminal,
+                printed_mrz=printed,
             )
         finally:
             _close_source(source)
@@ -744,7 +769,8 @@ def read(
 @click.option(
     "--mrz",
     metavar="TEXT",
-    help="The MRZ as printed on the data page (all lines): compared with DG1 field by field.",
+    help="The MRZ as printed on the data page (all lines, newline- or space-separated): "
+    "compared with DG1 field by field; any difference makes the verdict INVALID.",
 )
 @_json_option
 @_at_option
@@ -777,11 +803,13 @@ def verify(
 
 from epass.cli.certs import certs  # noqa: E402 - the command group is registered below
 from epass.cli.kiosk import kiosk as _kiosk_command  # noqa: E402 - the command after the group
+from epass.cli.scenarios import scenarios  # noqa: E402 - the command after the group
 
 cli.add_command(_kiosk_command)
 cli.add_command(readers)
 cli.add_command(emulate)
 cli.add_command(certs)
+cli.add_command(scenarios)
 
 
 def _silence_stdout() -> None:

@@ -49,11 +49,12 @@ from epass.inspection.checks import (
     holder_view,
     mandatory_check,
     not_checked,
-    printed_mrz_check,
     read_check,
     time_validity,
 )
 from epass.inspection.chip import chip_authenticity
+from epass.inspection.crosscheck import dg11_checks, parse_printed_mrz, printed_mrz_checks
+from epass.inspection.downgrade import downgrade_check
 from epass.inspection.evidence import read_summary_from_evidence
 from epass.inspection.model import (
     EVIDENCE_SCHEMA,
@@ -122,12 +123,16 @@ def _assemble(
     read_checks: list[Check] = []
     if read is not None:
         checks, access_findings = access_check(read.access, recorded=read.from_evidence)
-        read_checks += [*checks, read_check(read, document, passive)]
-        findings += access_findings
+        downgrade, downgrade_findings = downgrade_check(read, document, passive, trust_store, at)
+        read_checks += [*checks, downgrade, read_check(read, document, passive)]
+        findings += access_findings + downgrade_findings
     not_read = read.not_read if read is not None else {}
     document_checks = [mandatory_check(document, passive, not_read)]
     if mrz is not None:
-        document_checks.append(printed_mrz_check(document, mrz))
+        document_checks += printed_mrz_checks(document, mrz)
+    cross_checks, cross_findings = dg11_checks(document)
+    document_checks += cross_checks
+    findings += cross_findings
     chip = chip_authenticity(
         read=read, document=document, passive=passive, trust_store=trust_store, at=at
     )
@@ -167,6 +172,7 @@ def inspect(
     at: datetime | None = None,
     options: ReadOptions | None = None,
     progress: Progress | None = None,
+    mrz: str | None = None,
 ) -> Inspection:
     """Read a chip and verify what was read: the whole inspection (9303-11 §4-§5).
 
@@ -185,11 +191,17 @@ def inspect(
     :param at: the time to judge validity at (timezone-aware; default now).
     :param options: how to read (:class:`epass.reader.ReadOptions`).
     :param progress: called with each :class:`epass.reader.ProgressEvent`.
+    :param mrz: the MRZ as printed on the data page (all lines), scanned or typed;
+        when given it is compared with DG1 field by field
+        (``mrz.printed_vs_chip.<field>``, :mod:`epass.inspection.crosscheck`).
+    :raises ParseError: if *mrz* does not parse (before the chip is touched).
     :raises AccessControlError: if the chip refuses the key.
     :raises TransportError: if the link fails (card removed: ``CardRemovedError``).
     :raises EpassError: if EF.COM or EF.SOD cannot be read, or the chip breaks the protocol.
     """
     when = _check_at(at)
+    if mrz is not None:
+        parse_printed_mrz(mrz)  # a typo is the caller's to fix before the chip is read
     session = ChipSession(transport, options=options, progress=progress)
     result = session.read(key)
     link = "extended length" if session.extended_length else "short APDUs"
@@ -200,7 +212,7 @@ def inspect(
         trust_store=trust_store,
         at=when,
         read=ReadSummary.from_read(result, link=link),
-        mrz=None,
+        mrz=mrz,
         extra_findings=[
             Finding("read.capability_ignored", claim, "EF.ATR/INFO")
             for claim in result.capabilities.ignored
@@ -223,7 +235,7 @@ def inspect_dump(
     :param trust_store: CSCA anchors.
     :param at: the time to judge validity at (timezone-aware; default now).
     :param mrz: the MRZ as printed on the data page (all lines); when given it is
-        compared with DG1 field by field (``mrz.printed_vs_chip``).
+        compared with DG1 field by field (``mrz.printed_vs_chip.<field>``).
     :raises DumpError: if the folder cannot be read or holds no LDS file.
     :raises ValueError: for a file name that is not an LDS file.
     :raises ParseError: if *mrz* does not parse.

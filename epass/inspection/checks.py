@@ -2,7 +2,7 @@
 
 ``access.protocol`` (informative), ``read.files``
 (required when the chip served a file malformed), ``lds.mandatory_data_groups``
-(9303-10 §4.7), ``mrz.printed_vs_chip``, and the views, findings and time
+(9303-10 §4.7), and the views, findings and time
 validity an :class:`~epass.inspection.Inspection` shows. No personal data goes
 into a check detail or a finding.
 """
@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 from epass.access.control import AccessProtocol, AccessResult
 from epass.errors import ParseError
 from epass.inspection.model import FaceView, HolderView, NotChecked, ReadSummary, TimeValidity
-from epass.lds import mrz as mrz_module
 from epass.lds.document import Document
 from epass.lds.files import MANDATORY_DATA_GROUPS, LdsFile
 from epass.pa.report import Report
@@ -27,7 +26,6 @@ _T = TypeVar("_T")
 CHECK_MANDATORY = "lds.mandatory_data_groups"
 CHECK_ACCESS = "access.protocol"
 CHECK_READ = "read.files"
-CHECK_PRINTED_MRZ = "mrz.printed_vs_chip"
 
 
 def holder_view(document: Document, at: datetime) -> HolderView | None:
@@ -294,58 +292,6 @@ def read_check(read: ReadSummary, document: Document, passive: Report) -> Check:
             CHECK_READ, CheckStatus.PASS, f"{recorded}read intact; not read: {listed}", evidence
         )
     return Check(CHECK_READ, CheckStatus.PASS, f"{recorded}every file listed was read", evidence)
-
-
-def printed_mrz_check(document: Document, mrz: str) -> Check:
-    """Compare the MRZ as printed (scanned or typed) with DG1, field by field.
-
-    The detail names the fields that differ, never their values.
-    """
-    try:
-        printed = mrz_module.parse(mrz.strip().upper(), strict=False)
-    except ParseError as exc:
-        raise ParseError(f"the printed MRZ given does not parse: {exc.reason}", file="MRZ") from exc
-    try:
-        dg1 = document.dg1
-    except ParseError:
-        dg1 = None
-    if dg1 is None:
-        return Check(
-            CHECK_PRINTED_MRZ, CheckStatus.SKIP, "no readable DG1 to compare the printed MRZ with"
-        )
-    fields = (
-        "document_code",
-        "issuing_state",
-        "document_number",
-        "primary_identifier",
-        "secondary_identifier",
-        "nationality",
-        "date_of_birth",
-        "sex",
-        "date_of_expiry",
-        "optional_data",
-        "optional_data_2",
-    )
-    differ = tuple(f for f in fields if str(getattr(printed, f)) != str(getattr(dg1.mrz, f)))
-    if not differ and printed.text != dg1.mrz.text:
-        differ = ("check digits or fillers",)
-    evidence: dict[str, Any] = {
-        "compared": (*fields, "whole text"),
-        "differ": differ,
-        "printed_check_digit_errors": tuple(printed.check_digit_errors),
-    }
-    if printed.check_digit_errors and not differ:
-        differ = ("check digits",)
-    if differ:
-        return Check(
-            CHECK_PRINTED_MRZ,
-            CheckStatus.FAIL,
-            "the printed MRZ differs from DG1 in: " + ", ".join(differ),
-            evidence,
-        )
-    return Check(
-        CHECK_PRINTED_MRZ, CheckStatus.PASS, "the printed MRZ matches DG1 in every field", evidence
-    )
 
 
 def data_group_status(passive: Report, number: int) -> str | None:

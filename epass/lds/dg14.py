@@ -28,11 +28,19 @@ from epass.lds.security_infos import (
     encode_aa_info,
     encode_ca_info,
     encode_ca_public_key_info,
+    encode_pace_info,
     encode_security_infos,
     parse_security_infos,
 )
 
-__all__ = ["ECDSA_PLAIN_SHA256", "Dg14", "encode", "encode_chip_authentication", "parse"]
+__all__ = [
+    "ECDSA_PLAIN_SHA256",
+    "Dg14",
+    "encode",
+    "encode_chip_authentication",
+    "encode_pace_infos",
+    "parse",
+]
 
 #: ecdsa-plain-SHA256 (BSI TR-03111 §5.2.1), the usual ECDSA AA signature algorithm.
 ECDSA_PLAIN_SHA256 = "0.4.0.127.0.7.1.1.4.1.3"
@@ -98,6 +106,7 @@ def encode_chip_authentication(
     cipher: int = 2,
     active_authentication_ec: bool = False,
     aa_signature_algorithm: str = ECDSA_PLAIN_SHA256,
+    extra: Sequence[bytes | SecurityInfoBase] = (),
 ) -> bytes:
     """Encode a typical DG14 for a test document (9303-11 §9.2.3, §9.2.4, §9.2.6).
 
@@ -109,6 +118,8 @@ def encode_chip_authentication(
     :param subject_public_key_info: the CA key's DER SubjectPublicKeyInfo.
     :param cipher: the last arc of the id-CA OID: 1 = 3DES, 2 = AES-128,
         3 = AES-192, 4 = AES-256.
+    :param extra: more SecurityInfo elements, e.g. the PACEInfos of EF.CardAccess
+        (:func:`encode_pace_infos`; 9303-11 §9.2.11: DG14 repeats them, signed).
     :raises ValueError: if the key does not parse or *cipher* is not 1..4.
     """
     if cipher not in (1, 2, 3, 4):
@@ -119,4 +130,15 @@ def encode_chip_authentication(
     elements = [pk, encode_ca_info(f"{ID_CA}.{ka}.{cipher}", version=1, key_id=key_id)]
     if active_authentication_ec:
         elements.append(encode_aa_info(aa_signature_algorithm))
-    return encode(elements)
+    return encode([*elements, *extra])
+
+
+def encode_pace_infos(options: Sequence[tuple[str, int | None]]) -> list[bytes]:
+    """PACEInfo elements (version 2) for DG14, one per ``(protocol OID, parameterId)``.
+
+    9303-11 §9.2.1 (PACEInfo), §9.2.11: a chip that supports PACE repeats the
+    PACEInfos of EF.CardAccess in DG14, where EF.SOD signs them, so that an
+    inspection system can detect a stripped EF.CardAccess
+    (:mod:`epass.inspection.downgrade`).
+    """
+    return [encode_pace_info(oid, version=2, parameter_id=pid) for oid, pid in options]
