@@ -481,11 +481,17 @@ def check_message_digest(context: Context) -> Check:
         "signed_attributes": tuple(si.signed_attr_types),
     }
     if si.signed_attrs is None:
+        # RFC 5652 §5.4: the signature then covers the eContent itself (sod.signature checks
+        # it), but nothing signed says what the content is: §5.3 requires signed attributes
+        # for every eContentType but id-data, and so do 9303-10 §4.6.2.2 and TR-03110-3
+        # §A.1.2. Not a forgery, not proven either.
         return Check(
             name,
-            CheckStatus.FAIL,
-            "SignerInfo has no signed attributes (9303-10 §4.6.2.2, TR-03110-3 §A.1.2 "
-            "require them)",
+            CheckStatus.SKIP,
+            "SignerInfo has no signed attributes: the signature covers the eContent directly "
+            "(RFC 5652 §5.4), so no content-type attribute binds it to "
+            f"{sod.econtent_type} (RFC 5652 §5.3, 9303-10 §4.6.2.2 and TR-03110-3 §A.1.2 "
+            "require signed attributes for it)",
             evidence,
         )
     if si.content_type is None or si.message_digest is None:
@@ -561,17 +567,15 @@ def check_signature(context: Context) -> Check:
     evidence["ds_public_key"] = f"{info.public_key_algorithm} {info.public_key_size or '?'}" + (
         f" {info.curve}" if info.curve else ""
     )
+    covered = "signed attributes"
     if si.signed_attrs is None:
-        return Check(
-            name,
-            CheckStatus.FAIL,
-            "no signed attributes to verify (9303-10 §4.6.2.2 requires them)",
-            evidence,
-        )
-    evidence["signed_attributes_sha256"] = hashlib.sha256(si.signed_attrs).digest()
+        covered = "eContent (no signed attributes)"
+        evidence["signed_over"] = "econtent"
+    else:
+        evidence["signed_attributes_sha256"] = hashlib.sha256(si.signed_attrs).digest()
     issuer = _parameter_issuer(context, ds)
     try:
-        scheme = verify_signer(si, ds, issuer=issuer)
+        scheme = verify_signer(si, ds, issuer=issuer, econtent=sod.econtent)
     except ExplicitCurveParametersError as exc:
         return Check(
             name,
@@ -598,7 +602,7 @@ def check_signature(context: Context) -> Check:
     return Check(
         name,
         CheckStatus.PASS,
-        f"the {scheme} signature over the signed attributes verifies with the DS key{on}",
+        f"the {scheme} signature over the {covered} verifies with the DS key{on}",
         evidence,
     )
 
