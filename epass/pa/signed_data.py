@@ -30,6 +30,7 @@ from epass._crypto.signatures import (
     describe_public_key,
     digest,
     resolve_signature_algorithm,
+    verify_certificate_signature,
 )
 from epass.cms import (
     SignedData,
@@ -610,16 +611,29 @@ def check_signature(context: Context) -> Check:
 def _parameter_issuer(context: Context, ds: Any) -> Any | None:
     """For a DS key that inherits its EC parameters (implicitlyCA), the CSCA to take them from.
 
-    The first trust-store candidate issuer with an EC key (RFC 3279 §2.3.5);
-    ``ds.issuer`` then proves that CSCA issued the DS certificate. ``None``
-    for every other key.
+    RFC 3279 §2.3.5: the parameters are those of the CA that issued the
+    certificate. Of the trust-store candidate issuers with an EC key, the one
+    under whose key the DS certificate's signature verifies (the check
+    ``ds.issuer`` repeats, from the same cache); when none does, the first of
+    them (the chain then fails or is not proven, whatever the SOD signature
+    says). Never the parameters of a same-name CSCA of another key that did
+    not issue the DS. ``None`` for every other key.
     """
     if describe_public_key(ds).parameters is not CurveParameters.INHERITED:
         return None
+    first = None
     for candidate in context.trust_store.issuers_of(ds):
-        if describe_public_key(candidate.anchor.certificate).algorithm == "ec":
-            return candidate.anchor.certificate
-    return None
+        issuer = candidate.anchor.certificate
+        if describe_public_key(issuer).algorithm != "ec":
+            continue
+        if first is None:
+            first = issuer
+        try:
+            verify_certificate_signature(ds, issuer)
+        except (InvalidSignatureError, UnsupportedAlgorithmError):
+            continue
+        return issuer
+    return first
 
 
 def sod_summary(sod: sod_module.Sod) -> SodSummary:
