@@ -75,3 +75,60 @@ def test_inherited_parameters_come_from_the_csca_that_issued_the_ds():
     report = _verify(sign_sod(_hashes(), ds_signer, ds), alone)
     assert report.check(CheckName.SOD_SIGNATURE).status is not CheckStatus.PASS
     assert report.verdict is not Verdict.VALID
+
+
+# --- the saved store ------------------------------------------------------------------------
+
+
+def test_a_crl_changed_in_the_saved_store_is_verified_again_and_refused(tmp_path):
+    # The index holds each file's SHA-256, but whoever can write the files can write the index
+    # too: a CRL (it decides revocations) is verified again under its CSCA when loaded.
+    import json
+
+    from drivers.virtual.pki import make_test_pki
+    from epass.pa.crl import parse_crl
+    from tests.test_crl_revocation import make_crl
+
+    pki, other = make_test_pki(seed=b"store-crl"), make_test_pki(seed=b"store-crl-rogue")
+    store = TrustStore()
+    store.add(pki.csca_der, source="csca")
+    genuine = make_crl(pki, revoked=(5,))
+    store.add_crl(parse_crl(genuine, file="genuine.crl"))
+    store.save(tmp_path)
+    assert len(TrustStore.load(tmp_path).crls()) == 1
+    # the same issuer name and key identifier, signed by another key, revoking nothing
+    forged = make_crl(pki, signer=other.csca_key)
+    index_path = tmp_path / "index.json"
+    index = json.loads(index_path.read_text())
+    [entry] = [e for e in index["entries"] if e["kind"] == "crl"]
+    entry["id"] = hashlib.sha256(forged).hexdigest()
+    (tmp_path / entry["file"]).write_bytes(_pem_crl(forged))
+    index_path.write_text(json.dumps(index))
+    loaded = TrustStore.load(tmp_path)
+    assert loaded.crls() == ()
+    assert any("no longer verifies" in reason for _, reason in loaded.problems)
+    assert len(loaded) == 1  # the rest loads
+
+
+def test_removing_a_csca_removes_the_crls_verified_under_it(tmp_path):
+    from drivers.virtual.pki import make_test_pki
+    from epass.pa.crl import parse_crl
+    from tests.test_crl_revocation import make_crl
+
+    pki = make_test_pki(seed=b"store-crl")
+    store = TrustStore()
+    anchor = store.add(pki.csca_der, source="csca")
+    assert anchor is not None
+    store.add_crl(parse_crl(make_crl(pki), file="c.crl"))
+    store.remove(anchor.id)
+    assert store.crls() == ()
+    store.save(tmp_path)
+    loaded = TrustStore.load(tmp_path)
+    assert loaded.problems == () and loaded.items() == ()
+
+
+def _pem_crl(der: bytes) -> bytes:
+    import base64
+
+    body = base64.encodebytes(der)
+    return b"-----BEGIN X509 CRL-----\n" + body + b"-----END X509 CRL-----\n"

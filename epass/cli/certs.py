@@ -29,6 +29,7 @@ from epass.pa.importer import FileImport, Importer
 from epass.pa.trust import (
     StoredCertificate,
     StoredCrl,
+    TrustAnchor,
     TrustStore,
     default_store_folder,
     store_lock,
@@ -219,8 +220,12 @@ def remove_command(item_id: str) -> None:
     with store_lock(folder):
         store = TrustStore.load(folder)
         try:
-            item = store.remove(item_id)
+            target = store.find(item_id)
         except LookupError as exc:
             raise click.ClickException(str(exc)) from exc
+        dependent = store.crls_verified_under(target) if isinstance(target, TrustAnchor) else ()
+        item = store.remove(target.id)
         store.save(folder)
     click.echo(_safe(f"removed {item.kind} {item.subject} ({item.id[:16]})"))
+    for crl in dependent:
+        click.echo(_safe(f"removed crl {crl.subject} ({crl.id[:16]}): it was verified under it"))

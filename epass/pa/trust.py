@@ -54,7 +54,10 @@ file, SHA-256, names, validity and provenance). Every file is written to a
 temporary name, fsynced and renamed; the index is written last the same way,
 so an interrupted save (kill -9) leaves the old index or the new one, and
 every entry it lists is either the old or the new file. Files the index does
-not list are ignored on load and removed by the next save.
+not list are ignored on load and removed by the next save. On load every
+file must have the SHA-256 its entry names, anchors must still be CAs, and
+every CRL is verified again under the anchor it was imported under (a CRL
+that no longer verifies is listed in :attr:`TrustStore.problems`, not used).
 """
 
 from __future__ import annotations
@@ -804,7 +807,11 @@ class TrustStore:
         return out
 
     def remove(self, item_id: str) -> StoredItem:
-        """Remove the item whose id starts with *item_id* (see :meth:`find`)."""
+        """Remove the item whose id starts with *item_id* (see :meth:`find`).
+
+        Removing an anchor removes the CRLs verified under it too
+        (:meth:`crls_verified_under`): nothing vouches for them any more.
+        """
         item = self.find(item_id)
         if isinstance(item, StoredCrl):
             del self._crls[item.crl.der]
@@ -815,6 +822,8 @@ class TrustStore:
                     items.remove(item)
         else:
             assert isinstance(item, TrustAnchor)  # noqa: S101 - kinds csca/link are anchors
+            for crl in self.crls_verified_under(item):
+                del self._crls[crl.crl.der]  # verified under this anchor only: unusable now
             del self._anchors[item.der]
             for anchors in (*self._by_ski.values(), *self._by_name_der.values()):
                 if item in anchors:
@@ -923,6 +932,10 @@ class TrustStore:
     def crls(self) -> tuple[StoredCrl, ...]:
         """Every CRL the store holds (each verified under an anchor when it was added)."""
         return tuple(self._crls.values())
+
+    def crls_verified_under(self, anchor: TrustAnchor) -> tuple[StoredCrl, ...]:
+        """The CRLs whose signature was verified under *anchor* (removed with it)."""
+        return tuple(item for item in self._crls.values() if item.issuer_id == anchor.sha256)
 
     def crls_for(self, anchor: TrustAnchor) -> tuple[StoredCrl, ...]:
         """CRLs issued under *anchor*'s name and key (RFC 5280 §6.3.3 (b)).
@@ -1079,7 +1092,16 @@ class TrustStore:
             if not anchors or not isinstance(scheme, str):
                 raise RefusedError("the CSCA this CRL was verified under is no longer in the store")
             crl = parse_crl(der, file=source)
-            self._crls[der] = StoredCrl(crl, anchors[0].sha256, scheme, provenance)
+            # verified again (one signature per CRL): a CRL decides revocations, and the
+            # store's files may have been changed since the import
+            try:
+                verified = verify_crl(crl, anchors[0].certificate)
+            except (InvalidSignatureError, UnsupportedAlgorithmError) as exc:
+                raise RefusedError(
+                    f"the CRL no longer verifies under the CSCA {anchors[0].subject} it was "
+                    f"imported under: {exc}"
+                ) from exc
+            self._crls[der] = StoredCrl(crl, anchors[0].sha256, str(verified), provenance)
         elif kind == "ds":
             self.add_document_signer(der, source=source, provenance=provenance)
         else:
