@@ -132,3 +132,44 @@ def _pem_crl(der: bytes) -> bytes:
 
     body = base64.encodebytes(der)
     return b"-----BEGIN X509 CRL-----\n" + body + b"-----END X509 CRL-----\n"
+
+
+# --- EF.CardSecurity: the same trust store, CRLs included ------------------------------------
+
+
+def test_card_security_of_a_revoked_ds_is_invalid():
+    # EF.CardSecurity carries the chip's CA / PACE-CAM keys; its DS is checked against the
+    # same CRLs as an EF.SOD's (it was not: a revoked DS gave VALID)
+    from drivers.virtual.pki import make_test_pki
+    from epass.pa import verify_card_security
+    from epass.pa.crl import parse_crl
+    from tests.test_crl_revocation import make_crl
+
+    pki = make_test_pki(seed=b"card-security-crl")
+    infos = bytes.fromhex("31143012060a04007f0007020203020202010202010d")
+    data = pki.sign_card_security(infos)
+    store = TrustStore()
+    store.add(pki.csca_der, source="csca")
+    assert verify_card_security(data, store, at=AT).verdict is Verdict.VALID
+    store.add_crl(parse_crl(make_crl(pki, revoked=(pki.ds_cert.serial_number,)), file="r.crl"))
+    report = verify_card_security(data, store, at=AT)
+    assert report.check(CheckName.DS_REVOCATION).status is CheckStatus.FAIL
+    assert report.verdict is Verdict.INVALID
+
+
+def test_card_security_under_an_unverified_anchor_says_so():
+    from drivers.virtual.pki import make_test_pki
+    from epass.pa import FindingCode, verify_card_security
+    from epass.pa.trust import Provenance
+
+    pki = make_test_pki(seed=b"card-security-unverified")
+    data = pki.sign_card_security(bytes.fromhex("31143012060a04007f0007020203020202010202010d"))
+    store = TrustStore()
+    store.add(
+        pki.csca_der,
+        source="list.ml#0",
+        provenance=Provenance(file="list.ml", master_list="list.ml", verified=False),
+    )
+    report = verify_card_security(data, store, at=AT)
+    assert FindingCode.ANCHOR_UNVERIFIED in [f.code for f in report.findings]
+    assert report.anchor is not None and "UNVERIFIED" in (report.anchor.source or "")
