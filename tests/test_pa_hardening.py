@@ -173,3 +173,49 @@ def test_card_security_under_an_unverified_anchor_says_so():
     report = verify_card_security(data, store, at=AT)
     assert FindingCode.ANCHOR_UNVERIFIED in [f.code for f in report.findings]
     assert report.anchor is not None and "UNVERIFIED" in (report.anchor.source or "")
+
+
+# --- anchors from files -----------------------------------------------------------------------
+
+
+def _self_issued(signed_by: Signer, key: Signer, common_name: str = "TEST CSCA forged") -> bytes:
+    csca_name = name(common_name)
+    return bytes(
+        certificate(
+            subject=csca_name,
+            issuer=csca_name,
+            subject_key=spki(key),
+            issuer_key=spki(key),
+            signer=signed_by,
+            ca=True,
+        ).dump()
+    )
+
+
+def test_a_self_issued_csca_that_is_not_self_signed_is_refused(tmp_path):
+    # A CA certificate naming itself as issuer whose signature does not verify under its own
+    # key is no CSCA certificate (9303-12 §5.1.1): from a file nothing else vouches for it.
+    import pytest
+
+    from epass.errors import ParseError
+    from epass.pa.importer import Importer
+
+    key, other = Signer("ecdsa", curve="secp256r1"), Signer("ecdsa", curve="secp256r1")
+    forged = _self_issued(other, key)
+    genuine = _self_issued(key, key, "TEST CSCA genuine")
+    (tmp_path / "forged.cer").write_bytes(forged)
+    (tmp_path / "genuine.cer").write_bytes(genuine)
+    store = TrustStore()
+    forged_result, genuine_result = Importer(store, at=AT).import_paths(
+        [tmp_path / "forged.cer", tmp_path / "genuine.cer"]
+    )
+    [item] = forged_result.items
+    assert item.status == "refused" and "self-signed" in (item.reason or "")
+    assert genuine_result.items[0].status == "added"
+    assert len(store) == 1 and not store.contains(forged)
+    # the same through --trust: refused naming the file; in a folder, listed and left out
+    with pytest.raises(ParseError, match="self-signed") as info:
+        TrustStore.from_paths(tmp_path / "forged.cer")
+    assert info.value.file == str(tmp_path / "forged.cer")
+    folder = TrustStore.from_paths(tmp_path)
+    assert len(folder) == 1 and any("self-signed" in why for _, why in folder.rejected)

@@ -340,7 +340,9 @@ class Importer:
             return ImportedItem(entry, present.kind, "present", None, present.id, present.subject)
         provenance = _dated(provenance, self.at)
         rejected = len(self.store.rejected)
-        anchor = self.store.add(der, source=source, provenance=provenance)
+        anchor = self.store.add(
+            der, source=source, provenance=provenance, check_self_signature=not vouched
+        )
         if anchor is None:
             reason = self.store.rejected[rejected][1] if len(self.store.rejected) > rejected else ""
             return ImportedItem(entry, "certificate", "refused", f"not an anchor: {reason}")

@@ -80,7 +80,7 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 
 from epass._crypto.certificates import CertificateFacts, FactsUnavailableError, certificate_facts
-from epass._crypto.signatures import UnsupportedAlgorithmError
+from epass._crypto.signatures import UnsupportedAlgorithmError, verify_certificate_signature
 from epass.errors import BUILTIN_PARSE_ERRORS, EpassError, InvalidSignatureError, ParseError
 from epass.lds.asn1 import (
     aware_time,
@@ -113,6 +113,7 @@ __all__ = [
     "facts_problem",
     "is_signed_data",
     "read_trust_file",
+    "self_signature_problem",
     "store_lock",
 ]
 
@@ -194,6 +195,26 @@ def anchor_problem(certificate: Any) -> str | None:
     except BUILTIN_PARSE_ERRORS:
         return "its extensions are unreadable"
     return _problem(is_ca, usages, critical)
+
+
+def self_signature_problem(certificate: Any) -> str | None:
+    """Why the self-issued CSCA *certificate* (asn1crypto) is not self-signed, or ``None``.
+
+    9303-12 §5.1.1: a CSCA certificate is self-signed, so its signature
+    verifies under its own key. A signature that does not is a reason; one
+    that cannot be checked here (an algorithm or key this verifier lacks) is
+    not: such a key verifies nothing else either. Never raises.
+    """
+    try:
+        verify_certificate_signature(certificate, certificate)
+    except InvalidSignatureError as exc:
+        return (
+            "a self-issued CSCA certificate whose signature does not verify under its own key "
+            f"(9303-12 §5.1.1: a CSCA certificate is self-signed): {exc}"
+        )
+    except UnsupportedAlgorithmError:
+        return None
+    return None
 
 
 def facts_problem(facts: CertificateFacts) -> str | None:
@@ -653,7 +674,7 @@ class TrustStore:
                     der = base64.b64decode(b"".join(block.split()), validate=True)
                 except (binascii.Error, ValueError) as exc:
                     raise ParseError(f"bad base64 in PEM block {index}", file=source) from exc
-                anchor = self.add(der, source=label)
+                anchor = self.add(der, source=label, check_self_signature=True)
                 if anchor is not None:
                     added.append(anchor)
             return added
@@ -664,7 +685,7 @@ class TrustStore:
                 file=source,
                 offset=0,
             )
-        anchor = self.add(data, source=source)
+        anchor = self.add(data, source=source, check_self_signature=True)
         return [] if anchor is None else [anchor]
 
     def add(
@@ -673,6 +694,7 @@ class TrustStore:
         *,
         source: str = "<memory>",
         provenance: Provenance | None = None,
+        check_self_signature: bool = False,
     ) -> TrustAnchor | None:
         """Add one DER-encoded certificate as an anchor, if it is a CA.
 
@@ -680,6 +702,11 @@ class TrustStore:
         certificate that is not a CA (:func:`anchor_problem`) is not added:
         it is recorded in :attr:`rejected` and ``None`` is returned.
 
+        :param check_self_signature: also refuse a self-issued CSCA certificate
+            whose signature does not verify under its own key
+            (:func:`self_signature_problem`): for certificates from a file,
+            which nothing else vouches for. The contents of a verified master
+            list are vouched for by its signer and not checked one by one.
         :returns: the anchor, or ``None`` for a certificate that is not a CA.
         :raises ParseError: (``file=source``) if the bytes are not a certificate.
         """
@@ -689,13 +716,18 @@ class TrustStore:
             return existing
         facts, cert = certificate_facts_of(der, file=source)
         problem = facts_problem(facts)
+        kind = _anchor_kind(facts)
+        if problem is None and check_self_signature and kind == "csca":
+            if cert is None:
+                cert = load_certificate(der, file=source)
+            problem = self_signature_problem(cert)
         if problem is not None:
             self._rejected.append((source, problem))
             return None
         anchor = TrustAnchor(
             der=der,
             source=source,
-            kind=_anchor_kind(facts),
+            kind=kind,
             provenance=provenance or Provenance(file=source),
             facts=facts,
             preloaded=cert,
