@@ -219,3 +219,139 @@ def test_a_self_issued_csca_that_is_not_self_signed_is_refused(tmp_path):
     assert info.value.file == str(tmp_path / "forged.cer")
     folder = TrustStore.from_paths(tmp_path)
     assert len(folder) == 1 and any("self-signed" in why for _, why in folder.rejected)
+
+
+# --- master lists (9303-12 §9) built here: who may sign one ----------------------------------
+
+ID_ML = "2.23.136.1.1.2"
+ML_SIGNING = "2.23.136.1.1.3"
+
+
+def _master_list(signer: Signer, signer_cert: object, contents: list[bytes]) -> bytes:
+    from asn1crypto import cms
+
+    from epass.lds.asn1 import CscaMasterList
+
+    econtent = CscaMasterList(
+        {"version": 0, "cert_list": [_asn1_cert(der) for der in contents]}
+    ).dump()
+    attrs = cms.CMSAttributes(
+        [
+            {"type": "content_type", "values": [ID_ML]},
+            {"type": "message_digest", "values": [hashlib.sha256(econtent).digest()]},
+        ]
+    )
+    si = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": {
+                "issuer_and_serial_number": {
+                    "issuer": signer_cert.issuer,  # type: ignore[attr-defined]
+                    "serial_number": signer_cert.serial_number,  # type: ignore[attr-defined]
+                }
+            },
+            "digest_algorithm": {"algorithm": "sha256"},
+            "signed_attrs": attrs,
+            "signature_algorithm": signer.algorithm,
+            "signature": signer.sign(attrs.dump()),
+        }
+    )
+    sd = cms.SignedData(
+        {
+            "version": "v3",
+            "digest_algorithms": [{"algorithm": "sha256"}],
+            "encap_content_info": {"content_type": ID_ML, "content": econtent},
+            "certificates": [signer_cert],
+            "signer_infos": [si],
+        }
+    )
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": sd}).dump())
+
+
+def _asn1_cert(der: bytes) -> object:
+    from asn1crypto import x509
+
+    return x509.Certificate.load(der)
+
+
+def _ml_pki(**signer_options: object) -> tuple[bytes, bytes, bytes]:
+    """(CSCA, master list signed by a signer that CSCA issued, a CSCA of the list)."""
+    csca_key = Signer("ecdsa", curve="brainpoolP256r1", form="explicit")
+    csca_name = name("TEST CSCA of the list signer", "UT")
+    csca = certificate(
+        subject=csca_name,
+        issuer=csca_name,
+        subject_key=spki(csca_key),
+        issuer_key=spki(csca_key),
+        signer=csca_key,
+        ca=True,
+    )
+    ml_key = Signer("ecdsa", curve="secp256r1")
+    options: dict[str, object] = {
+        "ca": False,
+        "extended_key_usage": [ML_SIGNING],
+        "key_usage": {"digital_signature"},
+    }
+    options.update(signer_options)
+    ml_signer = certificate(
+        subject=name("TEST Master List Signer", "UT"),
+        issuer=csca_name,
+        subject_key=spki(ml_key),
+        issuer_key=spki(csca_key),
+        signer=csca_key,
+        **options,  # type: ignore[arg-type]
+    )
+    listed_key = Signer("ecdsa", curve="secp384r1")
+    listed = _self_issued(listed_key, listed_key, "TEST CSCA listed")
+    data = _master_list(ml_key, ml_signer, [listed])
+    return bytes(csca.dump()), data, listed
+
+
+def test_a_generated_master_list_verifies_under_its_signers_csca():
+    from epass.pa.importer import Importer
+
+    csca, data, listed = _ml_pki()
+    store = TrustStore()
+    store.add(csca, source="csca.cer")
+    result = Importer(store, at=AT).import_bytes(data, source="generated.ml")
+    assert result.verified and result.refused is None and result.added == 1
+    assert store.contains(listed)
+
+
+def test_a_master_list_signer_without_the_signing_eku_is_refused():
+    # 9303-12 §7.1.1: the Master List Signer certificate carries extendedKeyUsage
+    # id-icao-cscaMasterListSigningKey; a DS (or any other certificate of that CSCA) may not
+    # sign a master list
+    from epass.pa.importer import Importer
+
+    for options, reason in (
+        ({"extended_key_usage": None}, "extendedKeyUsage"),
+        ({"extended_key_usage": ["1.3.6.1.5.5.7.3.4"]}, "extendedKeyUsage"),
+        ({"ca": True, "key_usage": {"key_cert_sign", "digital_signature"}}, "CA"),
+        ({"key_usage": {"key_cert_sign"}}, "digitalSignature"),
+    ):
+        csca, data, listed = _ml_pki(**options)
+        store = TrustStore()
+        store.add(csca, source="csca.cer")
+        result = Importer(store, at=AT).import_bytes(data, source="generated.ml")
+        assert result.refused is not None and reason in result.refused, (options, result.refused)
+        assert not store.contains(listed) and len(store) == 1
+
+
+def test_a_master_list_whose_signer_csca_is_untrusted_or_unverified_is_refused():
+    from epass.pa.importer import Importer
+    from epass.pa.trust import Provenance
+
+    csca, data, listed = _ml_pki()
+    result = Importer(TrustStore(), at=AT).import_bytes(data, source="generated.ml")
+    assert result.refused is not None and "import that CSCA first" in result.refused
+    # the CSCA is in the store, but only from a list that did not verify: not good enough
+    store = TrustStore()
+    store.add(
+        csca,
+        source="other.ml#3",
+        provenance=Provenance(file="other.ml", master_list="other.ml", verified=False),
+    )
+    result = Importer(store, at=AT).import_bytes(data, source="generated.ml")
+    assert result.refused is not None and "unverified" in result.refused
+    assert not store.contains(listed)
