@@ -355,3 +355,135 @@ def test_a_master_list_whose_signer_csca_is_untrusted_or_unverified_is_refused()
     result = Importer(store, at=AT).import_bytes(data, source="generated.ml")
     assert result.refused is not None and "unverified" in result.refused
     assert not store.contains(listed)
+
+
+# --- explicit EC parameters that almost match; keys that are no points -----------------------
+
+_FIELDS = ("p", "a", "b", "gx", "gy", "n", "h")
+
+
+def _explicit(curve_name: str, change: str | None) -> dict[str, object]:
+    from epass._crypto.ec import NAMED_CURVES
+
+    prm = NAMED_CURVES[curve_name].parameters
+    values = {f: getattr(prm, f) for f in _FIELDS}
+    if change == "gy":
+        values["gy"] = prm.p - prm.gy  # -G: a point of the same curve, not its generator
+    elif change is not None:
+        values[change] += 2 if change != "h" else 1
+    size = prm.field_size
+    return {
+        "version": "ecdpVer1",
+        "field_id": {"field_type": "prime_field", "parameters": values["p"]},
+        "curve": {"a": values["a"].to_bytes(size, "big"), "b": values["b"].to_bytes(size, "big")},
+        "base": b"\x04" + values["gx"].to_bytes(size, "big") + values["gy"].to_bytes(size, "big"),
+        "order": values["n"],
+        "cofactor": values["h"],
+    }
+
+
+def _ds_with_key_parameters(curve_name: str, change: str | None) -> tuple[bytes, TrustStore]:
+    """A SOD whose DS key is *curve_name* with explicit parameters, one field changed."""
+    from asn1crypto import keys
+
+    csca_key = Signer("ecdsa", curve="secp256r1")
+    ds_signer = Signer("ecdsa", curve=curve_name, form="explicit")
+    genuine = spki(ds_signer)
+    ds_key = keys.PublicKeyInfo(
+        {
+            "algorithm": {
+                "algorithm": "ec",
+                "parameters": ("specified", keys.SpecifiedECDomain(_explicit(curve_name, change))),
+            },
+            "public_key": genuine["public_key"],
+        }
+    )
+    csca_name = name("TEST CSCA explicit")
+    csca = certificate(
+        subject=csca_name,
+        issuer=csca_name,
+        subject_key=spki(csca_key),
+        issuer_key=spki(csca_key),
+        signer=csca_key,
+        ca=True,
+    )
+    ds = certificate(
+        subject=name("TEST DS explicit"),
+        issuer=csca_name,
+        subject_key=ds_key,
+        issuer_key=spki(csca_key),
+        signer=csca_key,
+        ca=False,
+    )
+    store = TrustStore()
+    store.add(bytes(csca.dump()), source="csca")
+    return sign_sod(_hashes(), ds_signer, ds), store
+
+
+def test_explicit_parameters_equal_to_a_named_curve_verify():
+    for curve_name in ("brainpoolP256r1", "brainpoolP224r1"):  # cryptography's and ours
+        sod, store = _ds_with_key_parameters(curve_name, None)
+        report = _verify(sod, store)
+        assert report.verdict is Verdict.VALID, report.reasons
+        assert report.check(CheckName.SOD_SIGNATURE).evidence["ds_curve"] == (
+            f"explicit parameters = {curve_name}"
+        )
+
+
+def test_explicit_parameters_one_field_off_are_never_the_named_curve():
+    # p, a, b, G, n and h must all equal the named curve's: a curve that differs in one field
+    # is another curve (maybe a weak one whose discrete logarithms are easy), and its
+    # signature is not checked: INDETERMINATE with the reason, never VALID, never a crash
+    for curve_name in ("brainpoolP256r1", "brainpoolP224r1"):
+        for change in _FIELDS:
+            sod, store = _ds_with_key_parameters(curve_name, change)
+            report = _verify(sod, store)
+            signature = report.check(CheckName.SOD_SIGNATURE)
+            assert signature.status is CheckStatus.ERROR, (curve_name, change, signature.detail)
+            assert "explicit EC parameters" in signature.detail
+            assert report.verdict is Verdict.INDETERMINATE, (curve_name, change)
+
+
+def test_a_ds_key_that_is_no_point_of_its_curve_is_never_valid():
+    # the point at infinity (SEC 1 §2.3.4: the single octet 00), a point off the curve, a
+    # compressed point whose x has no square root, truncated bytes: on cryptography's curves
+    # and on those epass._crypto.ec verifies itself
+    from asn1crypto import keys
+
+    for curve_name in ("secp256r1", "brainpoolP256r1", "brainpoolP224r1", "brainpoolP320r1"):
+        csca = Signer("ecdsa", curve="secp256r1")
+        ds_signer = Signer("ecdsa", curve=curve_name)
+        genuine = bytes(spki(ds_signer)["public_key"].native)
+        off_curve = genuine[:-1] + bytes([genuine[-1] ^ 1])
+        no_root = b"\x02" + b"\xff" * ((len(genuine) - 1) // 2)
+        for point in (b"\x00", off_curve, genuine[:-5], no_root):
+            info = keys.PublicKeyInfo(
+                {"algorithm": spki(ds_signer)["algorithm"], "public_key": point}
+            )
+            csca_name = name("TEST CSCA points")
+            csca_cert = certificate(
+                subject=csca_name,
+                issuer=csca_name,
+                subject_key=spki(csca),
+                issuer_key=spki(csca),
+                signer=csca,
+                ca=True,
+            )
+            ds = certificate(
+                subject=name("TEST DS bad point"),
+                issuer=csca_name,
+                subject_key=info,
+                issuer_key=spki(csca),
+                signer=csca,
+                ca=False,
+            )
+            store = TrustStore()
+            store.add(bytes(csca_cert.dump()), source="csca")
+            report = _verify(sign_sod(_hashes(), ds_signer, ds), store)
+            signature = report.check(CheckName.SOD_SIGNATURE)
+            assert signature.status in (CheckStatus.ERROR, CheckStatus.FAIL), (
+                curve_name,
+                point[:2],
+                signature.detail,
+            )
+            assert report.verdict is not Verdict.VALID
