@@ -487,3 +487,34 @@ def test_a_ds_key_that_is_no_point_of_its_curve_is_never_valid():
                 signature.detail,
             )
             assert report.verdict is not Verdict.VALID
+
+
+# --- the report names where its anchor came from ---------------------------------------------
+
+
+def test_the_report_gives_the_anchors_provenance_with_its_import_date():
+    from drivers.virtual.pki import hash_data_groups, make_test_pki
+    from epass.pa.trust import Provenance
+
+    pki = make_test_pki(seed=b"provenance")
+    store = TrustStore()
+    store.add(
+        pki.csca_der,
+        source="DE_ML.ml#12",
+        provenance=Provenance(
+            file="DE_ML.ml",
+            entry="#12",
+            master_list="DE_ML.ml",
+            master_list_signer="C=DE, CN=CSCA Master List Signer",
+            imported_at=datetime(2030, 5, 1, 8, 0, tzinfo=UTC),
+        ),
+    )
+    report = _verify(pki.sign_sod(hash_data_groups(DGS)), store)
+    assert report.verdict is Verdict.VALID
+    assert report.anchor is not None
+    assert report.anchor.source == (
+        "DE_ML.ml#12 (master list signed by C=DE, CN=CSCA Master List Signer), imported 2030-05-01"
+    )
+    provenance = report.to_dict()["anchor"]["provenance"]
+    assert provenance["master_list"] == "DE_ML.ml" and provenance["verified"] is True
+    assert provenance["imported_at"] == "2030-05-01T08:00:00+00:00"

@@ -67,7 +67,7 @@ from epass.pa.chain import (
 )
 from epass.pa.context import Context, Needs, Step, run
 from epass.pa.policy import DEFAULT_POLICY, VerificationPolicy
-from epass.pa.report import Check, CheckName, Report
+from epass.pa.report import CertificateInfo, Check, CheckName, Report
 from epass.pa.revocation import CARD_SECURITY_REVOCATION_STEP, REVOCATION_STEP
 from epass.pa.signed_data import (
     check_card_security,
@@ -77,7 +77,7 @@ from epass.pa.signed_data import (
     check_sod,
     sod_summary,
 )
-from epass.pa.trust import TrustStore
+from epass.pa.trust import TrustAnchor, TrustStore
 
 __all__ = [
     "CARD_SECURITY_STEPS",
@@ -277,11 +277,20 @@ def _report(context: Context, checks: list[Check]) -> Report:
         checks=checks,
         data_groups=context.data_group_results,
         signer=None if ds is None else context.ds_info(),
-        anchor=None
-        if anchor is None
-        else certificate_info(anchor.certificate, source=anchor.source),
+        anchor=None if anchor is None else _anchor_info(anchor),
         checked_at=context.at,
         sod=None if sod is None else sod_summary(sod),
         findings=context.findings,
         policy=context.policy.describe(),
+    )
+
+
+def _anchor_info(anchor: TrustAnchor) -> CertificateInfo:
+    """The report's view of the anchor: its source, with the date it entered the store."""
+    source = anchor.source
+    when = anchor.provenance.imported_at
+    if when is not None:
+        source += f", imported {when.date().isoformat()}"
+    return certificate_info(
+        anchor.certificate, source=source, provenance=anchor.provenance.to_dict()
     )
