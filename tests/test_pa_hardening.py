@@ -518,3 +518,51 @@ def test_the_report_gives_the_anchors_provenance_with_its_import_date():
     provenance = report.to_dict()["anchor"]["provenance"]
     assert provenance["master_list"] == "DE_ML.ml" and provenance["verified"] is True
     assert provenance["imported_at"] == "2030-05-01T08:00:00+00:00"
+
+
+# --- importing: what each entry is, and what becomes of it ----------------------------------
+
+
+def test_a_ds_certificate_file_is_kept_as_a_ds_and_used_for_a_sod_without_one(tmp_path):
+    from drivers.virtual.pki import hash_data_groups, make_test_pki
+    from epass.pa import FindingCode
+    from epass.pa.importer import Importer
+
+    pki = make_test_pki(seed=b"ds-file")
+    (tmp_path / "csca.cer").write_bytes(pki.csca_der)
+    (tmp_path / "ds.cer").write_bytes(pki.ds_der)
+    store = TrustStore()
+    _, ds_result = Importer(store, at=AT).import_paths([tmp_path / "csca.cer", tmp_path / "ds.cer"])
+    [item] = ds_result.items
+    assert (item.kind, item.status) == ("ds", "added") and item.subject is not None
+    assert len(store) == 1 and len(store.document_signers()) == 1
+    sod = pki.sign_sod(hash_data_groups(DGS), include_certificate=False)
+    report = _verify(sod, store)
+    assert report.verdict is Verdict.VALID
+    assert FindingCode.DS_NOT_EMBEDDED in [f.code for f in report.findings]
+    # a CA certificate that is no anchor (keyUsage without keyCertSign) is still refused
+    ca_key = Signer("ecdsa", curve="secp256r1")
+    odd = certificate(
+        subject=name("TEST odd CA"),
+        issuer=name("TEST odd CA"),
+        subject_key=spki(ca_key),
+        issuer_key=spki(ca_key),
+        signer=ca_key,
+        ca=True,
+        key_usage={"digital_signature"},
+    )
+    (tmp_path / "odd.cer").write_bytes(bytes(odd.dump()))
+    [odd_result] = Importer(store, at=AT).import_paths([tmp_path / "odd.cer"])
+    [item] = odd_result.items
+    assert item.status == "refused" and "keyCertSign" in (item.reason or "")
+    assert item.subject is not None and "TEST odd CA" in item.subject
+
+
+def test_a_broken_master_list_file_is_named_as_a_master_list(tmp_path):
+    from epass.pa.importer import Importer
+
+    path = tmp_path / "deep.ml"
+    path.write_bytes(b"\x30\x80" * 200 + b"\x00\x00" * 200)
+    [result] = Importer(TrustStore(), at=AT).import_paths([path])
+    assert result.kind == "master_list" and result.refused is not None
+    assert "nesting" in result.refused and str(path) in result.refused

@@ -150,7 +150,10 @@ def import_command(files: Sequence[Path], allow_unverified: bool, as_json: bool)
                 click.echo(f"  note: {_safe(note)}")
             for item in result.items:
                 if item.status == "refused":
-                    click.echo(f"  refused {item.entry}: {_safe(item.reason or '')}")
+                    what = f" ({item.subject})" if item.subject else ""
+                    click.echo(f"  refused {item.entry}{_safe(what)}: {_safe(item.reason or '')}")
+                elif item.kind == "ds" and item.status == "added" and item.reason:
+                    click.echo(f"  {item.entry}: {_safe(item.reason)}")
         click.echo(f"trust store {folder}: {_store_counts(store)}")
     if any(r.refused is not None or r.refused_items == len(r.items) > 0 for r in results):
         sys.exit(1)  # a file was refused whole, or every entry of it was
