@@ -341,33 +341,46 @@ def find_signer_certificate(signer_info: SignerInfo, certificates: Iterable[Any]
 
 
 def verify_signer(
-    signer_info: SignerInfo, certificate: Any, *, issuer: Any = None
+    signer_info: SignerInfo,
+    certificate: Any,
+    *,
+    issuer: Any = None,
+    econtent: bytes | None = None,
 ) -> SignatureScheme:
     """Verify *signer_info*'s signature with *certificate*'s public key (RFC 5652 §5.6).
 
     The signature is verified over :attr:`SignerInfo.signed_attrs`, the DER
     SET OF as received. Binding those attributes to the content (the
     messageDigest and content-type comparison, RFC 5652 §11.1-§11.2) is the
-    caller's step.
+    caller's step. A SignerInfo without signed attributes signs the eContent
+    octets themselves (RFC 5652 §5.4): it is verified over *econtent* when
+    the caller gives it. Such a SignerInfo binds no content type, which
+    RFC 5652 §5.3 requires for every eContentType but id-data (and 9303-10
+    §4.6.2.2, TR-03110-3 §A.1.2 for eMRTD objects): judging that is the
+    caller's step too.
 
     :param certificate: the signer's asn1crypto ``Certificate`` (or ``PublicKeyInfo``).
     :param issuer: the signer certificate's issuer (certificate or key), for
         an EC key that inherits its domain parameters (implicitlyCA).
+    :param econtent: the eContent octets, to verify a SignerInfo without
+        signed attributes over (``None``: such a SignerInfo is refused).
     :returns: the scheme that verified (for reports; ``curve`` names an EC
         key's curve and how its parameters were given).
     :raises InvalidSignatureError: if the signature does not verify, or the
-        SignerInfo has no signed attributes (every eMRTD profile requires them:
-        9303-10 §4.6.2.2, TR-03110-3 §A.1.2).
+        SignerInfo has no signed attributes and no *econtent* is given.
     :raises UnsupportedAlgorithmError: if the key or algorithm cannot be
         checked (:class:`~epass.errors.ExplicitCurveParametersError` for
         explicit EC parameters that match no named curve).
     """
-    if signer_info.signed_attrs is None:
-        raise InvalidSignatureError("no signed attributes to verify")
+    signed = signer_info.signed_attrs
+    if signed is None:
+        if econtent is None:
+            raise InvalidSignatureError("no signed attributes to verify")
+        signed = bytes(econtent)
     return verify_signature(
         certificate,
         signer_info.signature_algorithm,
-        signer_info.signed_attrs,
+        signed,
         signer_info.signature,
         digest_algorithm=signer_info.digest_algorithm,
         issuer=issuer,

@@ -190,8 +190,12 @@ def certificate(
     not_after: datetime = NOT_AFTER,
     key_usage: set[str] | None = None,
     extended_key_usage: Sequence[str] | None = None,
+    authority_key_identifier: bool = True,
 ) -> x509.Certificate:
-    """An X.509 v3 certificate signed by *signer* (9303-12 §7.1.1 CSCA or DS profile)."""
+    """An X.509 v3 certificate signed by *signer* (9303-12 §7.1.1 CSCA or DS profile).
+
+    :param authority_key_identifier: ``False`` leaves the extension out (issuer found by name).
+    """
     usage = (
         key_usage
         if key_usage is not None
@@ -200,12 +204,15 @@ def certificate(
     extensions: list[dict[str, Any]] = [
         {"extn_id": "key_usage", "critical": True, "extn_value": usage},
         {"extn_id": "key_identifier", "critical": False, "extn_value": _key_id(subject_key)},
-        {
-            "extn_id": "authority_key_identifier",
-            "critical": False,
-            "extn_value": {"key_identifier": _key_id(issuer_key)},
-        },
     ]
+    if authority_key_identifier:
+        extensions.append(
+            {
+                "extn_id": "authority_key_identifier",
+                "critical": False,
+                "extn_value": {"key_identifier": _key_id(issuer_key)},
+            }
+        )
     if ca:
         extensions.append(
             {

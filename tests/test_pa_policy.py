@@ -75,6 +75,16 @@ def test_ds_expired_before_the_document_is_a_warning():
     assert report.verdict is Verdict.VALID
     finding = next(f for f in report.findings if f.code == FindingCode.DS_EXPIRED_BEFORE_DOCUMENT)
     assert "2029-01-01" in finding.detail and "before the document's own expiry" in finding.detail
+    assert "DS certificate expired on" in finding.detail  # checked in 2030
+    # checked while the DS certificate is still valid: it will expire, it has not
+    early = _run(
+        pki,
+        {1: _dg1(MRZ_2038), 2: DG2},
+        signing_time=datetime(2025, 1, 1, tzinfo=UTC),
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    finding = next(f for f in early.findings if f.code == FindingCode.DS_EXPIRED_BEFORE_DOCUMENT)
+    assert "DS certificate expires on 2029-01-01" in finding.detail
 
 
 def test_no_signing_time_and_an_expired_ds_is_a_warning():

@@ -160,6 +160,7 @@ def test_generated_card_security_verifies(pki):
         "ds.validity",
         "ds.profile",
         "ds.issuer",
+        "ds.revocation",
     ]
     assert report.sod is None
     # a flipped eContent byte breaks the messageDigest; an EF.SOD eContentType is refused

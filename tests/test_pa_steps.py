@@ -491,11 +491,26 @@ def test_message_digest_attribute_missing(pki, store):
 
 
 def test_no_signed_attributes(pki, store):
-    # RFC 5652 allows it, 9303-10 §4.6.2.2 does not: nothing binds the signature to the profile
+    # RFC 5652 §5.4: the signature then covers the eContent itself, and it verifies; but
+    # §5.3 (and 9303-10 §4.6.2.2) require signed attributes for this eContentType: nothing
+    # signed says what the content is, so the document is not proven (nor forged)
     report = verify(_files(_custom_sod(pki, attrs=None)), store, at=AT)
-    assert report.check(CheckName.SOD_MESSAGE_DIGEST).status is CheckStatus.FAIL
+    digest_check = report.check(CheckName.SOD_MESSAGE_DIGEST)
+    assert digest_check.status is CheckStatus.SKIP and "no signed attributes" in digest_check.detail
     signature = report.check(CheckName.SOD_SIGNATURE)
-    assert signature.status is CheckStatus.FAIL and "no signed attributes" in signature.detail
+    assert signature.status is CheckStatus.PASS and "over the eContent" in signature.detail
+    assert report.verdict is Verdict.INDETERMINATE
+
+
+def test_no_signed_attributes_and_an_altered_econtent_is_invalid(pki, store):
+    sod = _custom_sod(pki, attrs=None)
+    # the last data group hash of the LDSSecurityObject, flipped: the signature covers it
+    tampered = bytearray(sod)
+    econtent = sod_module.parse(sod).econtent
+    at = sod.find(econtent) + len(econtent) - 1
+    tampered[at] ^= 0x01
+    report = verify(_files(bytes(tampered)), store, at=AT)
+    assert report.check(CheckName.SOD_SIGNATURE).status is CheckStatus.FAIL
     assert report.verdict is Verdict.INVALID
 
 

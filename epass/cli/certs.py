@@ -29,6 +29,7 @@ from epass.pa.importer import FileImport, Importer
 from epass.pa.trust import (
     StoredCertificate,
     StoredCrl,
+    TrustAnchor,
     TrustStore,
     default_store_folder,
     store_lock,
@@ -149,7 +150,10 @@ def import_command(files: Sequence[Path], allow_unverified: bool, as_json: bool)
                 click.echo(f"  note: {_safe(note)}")
             for item in result.items:
                 if item.status == "refused":
-                    click.echo(f"  refused {item.entry}: {_safe(item.reason or '')}")
+                    what = f" ({item.subject})" if item.subject else ""
+                    click.echo(f"  refused {item.entry}{_safe(what)}: {_safe(item.reason or '')}")
+                elif item.kind == "ds" and item.status == "added" and item.reason:
+                    click.echo(f"  {item.entry}: {_safe(item.reason)}")
         click.echo(f"trust store {folder}: {_store_counts(store)}")
     if any(r.refused is not None or r.refused_items == len(r.items) > 0 for r in results):
         sys.exit(1)  # a file was refused whole, or every entry of it was
@@ -219,8 +223,12 @@ def remove_command(item_id: str) -> None:
     with store_lock(folder):
         store = TrustStore.load(folder)
         try:
-            item = store.remove(item_id)
+            target = store.find(item_id)
         except LookupError as exc:
             raise click.ClickException(str(exc)) from exc
+        dependent = store.crls_verified_under(target) if isinstance(target, TrustAnchor) else ()
+        item = store.remove(target.id)
         store.save(folder)
     click.echo(_safe(f"removed {item.kind} {item.subject} ({item.id[:16]})"))
+    for crl in dependent:
+        click.echo(_safe(f"removed crl {crl.subject} ({crl.id[:16]}): it was verified under it"))

@@ -8,7 +8,7 @@ tests, and the findings a DS certificate's names give rise to.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -81,10 +81,13 @@ def signature_algorithm_name(algorithm: Any, digest_algorithm: str | None = None
         return str(algorithm["algorithm"].native)
 
 
-def certificate_info(cert: Any, *, source: str | None = None) -> CertificateInfo:
+def certificate_info(
+    cert: Any, *, source: str | None = None, provenance: Mapping[str, Any] | None = None
+) -> CertificateInfo:
     """Summarise an asn1crypto certificate for a report.
 
     :param source: where an anchor came from (file path, master list), if any.
+    :param provenance: an anchor's provenance (:meth:`epass.pa.trust.Provenance.to_dict`).
     """
     not_before, not_after = validity(cert)
     key = describe_public_key(cert.public_key)
@@ -103,6 +106,7 @@ def certificate_info(cert: Any, *, source: str | None = None) -> CertificateInfo
         country=name_country(cert.subject),
         sha256=hashlib.sha256(cert.dump()).hexdigest(),
         source=source,
+        provenance=None if provenance is None else dict(provenance),
     )
 
 

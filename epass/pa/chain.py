@@ -609,10 +609,11 @@ def time_findings(context: Context) -> list[Finding]:
     if ds is not None:
         _, ds_not_after = validity(ds)
         if expiry is not None and ds_not_after.date() < expiry:
+            verb = "expired" if at > ds_not_after else "expires"
             out.append(
                 Finding(
                     FindingCode.DS_EXPIRED_BEFORE_DOCUMENT,
-                    f"DS certificate expired on {ds_not_after.date().isoformat()}, before the "
+                    f"DS certificate {verb} on {ds_not_after.date().isoformat()}, before the "
                     "document's own expiry (an issuer error: 9303-12 §7.1 makes the DS "
                     "certificate outlive the documents it signs)",
                     None,

@@ -12,7 +12,8 @@ Rules (ICAO Doc 9303-12 §9 for master lists; RFC 5280 §6.3 for CRLs):
 
 * every file is read bounded: regular files only, at most
   :data:`~epass.pa.trust.MAX_FILE_SIZE` bytes (:data:`MAX_LDIF_SIZE` for LDIF);
-* a certificate file's CA certificates become anchors; a link certificate
+* a certificate file's CA certificates become anchors (a self-issued one only if it is
+  self-signed); its DS certificates are kept as DS certificates; a link certificate
   (signed by another CSCA key) is verified under the old CSCA when the store
   holds it, and refused if it names a CSCA of the store whose key does not verify it;
 * a master list's contents enter the store only if the list verifies
@@ -39,8 +40,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from asn1crypto import x509 as asn1_x509
+
+from epass._crypto.certificates import CertificateFacts
 from epass._crypto.signatures import UnsupportedAlgorithmError, verify_certificate_signature
-from epass.errors import EpassError, InvalidSignatureError, ParseError
+from epass.errors import BUILTIN_PARSE_ERRORS, EpassError, InvalidSignatureError, ParseError
+from epass.lds.asn1 import format_name
 from epass.pa.crl import parse_crl
 from epass.pa.ldif import LdifObject, LdifProblem, read_ldif
 from epass.pa.masterlist import (
@@ -57,6 +62,7 @@ from epass.pa.trust import (
     TrustAnchor,
     TrustStore,
     _pem_body,
+    certificate_facts_of,
     is_signed_data,
     read_trust_file,
 )
@@ -184,7 +190,7 @@ def sniff(data: bytes, name: str = "") -> str:
     lowered = head.lower()
     if name.lower().endswith(".ldif") or lowered.startswith((b"dn:", b"version:", b"#")):
         return "ldif"
-    if is_signed_data(data):
+    if is_signed_data(data) or name.lower().endswith((".ml", ".mls")):
         return "master_list"
     if name.lower().endswith(".crl"):
         return "crl"
@@ -321,7 +327,9 @@ class Importer:
                 raise ParseError("a CMS SignedData that is not a master list", file=source)
             label = source if len(ders) == 1 else f"{source}{entry}"
             try:
-                item = self._anchor(der, label, entry, Provenance(file=source, entry=entry))
+                item = self._anchor(
+                    der, label, entry, Provenance(file=source, entry=entry), from_file=True
+                )
             except ParseError as exc:
                 if len(ders) == 1 and _is_crl(der):  # a DER CRL named .cer/.der
                     result.kind = "crl"
@@ -331,19 +339,50 @@ class Importer:
             result.items.append(item)
 
     def _anchor(
-        self, der: bytes, source: str, entry: str, provenance: Provenance, *, vouched: bool = False
+        self,
+        der: bytes,
+        source: str,
+        entry: str,
+        provenance: Provenance,
+        *,
+        vouched: bool = False,
+        from_file: bool = False,
     ) -> ImportedItem:
-        """Add one CA certificate; verify a link certificate unless a verified list vouches."""
+        """Add one CA certificate; verify a link certificate unless a verified list vouches.
+
+        From a certificate file (*from_file*), a DS certificate (not a CA, keyUsage
+        digitalSignature when present) is kept as a DS certificate, never an anchor:
+        a SOD that does not embed its DS finds it there, and it must still chain.
+        """
         if self.store.contains(der):
             present = self.store.get(der)
             assert present is not None  # noqa: S101 - contains() said so
             return ImportedItem(entry, present.kind, "present", None, present.id, present.subject)
         provenance = _dated(provenance, self.at)
         rejected = len(self.store.rejected)
-        anchor = self.store.add(der, source=source, provenance=provenance)
+        anchor = self.store.add(
+            der, source=source, provenance=provenance, check_self_signature=not vouched
+        )
         if anchor is None:
             reason = self.store.rejected[rejected][1] if len(self.store.rejected) > rejected else ""
-            return ImportedItem(entry, "certificate", "refused", f"not an anchor: {reason}")
+            facts, _ = certificate_facts_of(der, file=source)
+            subject = _subject_text(facts.subject)
+            if from_file and not facts.ca and _signs(facts):
+                stored, _ = self.store.add_document_signer(
+                    der, source=source, provenance=provenance
+                )
+                return ImportedItem(
+                    entry,
+                    "ds",
+                    "added",
+                    "a document signer certificate (not a CA): kept for SODs that do not embed "
+                    "theirs, never an anchor",
+                    stored.id,
+                    stored.subject,
+                )
+            return ImportedItem(
+                entry, "certificate", "refused", f"not an anchor: {reason}", None, subject
+            )
         note = None
         if anchor.kind == "link" and not vouched:
             note = self._check_link(anchor)
@@ -529,6 +568,19 @@ class Importer:
             result.items.append(
                 ImportedItem(obj.where, obj.kind, "refused", "deviation lists are not imported")
             )
+
+
+def _subject_text(subject: bytes) -> str | None:
+    """A DER Name as reports show it, or ``None`` if it cannot be read."""
+    try:
+        return format_name(asn1_x509.Name.load(subject))
+    except BUILTIN_PARSE_ERRORS:
+        return None
+
+
+def _signs(facts: CertificateFacts) -> bool:
+    """Whether a non-CA certificate may sign documents (keyUsage absent or digitalSignature)."""
+    return facts.key_usage is None or "digital_signature" in facts.key_usage
 
 
 def _dated(provenance: Provenance, at: datetime) -> Provenance:

@@ -37,7 +37,7 @@ non-required check still makes the verdict ``INVALID`` if it fails.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -221,6 +221,8 @@ class CertificateInfo:
     :ivar country: subject country (C), or ``None``.
     :ivar sha256: SHA-256 fingerprint of the DER, hex.
     :ivar source: where an anchor came from (file path, master list), or ``None``.
+    :ivar provenance: an anchor's provenance (file, entry, master list and its
+        signer, verified, date of import, note), or ``None``.
     """
 
     subject: str
@@ -237,6 +239,7 @@ class CertificateInfo:
     country: str | None
     sha256: str
     source: str | None = None
+    provenance: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -254,6 +257,7 @@ class CertificateInfo:
             "country": self.country,
             "sha256": self.sha256,
             "source": self.source,
+            "provenance": None if self.provenance is None else dict(self.provenance),
         }
 
 

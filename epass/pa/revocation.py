@@ -24,7 +24,7 @@ from __future__ import annotations
 from epass.pa.context import Context, Needs, Step
 from epass.pa.report import Check, CheckName, CheckStatus, EvidenceValue, Finding, FindingCode
 
-__all__ = ["REVOCATION_STEP", "check_ds_revocation"]
+__all__ = ["CARD_SECURITY_REVOCATION_STEP", "REVOCATION_STEP", "check_ds_revocation"]
 
 
 def check_ds_revocation(context: Context) -> Check:
@@ -69,7 +69,7 @@ def check_ds_revocation(context: Context) -> Check:
             evidence["revoked_at"] = entry.revoked_at
             evidence["reason"] = entry.reason
             evidence["crl"] = item.crl.source
-            signing_time = context.require_sod().signer_info.signing_time
+            signing_time = context.require_signed().signer_info.signing_time
             evidence["signing_time"] = signing_time
             why = f" ({entry.reason})" if entry.reason else ""
             return Check(
@@ -101,17 +101,26 @@ def check_ds_revocation(context: Context) -> Check:
     return Check(name, CheckStatus.PASS, detail, evidence)
 
 
+_DS_AND_ANCHOR = (
+    Needs(lambda c: c.ds is not None, "no DS certificate"),
+    Needs(
+        lambda c: c.anchor is not None,
+        "no CSCA verified the DS certificate: revocation not checked",
+        required=False,
+    ),
+)
+
 #: The row of :data:`epass.pa.verify.STEPS`: needs a usable EF.SOD, the DS and its CSCA.
 REVOCATION_STEP = Step(
     CheckName.DS_REVOCATION,
     check_ds_revocation,
-    (
-        Needs(lambda c: c.sod is not None, "no usable EF.SOD"),
-        Needs(lambda c: c.ds is not None, "no DS certificate"),
-        Needs(
-            lambda c: c.anchor is not None,
-            "no CSCA verified the DS certificate: revocation not checked",
-            required=False,
-        ),
-    ),
+    (Needs(lambda c: c.sod is not None, "no usable EF.SOD"), *_DS_AND_ANCHOR),
+)
+
+#: The same row for :data:`epass.pa.verify.CARD_SECURITY_STEPS`: EF.CardSecurity's DS is
+#: checked against the same CRLs (and an anchor from an unverified list reported the same way).
+CARD_SECURITY_REVOCATION_STEP = Step(
+    CheckName.DS_REVOCATION,
+    check_ds_revocation,
+    (Needs(lambda c: c.signed is not None, "no usable EF.CardSecurity"), *_DS_AND_ANCHOR),
 )

@@ -30,6 +30,7 @@ from epass._crypto.signatures import (
     describe_public_key,
     digest,
     resolve_signature_algorithm,
+    verify_certificate_signature,
 )
 from epass.cms import (
     SignedData,
@@ -481,11 +482,17 @@ def check_message_digest(context: Context) -> Check:
         "signed_attributes": tuple(si.signed_attr_types),
     }
     if si.signed_attrs is None:
+        # RFC 5652 §5.4: the signature then covers the eContent itself (sod.signature checks
+        # it), but nothing signed says what the content is: §5.3 requires signed attributes
+        # for every eContentType but id-data, and so do 9303-10 §4.6.2.2 and TR-03110-3
+        # §A.1.2. Not a forgery, not proven either.
         return Check(
             name,
-            CheckStatus.FAIL,
-            "SignerInfo has no signed attributes (9303-10 §4.6.2.2, TR-03110-3 §A.1.2 "
-            "require them)",
+            CheckStatus.SKIP,
+            "SignerInfo has no signed attributes: the signature covers the eContent directly "
+            "(RFC 5652 §5.4), so no content-type attribute binds it to "
+            f"{sod.econtent_type} (RFC 5652 §5.3, 9303-10 §4.6.2.2 and TR-03110-3 §A.1.2 "
+            "require signed attributes for it)",
             evidence,
         )
     if si.content_type is None or si.message_digest is None:
@@ -561,17 +568,15 @@ def check_signature(context: Context) -> Check:
     evidence["ds_public_key"] = f"{info.public_key_algorithm} {info.public_key_size or '?'}" + (
         f" {info.curve}" if info.curve else ""
     )
+    covered = "signed attributes"
     if si.signed_attrs is None:
-        return Check(
-            name,
-            CheckStatus.FAIL,
-            "no signed attributes to verify (9303-10 §4.6.2.2 requires them)",
-            evidence,
-        )
-    evidence["signed_attributes_sha256"] = hashlib.sha256(si.signed_attrs).digest()
+        covered = "eContent (no signed attributes)"
+        evidence["signed_over"] = "econtent"
+    else:
+        evidence["signed_attributes_sha256"] = hashlib.sha256(si.signed_attrs).digest()
     issuer = _parameter_issuer(context, ds)
     try:
-        scheme = verify_signer(si, ds, issuer=issuer)
+        scheme = verify_signer(si, ds, issuer=issuer, econtent=sod.econtent)
     except ExplicitCurveParametersError as exc:
         return Check(
             name,
@@ -598,7 +603,7 @@ def check_signature(context: Context) -> Check:
     return Check(
         name,
         CheckStatus.PASS,
-        f"the {scheme} signature over the signed attributes verifies with the DS key{on}",
+        f"the {scheme} signature over the {covered} verifies with the DS key{on}",
         evidence,
     )
 
@@ -606,16 +611,29 @@ def check_signature(context: Context) -> Check:
 def _parameter_issuer(context: Context, ds: Any) -> Any | None:
     """For a DS key that inherits its EC parameters (implicitlyCA), the CSCA to take them from.
 
-    The first trust-store candidate issuer with an EC key (RFC 3279 §2.3.5);
-    ``ds.issuer`` then proves that CSCA issued the DS certificate. ``None``
-    for every other key.
+    RFC 3279 §2.3.5: the parameters are those of the CA that issued the
+    certificate. Of the trust-store candidate issuers with an EC key, the one
+    under whose key the DS certificate's signature verifies (the check
+    ``ds.issuer`` repeats, from the same cache); when none does, the first of
+    them (the chain then fails or is not proven, whatever the SOD signature
+    says). Never the parameters of a same-name CSCA of another key that did
+    not issue the DS. ``None`` for every other key.
     """
     if describe_public_key(ds).parameters is not CurveParameters.INHERITED:
         return None
+    first = None
     for candidate in context.trust_store.issuers_of(ds):
-        if describe_public_key(candidate.anchor.certificate).algorithm == "ec":
-            return candidate.anchor.certificate
-    return None
+        issuer = candidate.anchor.certificate
+        if describe_public_key(issuer).algorithm != "ec":
+            continue
+        if first is None:
+            first = issuer
+        try:
+            verify_certificate_signature(ds, issuer)
+        except (InvalidSignatureError, UnsupportedAlgorithmError):
+            continue
+        return issuer
+    return first
 
 
 def sod_summary(sod: sod_module.Sod) -> SodSummary:

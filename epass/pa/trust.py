@@ -54,7 +54,10 @@ file, SHA-256, names, validity and provenance). Every file is written to a
 temporary name, fsynced and renamed; the index is written last the same way,
 so an interrupted save (kill -9) leaves the old index or the new one, and
 every entry it lists is either the old or the new file. Files the index does
-not list are ignored on load and removed by the next save.
+not list are ignored on load and removed by the next save. On load every
+file must have the SHA-256 its entry names, anchors must still be CAs, and
+every CRL is verified again under the anchor it was imported under (a CRL
+that no longer verifies is listed in :attr:`TrustStore.problems`, not used).
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 
 from epass._crypto.certificates import CertificateFacts, FactsUnavailableError, certificate_facts
-from epass._crypto.signatures import UnsupportedAlgorithmError
+from epass._crypto.signatures import UnsupportedAlgorithmError, verify_certificate_signature
 from epass.errors import BUILTIN_PARSE_ERRORS, EpassError, InvalidSignatureError, ParseError
 from epass.lds.asn1 import (
     aware_time,
@@ -110,6 +113,7 @@ __all__ = [
     "facts_problem",
     "is_signed_data",
     "read_trust_file",
+    "self_signature_problem",
     "store_lock",
 ]
 
@@ -191,6 +195,26 @@ def anchor_problem(certificate: Any) -> str | None:
     except BUILTIN_PARSE_ERRORS:
         return "its extensions are unreadable"
     return _problem(is_ca, usages, critical)
+
+
+def self_signature_problem(certificate: Any) -> str | None:
+    """Why the self-issued CSCA *certificate* (asn1crypto) is not self-signed, or ``None``.
+
+    9303-12 §5.1.1: a CSCA certificate is self-signed, so its signature
+    verifies under its own key. A signature that does not is a reason; one
+    that cannot be checked here (an algorithm or key this verifier lacks) is
+    not: such a key verifies nothing else either. Never raises.
+    """
+    try:
+        verify_certificate_signature(certificate, certificate)
+    except InvalidSignatureError as exc:
+        return (
+            "a self-issued CSCA certificate whose signature does not verify under its own key "
+            f"(9303-12 §5.1.1: a CSCA certificate is self-signed): {exc}"
+        )
+    except UnsupportedAlgorithmError:
+        return None
+    return None
 
 
 def facts_problem(facts: CertificateFacts) -> str | None:
@@ -650,7 +674,7 @@ class TrustStore:
                     der = base64.b64decode(b"".join(block.split()), validate=True)
                 except (binascii.Error, ValueError) as exc:
                     raise ParseError(f"bad base64 in PEM block {index}", file=source) from exc
-                anchor = self.add(der, source=label)
+                anchor = self.add(der, source=label, check_self_signature=True)
                 if anchor is not None:
                     added.append(anchor)
             return added
@@ -661,7 +685,7 @@ class TrustStore:
                 file=source,
                 offset=0,
             )
-        anchor = self.add(data, source=source)
+        anchor = self.add(data, source=source, check_self_signature=True)
         return [] if anchor is None else [anchor]
 
     def add(
@@ -670,6 +694,7 @@ class TrustStore:
         *,
         source: str = "<memory>",
         provenance: Provenance | None = None,
+        check_self_signature: bool = False,
     ) -> TrustAnchor | None:
         """Add one DER-encoded certificate as an anchor, if it is a CA.
 
@@ -677,6 +702,11 @@ class TrustStore:
         certificate that is not a CA (:func:`anchor_problem`) is not added:
         it is recorded in :attr:`rejected` and ``None`` is returned.
 
+        :param check_self_signature: also refuse a self-issued CSCA certificate
+            whose signature does not verify under its own key
+            (:func:`self_signature_problem`): for certificates from a file,
+            which nothing else vouches for. The contents of a verified master
+            list are vouched for by its signer and not checked one by one.
         :returns: the anchor, or ``None`` for a certificate that is not a CA.
         :raises ParseError: (``file=source``) if the bytes are not a certificate.
         """
@@ -686,13 +716,18 @@ class TrustStore:
             return existing
         facts, cert = certificate_facts_of(der, file=source)
         problem = facts_problem(facts)
+        kind = _anchor_kind(facts)
+        if problem is None and check_self_signature and kind == "csca":
+            if cert is None:
+                cert = load_certificate(der, file=source)
+            problem = self_signature_problem(cert)
         if problem is not None:
             self._rejected.append((source, problem))
             return None
         anchor = TrustAnchor(
             der=der,
             source=source,
-            kind=_anchor_kind(facts),
+            kind=kind,
             provenance=provenance or Provenance(file=source),
             facts=facts,
             preloaded=cert,
@@ -804,7 +839,11 @@ class TrustStore:
         return out
 
     def remove(self, item_id: str) -> StoredItem:
-        """Remove the item whose id starts with *item_id* (see :meth:`find`)."""
+        """Remove the item whose id starts with *item_id* (see :meth:`find`).
+
+        Removing an anchor removes the CRLs verified under it too
+        (:meth:`crls_verified_under`): nothing vouches for them any more.
+        """
         item = self.find(item_id)
         if isinstance(item, StoredCrl):
             del self._crls[item.crl.der]
@@ -815,6 +854,8 @@ class TrustStore:
                     items.remove(item)
         else:
             assert isinstance(item, TrustAnchor)  # noqa: S101 - kinds csca/link are anchors
+            for crl in self.crls_verified_under(item):
+                del self._crls[crl.crl.der]  # verified under this anchor only: unusable now
             del self._anchors[item.der]
             for anchors in (*self._by_ski.values(), *self._by_name_der.values()):
                 if item in anchors:
@@ -923,6 +964,10 @@ class TrustStore:
     def crls(self) -> tuple[StoredCrl, ...]:
         """Every CRL the store holds (each verified under an anchor when it was added)."""
         return tuple(self._crls.values())
+
+    def crls_verified_under(self, anchor: TrustAnchor) -> tuple[StoredCrl, ...]:
+        """The CRLs whose signature was verified under *anchor* (removed with it)."""
+        return tuple(item for item in self._crls.values() if item.issuer_id == anchor.sha256)
 
     def crls_for(self, anchor: TrustAnchor) -> tuple[StoredCrl, ...]:
         """CRLs issued under *anchor*'s name and key (RFC 5280 §6.3.3 (b)).
@@ -1079,7 +1124,16 @@ class TrustStore:
             if not anchors or not isinstance(scheme, str):
                 raise RefusedError("the CSCA this CRL was verified under is no longer in the store")
             crl = parse_crl(der, file=source)
-            self._crls[der] = StoredCrl(crl, anchors[0].sha256, scheme, provenance)
+            # verified again (one signature per CRL): a CRL decides revocations, and the
+            # store's files may have been changed since the import
+            try:
+                verified = verify_crl(crl, anchors[0].certificate)
+            except (InvalidSignatureError, UnsupportedAlgorithmError) as exc:
+                raise RefusedError(
+                    f"the CRL no longer verifies under the CSCA {anchors[0].subject} it was "
+                    f"imported under: {exc}"
+                ) from exc
+            self._crls[der] = StoredCrl(crl, anchors[0].sha256, str(verified), provenance)
         elif kind == "ds":
             self.add_document_signer(der, source=source, provenance=provenance)
         else:

@@ -67,8 +67,8 @@ from epass.pa.chain import (
 )
 from epass.pa.context import Context, Needs, Step, run
 from epass.pa.policy import DEFAULT_POLICY, VerificationPolicy
-from epass.pa.report import Check, CheckName, Report
-from epass.pa.revocation import REVOCATION_STEP
+from epass.pa.report import CertificateInfo, Check, CheckName, Report
+from epass.pa.revocation import CARD_SECURITY_REVOCATION_STEP, REVOCATION_STEP
 from epass.pa.signed_data import (
     check_card_security,
     check_data_groups,
@@ -77,7 +77,7 @@ from epass.pa.signed_data import (
     check_sod,
     sod_summary,
 )
-from epass.pa.trust import TrustStore
+from epass.pa.trust import TrustAnchor, TrustStore
 
 __all__ = [
     "CARD_SECURITY_STEPS",
@@ -151,7 +151,8 @@ _CARD_SECURITY_SUPPLIED = Needs(
 _USABLE_SIGNED = Needs(lambda c: c.signed is not None, "no usable EF.CardSecurity")
 
 #: EF.CardSecurity (9303-11 §9.2.11, TR-03110-3 §A.1.2) through the same CMS and DS
-#: steps as EF.SOD: its SignedData, messageDigest, signature, DS validity, profile and chain.
+#: steps as EF.SOD: its SignedData, messageDigest, signature, DS validity, profile, chain
+#: and revocation.
 CARD_SECURITY_STEPS: tuple[Step, ...] = (
     Step(CheckName.CARD_SECURITY_PARSE, check_card_security, (_CARD_SECURITY_SUPPLIED,)),
     Step(CheckName.CARD_SECURITY_MESSAGE_DIGEST, check_message_digest, (_USABLE_SIGNED,)),
@@ -159,6 +160,7 @@ CARD_SECURITY_STEPS: tuple[Step, ...] = (
     Step(CheckName.DS_VALIDITY, check_ds_validity, (_USABLE_SIGNED, _DS_FOUND)),
     Step(CheckName.DS_PROFILE, check_ds_profile, (_USABLE_SIGNED, _DS_FOUND)),
     Step(CheckName.DS_ISSUER, check_ds_issuer, (_USABLE_SIGNED, _DS_FOUND)),
+    CARD_SECURITY_REVOCATION_STEP,
 )
 
 
@@ -235,7 +237,7 @@ def verify_card_security(
     messageDigest binds the eContent (``card_security.message_digest``), the
     signature verifies with the DS key (``card_security.signature``), and
     the DS certificate is checked as for EF.SOD (``ds.validity``,
-    ``ds.profile``, ``ds.issuer``; DS found embedded, in *certificates* or
+    ``ds.profile``, ``ds.issuer``, ``ds.revocation``; DS found embedded, in *certificates* or
     among :meth:`TrustStore.document_signers`). PACE-CAM and chip
     authentication rely on the public keys of a VALID EF.CardSecurity.
 
@@ -275,11 +277,20 @@ def _report(context: Context, checks: list[Check]) -> Report:
         checks=checks,
         data_groups=context.data_group_results,
         signer=None if ds is None else context.ds_info(),
-        anchor=None
-        if anchor is None
-        else certificate_info(anchor.certificate, source=anchor.source),
+        anchor=None if anchor is None else _anchor_info(anchor),
         checked_at=context.at,
         sod=None if sod is None else sod_summary(sod),
         findings=context.findings,
         policy=context.policy.describe(),
+    )
+
+
+def _anchor_info(anchor: TrustAnchor) -> CertificateInfo:
+    """The report's view of the anchor: its source, with the date it entered the store."""
+    source = anchor.source
+    when = anchor.provenance.imported_at
+    if when is not None:
+        source += f", imported {when.date().isoformat()}"
+    return certificate_info(
+        anchor.certificate, source=source, provenance=anchor.provenance.to_dict()
     )
