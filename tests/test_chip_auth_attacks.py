@@ -77,3 +77,12 @@ def test_a_genuine_document_without_dg14_dg15_in_sod_stays_not_checked():
     inspection = _inspect(profiles.document("no-chip-auth"))
     assert inspection.chip.status is ChipAuthenticityStatus.NOT_CHECKED
     assert inspection.verdict is Verdict.VALID
+
+
+def test_the_hiding_clone_is_in_the_fraud_library_and_scored_right():
+    from drivers.virtual.scenarios import check_scenario, scenario
+
+    item = scenario("cloned-chip-hiding-keys")
+    outcomes = check_scenario(item)
+    assert outcomes and all(o.passed for o in outcomes)
+    assert "chip CLONE SUSPECTED" in outcomes[0].got.summary()  # the examiner's words
