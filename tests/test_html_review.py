@@ -131,3 +131,17 @@ def test_read_virtual_uses_the_profiles_test_inspection_system(capsys):
     assert "DG3" in data["read"]["files_read"] and "DG4" in data["read"]["files_read"]
     ta = next(c for c in data["checks"] if c["name"] == "chip.terminal_authentication")
     assert ta["status"] == "PASS"
+
+
+def test_a_valid_verdict_says_whether_the_chip_was_authenticated():
+    genuine = _section(render_html(_live(profiles.document("bac-pace"))), "verdict")
+    assert "VALID" in genuine and "(GENUINE CHIP)" in genuine and "NOT CHECKED" not in genuine
+    unchecked = _section(render_html(_live(profiles.document("no-chip-auth"))), "verdict")
+    assert "VALID" in unchecked and "Chip NOT CHECKED" in unchecked
+    assert "GENUINE CHIP" not in unchecked
+
+
+def test_the_score_table_uses_the_examiners_words():
+    from drivers.virtual.scenarios import Expected
+
+    assert Expected("VALID", chip="NOT_CHECKED").summary() == "VALID; chip NOT CHECKED"
