@@ -145,3 +145,19 @@ def test_the_score_table_uses_the_examiners_words():
     from drivers.virtual.scenarios import Expected
 
     assert Expected("VALID", chip="NOT_CHECKED").summary() == "VALID; chip NOT CHECKED"
+
+
+def test_a_biometric_block_error_shows_no_escaped_backslash():
+    # the message named 'FIR\0', which every renderer showed as 'FIR\\0'
+    from epass import tlv
+    from epass.errors import ParseError
+    from epass.lds import dg3, dg4
+    from epass.report.html import visible
+
+    block = tlv.encode(0xA1, tlv.encode(0x87, b"\x01\x01")) + tlv.encode(0x5F2E, bytes(44))
+    group = tlv.encode(0x7F61, tlv.encode(0x02, b"\x01") + tlv.encode(0x7F60, block))
+    for module, tag, magic in ((dg3, 0x63, "46 49 52 00"), (dg4, 0x76, "49 49 52 00")):
+        with pytest.raises(ParseError) as info:
+            module.parse(tlv.encode(tag, group))
+        shown = visible(str(info.value))
+        assert magic in shown and "\\" not in shown
