@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import io
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,7 @@ from typing import Any, Literal, TypeAlias
 from asn1crypto import keys as asn1_keys
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from PIL import Image, ImageDraw
 
 from drivers.virtual.chip import ChipConfig, Faults, VirtualChip
 from drivers.virtual.chip_auth import AaChipKey, CaChipKey
@@ -63,10 +65,9 @@ from drivers.virtual.pki import (
 )
 from drivers.virtual.ta import TaChip
 from drivers.virtual.transport import VirtualTransport
-from epass import tlv
 from epass._crypto.ec import curve_by_name
 from epass.access.pace_groups import standardized_group
-from epass.lds import com, dg1, dg2, dg14, dg15, mrz
+from epass.lds import com, dg1, dg2, dg3, dg4, dg14, dg15, mrz
 from epass.lds.files import LdsFile
 from epass.lds.security_infos import (
     ID_CA,
@@ -584,16 +585,45 @@ def _legacy_ca_chip_key(key: ec.EllipticCurvePrivateKey) -> CaChipKey:
 TA_COUNTRY = "UT"
 
 
-def _biometric_placeholder(tag: int, kind: str, seed: bytes) -> bytes:
-    """A DG3/DG4 of the right outer tag holding a synthetic record (NOT real biometrics).
+def _synthetic_grey_jpeg(kind: str, seed: bytes, width: int, height: int) -> bytes:
+    """A small grey JPEG drawn from *seed*: whorl-like rings (finger) or an iris ring.
 
-    9303-10 §4.7.3/§4.7.4 structure: biometric information group template ``7F61``
-    with the count ``02`` and one ``7F60`` holding a header ``A1`` and data ``5F2E``.
+    A drawing, NOT a biometric of anyone; it only gives DG3/DG4 decodable images.
     """
-    data = hashlib.sha256(seed + kind.encode()).digest() * 8
-    header = tlv.encode(0xA1, tlv.encode(0x80, b"\x01\x01") + tlv.encode(0x87, b"\x01\x01"))
-    template = tlv.encode(0x7F60, header + tlv.encode(0x5F2E, data))
-    return tlv.encode(tag, tlv.encode(0x7F61, tlv.encode(0x02, b"\x01") + template))
+    shift = hashlib.sha256(seed + kind.encode()).digest()[0] % 7
+    image = Image.new("L", (width, height), 235)
+    draw = ImageDraw.Draw(image)
+    cx, cy = width // 2 + shift - 3, height // 2
+    if kind == "finger":
+        for r in range(6, max(width, height), 9):
+            box = (cx - r, cy - int(r * 1.3), cx + r, cy + int(r * 1.3))
+            draw.ellipse(box, outline=60, width=3)
+    else:
+        draw.ellipse((cx - 60, cy - 60, cx + 60, cy + 60), fill=120)
+        for r in range(30, 60, 6):
+            draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=90 + r, width=2)
+        draw.ellipse((cx - 28, cy - 28, cx + 28, cy + 28), fill=20)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=40)
+    return buffer.getvalue()
+
+
+def _biometric_data_group(tag: int, kind: str, seed: bytes) -> bytes:
+    """DG3 (two fingers, ISO/IEC 19794-4) or DG4 (one iris, 19794-6) of synthetic JPEGs.
+
+    The 9303-10 §4.7.3/§4.7.4 structure, encoded by :func:`epass.lds.dg3.encode_dg3`
+    and :func:`epass.lds.dg4.encode_dg4`, so the report decodes them (NOT real biometrics).
+    """
+    if tag == dg3.TAG_DG3:
+        image = _synthetic_grey_jpeg(kind, seed, 128, 160)
+        return dg3.encode_dg3(
+            [
+                dg3.FingerImageSpec(image, "JPEG", position=p, width=128, height=160)
+                for p in (2, 7)  # right and left index fingers
+            ]
+        )
+    image = _synthetic_grey_jpeg(kind, seed, 160, 128)
+    return dg4.encode_dg4([dg4.IrisImageSpec(image, "JPEG", eye="right", width=160, height=128)])
 
 
 def _chip_auth_files(
@@ -618,8 +648,8 @@ def _chip_auth_files(
     if spec.ta:
         infos.append(encode_ta_info(version=1))
         chain = make_test_chain(deterministic=True, country=TA_COUNTRY, today=datetime.date.today())
-        files[LdsFile.DG3] = _biometric_placeholder(0x63, "finger", seed)
-        files[LdsFile.DG4] = _biometric_placeholder(0x76, "iris", seed)
+        files[LdsFile.DG3] = _biometric_data_group(0x63, "finger", seed)
+        files[LdsFile.DG4] = _biometric_data_group(0x76, "iris", seed)
     if infos:
         files[LdsFile.DG14] = dg14.encode([*infos, *pace_infos])
     return aa, ca, chain

@@ -109,7 +109,7 @@ class Expected:
         if self.failed:
             parts.append("FAIL " + ", ".join(self.failed))
         if self.chip is not None:
-            parts.append(f"chip {self.chip}")
+            parts.append(f"chip {self.chip.replace('_', ' ')}")  # GENUINE CHIP
         if self.expired:
             parts.append("expired")
         return "; ".join(parts)
@@ -362,6 +362,14 @@ def _cloned_chip() -> Staged:
     return _staged(profiles.document("cloned-chip"))
 
 
+def _cloned_chip_hiding_keys() -> Staged:
+    """The genuine files on a blank chip that answers 6A82 for DG14 and DG15 (EF.COM relisted)."""
+    doc = profiles.document("cloned-chip")
+    doc = doc.with_file(LdsFile.DG14, None).with_file(LdsFile.DG15, None)
+    served = sorted((f for f in doc.files if f.is_data_group), key=lambda f: f.number)
+    return _staged(doc.with_file(LdsFile.EF_COM, com.encode(served)))
+
+
 def _dg_injected() -> Staged:
     doc = _plain()
     injected = dg11.encode_dg11(full_name="ERIKSSON<<ANNA<MARIA", place_of_birth="ZENITH")
@@ -512,6 +520,16 @@ SCENARIOS: Mapping[str, Scenario] = MappingProxyType(
                 "does not hold the keys of DG14/DG15",
                 _key("INVALID", "chip.active_authentication", "chip.chip_authentication", chip=_CS),
                 _cached(_cloned_chip),
+            ),
+            Scenario(
+                "cloned-chip-hiding-keys",
+                "the genuine files on a blank chip that hides DG14 and DG15 (6A82; EF.COM "
+                "rewritten to list DG1 and DG2 only) so that no chip authentication can run",
+                "INVALID and CLONE SUSPECTED: EF.SOD signs a DG14 and a DG15 the chip does not "
+                "serve; a document that merely 'offers no chip authentication' has neither "
+                "hash in EF.SOD",
+                _key("INVALID", "chip.active_authentication", "chip.chip_authentication", chip=_CS),
+                _cached(_cloned_chip_hiding_keys),
             ),
             Scenario(
                 "dg-injected",

@@ -53,7 +53,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from epass.errors import ParseError
 from epass.inspection import Inspection
-from epass.report.images import to_png
+from epass.report.images import MAX_SHOWN_SIDE, to_png
 
 __all__ = [
     "DEFAULT_ADDRESS",
@@ -270,7 +270,7 @@ def _face_png(inspection: Inspection) -> bytes | None:
     if dg2 is None or not dg2.faces or not dg2.faces[0].image:
         return None
     try:
-        return to_png(dg2.faces[0].image)
+        return to_png(dg2.faces[0].image, max_side=MAX_SHOWN_SIDE)
     except ParseError as exc:
         logger.warning("the face is not shown on the live page: %s", exc.reason)
         return None

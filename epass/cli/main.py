@@ -644,7 +644,8 @@ def _close_source(source: CardSource) -> None:
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Terminal Authentication (EAC, for labs and authorities): the inspection system's CV "
-    "certificates, CVCA link / DV / IS, in any order (repeatable). Opens DG3/DG4.",
+    "certificates, CVCA link / DV / IS, in any order (repeatable). Opens DG3/DG4. "
+    "Default for --virtual: the virtual document's TEST inspection system.",
 )
 @click.option(
     "--ta-key",
@@ -711,6 +712,7 @@ def read(
             access=_Access(profile_name, key, bac_only, no_fallback),
             trust=trust_store_for(trust_paths),
             terminal=terminal,
+            profile_terminal=True,  # like --can: the virtual document's TEST inspection system
             printed_mrz=printed,
         )
         title = f"epass read: virtual document '{profile_name}'"

@@ -29,7 +29,10 @@ Statuses of one check:
 * PASS - the protocol passed with a proven key;
 * FAIL (required) - the chip refused the protocol or answered wrongly, or it
   passed with a key whose file passive authentication *disproved* (hash
-  MISMATCH, a forged EF.CardSecurity: a substituted key, as a clone carries);
+  MISMATCH, a forged EF.CardSecurity: a substituted key, as a clone carries), or,
+  on a live read, the chip withheld a DG14/DG15 whose hash the proven EF.SOD
+  holds (refused or "not found": a blank chip carrying the files evades chip
+  authentication that way);
 * SKIP, required - the protocol passed with a key that is not proven (no
   CSCA, DG not in EF.SOD), or the document's key cannot be used by this
   reader: nothing is proven, so the verdict cannot be VALID;
@@ -94,6 +97,69 @@ def _parsed(get: Callable[[], Any]) -> Any:
         return None
 
 
+def _sod_unproven(passive: Report) -> list[str]:
+    """The required checks that keep EF.SOD itself from being proven (empty: proven)."""
+    return [
+        c.name
+        for c in passive.checks
+        if c.required and c.name not in _NOT_SOD_AUTHENTICITY and c.status is not CheckStatus.PASS
+    ]
+
+
+def _withheld_check(name: str, file: LdsFile, passive: Report, read: ReadSummary) -> Check | None:
+    """A key file EF.SOD signs that the chip did not serve on this live read.
+
+    A chip that withholds its DG14 or DG15 avoids Chip or Active
+    Authentication, which is exactly what a copy of the files on a blank chip
+    must do: the document would read as one that "offers no chip
+    authentication". When EF.SOD is proven, the issuer put that file on the
+    chip, so its absence is a FAIL (clone suspected); when EF.SOD is not
+    proven, nothing is proven either way and the check is a required SKIP.
+    """
+    status = next((r for r in passive.data_groups if r.number == file.number), None)
+    if status is None or status.status.value != "NOT_READ":
+        return None
+    title = _NAMES["CA" if name == CHECK_CA else "AA"]
+    key = "Chip Authentication key" if name == CHECK_CA else "Active Authentication key"
+    why = read.not_read.get(file.label, "not served")
+    evidence: dict[str, EvidenceValue] = {
+        "key_file": file.label,
+        "not_read": why,
+        "sod_hash": status.expected,
+        "hash_algorithm": status.algorithm,
+    }
+    unproven = _sod_unproven(passive)
+    if unproven:
+        evidence["key_proof"] = f"EF.SOD is not proven ({', '.join(unproven)})"
+        return Check(
+            name,
+            CheckStatus.SKIP,
+            f"EF.SOD lists a {file.label} (which may hold the chip's {key}) but the chip did "
+            f"not serve it ({why}), and EF.SOD is not proven: {title} could not be run",
+            evidence,
+        )
+    if file.label in read.malformed or why.startswith("not read: the session ended"):
+        # a broken link or a dropped session is not proof of a clone; nor is it of a chip
+        return Check(
+            name,
+            CheckStatus.SKIP,
+            f"EF.SOD signs a {file.label} (which may hold the chip's {key}) that could not be "
+            f"read ({why}): {title} could not be run, so the chip is not proven",
+            evidence,
+        )
+    evidence["key_proof"] = (
+        f"{file.label} hash listed in EF.SOD, which passive authentication proved"
+    )
+    return Check(
+        name,
+        CheckStatus.FAIL,
+        f"the issuer signed a {file.label} for this chip (its hash is in EF.SOD, which passive "
+        f"authentication proved), but the chip did not serve it ({why}): a chip that withholds "
+        f"its {file.label} evades {title} (clone suspected)",
+        evidence,
+    )
+
+
 def _key_proof(
     passive: Report, document: Document, file: LdsFile, used_sha256: bytes | None
 ) -> tuple[bool | None, str]:
@@ -113,11 +179,7 @@ def _key_proof(
         return False, f"{file.label} hash MISMATCH in EF.SOD ({status.algorithm})"
     if status.status.value != "MATCH":
         return None, f"{file.label} hash {status.status.value}"
-    unproven = [
-        c.name
-        for c in passive.checks
-        if c.required and c.name not in _NOT_SOD_AUTHENTICITY and c.status is not CheckStatus.PASS
-    ]
+    unproven = _sod_unproven(passive)
     if unproven:
         return None, (
             f"{file.label} hash MATCH in EF.SOD, but EF.SOD is not proven ({', '.join(unproven)})"
@@ -366,6 +428,8 @@ def chip_authenticity(
             document=document,
             not_run=why,
         )
+        if check is None and not recorded and read is not None and file not in document:
+            check = _withheld_check(name, file, passive, read)
         if check is not None:
             checks.append(check)
     ta = _ta_check(None if recorded else runs.get("TA"))

@@ -381,7 +381,7 @@ def _parse_39794(
     block = bio.find_39794_block(bdb, 0x64, FILE)
     if block is None:
         raise ParseError(
-            "biometric data block is neither a 19794-4 record ('FIR\\0') nor a 39794-4 "
+            "biometric data block is neither a 19794-4 record (46 49 52 00, 'FIR') nor a 39794-4 "
             "FingerImageDataBlock ([APPLICATION 4])",
             file=FILE,
             offset=bdb.value_offset,
@@ -467,7 +467,8 @@ def parse(data: bytes) -> Dg3:
             fingers += _parse_39794(bdb, template.header, problems, room)
         else:
             raise ParseError(
-                "biometric data block is neither a 19794-4 record ('FIR\\0') nor 39794-4 (tag 64)",
+                "biometric data block is neither a 19794-4 record (46 49 52 00, 'FIR') "
+                "nor 39794-4 (tag 64)",
                 file=FILE,
                 offset=bdb.value_offset,
             )

@@ -303,7 +303,7 @@ def _parse_39794(
     block = bio.find_39794_block(bdb, 0x66, FILE)
     if block is None:
         raise ParseError(
-            "biometric data block is neither a 19794-6 record ('IIR\\0') nor a 39794-6 "
+            "biometric data block is neither a 19794-6 record (49 49 52 00, 'IIR') nor a 39794-6 "
             "IrisImageDataBlock ([APPLICATION 6])",
             file=FILE,
             offset=bdb.value_offset,
@@ -383,7 +383,8 @@ def parse(data: bytes) -> Dg4:
             irises += _parse_39794(bdb, template.header, problems, room)
         else:
             raise ParseError(
-                "biometric data block is neither a 19794-6 record ('IIR\\0') nor 39794-6 (tag 66)",
+                "biometric data block is neither a 19794-6 record (49 49 52 00, 'IIR') "
+                "nor 39794-6 (tag 66)",
                 file=FILE,
                 offset=bdb.value_offset,
             )

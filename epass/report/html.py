@@ -50,7 +50,7 @@ from epass.errors import EpassError, ParseError
 from epass.inspection import Inspection
 from epass.lds import document as _document
 from epass.lds.files import LdsFile, lds_order
-from epass.report.images import MAX_FACE_PIXELS, image_kind, to_png
+from epass.report.images import MAX_FACE_PIXELS, MAX_SHOWN_SIDE, image_kind, to_png
 
 __all__ = ["MAX_HEX_BYTES", "MAX_IMAGES", "MAX_TEXT", "render_html", "visible"]
 
@@ -67,6 +67,9 @@ MAX_ITEMS = 200
 MAX_NODES = 50_000
 #: Field names never shown in a parsed view (``raw`` is the file itself, shown as hex).
 _HIDDEN_FIELDS = frozenset({"raw"})
+#: Fields of parsed views that hold BER-TLV tags (EF.COM's tag list, DG11/DG12 '5C', unknown
+#: objects): shown in hex as ICAO 9303-10 writes them ('5F0E'), never as decimal numbers.
+_TAG_FIELDS = frozenset({"tags", "tag_list", "unknown_tags", "unknown"})
 
 
 def visible(value: object) -> str:
@@ -152,7 +155,7 @@ class _Images:
         else:
             self.count += 1
             try:
-                png = to_png(data, file=file, max_pixels=MAX_FACE_PIXELS)
+                png = to_png(data, file=file, max_pixels=MAX_FACE_PIXELS, max_side=MAX_SHOWN_SIDE)
             except ParseError as exc:
                 node["error"] = exc.reason
             else:
@@ -205,6 +208,8 @@ class _Walker:
                 if f.name in _HIDDEN_FIELDS:
                     continue
                 sub = getattr(value, f.name, None)
+                if f.name in _TAG_FIELDS:
+                    sub = _tags_hex(sub)
                 items.append((f.name, self.walk(sub, file=file, where=f.name, depth=depth + 1)))
             return {"t": "map", "items": items, "type": type(value).__name__}
         if isinstance(value, Mapping):
@@ -225,6 +230,19 @@ class _Walker:
             return {"t": "list", "items": shown, "more": max(0, len(seq) - MAX_ITEMS)}
         # a library object (an asn1crypto value): named, not walked
         return {"t": "text", "v": f"({type(value).__name__})"}
+
+
+def _tags_hex(value: Any) -> Any:
+    """Tags (ints) in a tag field as ``'5F0E'``; ``(tag, value)`` pairs keep their value."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return f"{value:02X}" if value >= 0 else str(value)
+    if isinstance(value, tuple | list):
+        if len(value) == 2 and isinstance(value[0], int) and not isinstance(value[1], int):
+            return (_tags_hex(value[0]), value[1])
+        return [_tags_hex(v) for v in value]
+    return value
 
 
 def _text(value: str) -> dict[str, Any]:
@@ -297,7 +315,9 @@ def _files(inspection: Inspection, walker: _Walker) -> list[dict[str, Any]]:
     return out
 
 
-def _chain(report: Mapping[str, Any], checked_at: datetime) -> list[dict[str, Any]]:
+def _chain(
+    report: Mapping[str, Any], checked_at: datetime, walker: _Walker
+) -> list[dict[str, Any]]:
     """The certificate chain, anchor first: each certificate with its validity at *checked_at*."""
     out: list[dict[str, Any]] = []
     for role, key in (("CSCA (trust anchor)", "anchor"), ("Document Signer (DS)", "signer")):
@@ -317,7 +337,8 @@ def _chain(report: Mapping[str, Any], checked_at: datetime) -> list[dict[str, An
                 state = "valid at the check time"
         except (KeyError, ValueError, TypeError):
             pass
-        out.append({"role": role, "cert": dict(cert), "state": state})
+        shown = {k: v for k, v in cert.items() if k != "subject"}
+        out.append({"role": role, "cert": dict(cert), "state": state, "node": walker.walk(shown)})
     return out
 
 
@@ -387,11 +408,17 @@ def render_html(inspection: Inspection, *, title: str | None = None) -> str:
             "document": "The document as a whole",
             "chip_authenticity": "Chip authenticity (ICAO 9303-11 §6)",
         },
-        "chain": _chain(pa, inspection.checked_at),
+        "chain": _chain(pa, inspection.checked_at, walker),
         "pa": pa,
         "sod_node": walker.walk(pa.get("sod")),
         "chip": chip,
-        "chip_checks": chip_checks,
+        "chip_rows": [
+            next(
+                (r for r in sections.get("chip_authenticity", ()) if r["name"] == c["name"]),
+                {**c, "evidence_node": walker.walk(c.get("evidence") or {})},
+            )
+            for c in chip_checks
+        ],
         "chip_rest": walker.walk(chip_rest) if chip_rest else None,
         "read": read,
         "access_node": walker.walk(read["access"]) if read else None,

@@ -15,10 +15,13 @@ import warnings
 
 from epass.errors import ParseError
 
-__all__ = ["MAX_FACE_PIXELS", "image_kind", "to_png"]
+__all__ = ["MAX_FACE_PIXELS", "MAX_SHOWN_SIDE", "image_kind", "to_png"]
 
 #: Most pixels an image may declare before it is decoded (a face is about 0.1 MP).
 MAX_FACE_PIXELS = 16_000_000
+#: Longest side, in pixels, of an image embedded for display (reports, the kiosk page):
+#: larger images are scaled down so one hostile file cannot make a report of tens of MB.
+MAX_SHOWN_SIDE = 1200
 
 _JPEG = b"\xff\xd8\xff"
 _JP2 = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
@@ -37,12 +40,20 @@ def image_kind(data: bytes) -> str | None:
     return None
 
 
-def to_png(data: bytes, *, file: str = "DG2", max_pixels: int = MAX_FACE_PIXELS) -> bytes:
+def to_png(
+    data: bytes,
+    *,
+    file: str = "DG2",
+    max_pixels: int = MAX_FACE_PIXELS,
+    max_side: int | None = None,
+) -> bytes:
     """Decode a JPEG / JPEG 2000 (JP2 or J2K) image and encode it as PNG.
 
     :param data: the image bytes as the chip holds them.
     :param file: the LDS file they come from, for the error.
     :param max_pixels: the most pixels the image may declare.
+    :param max_side: scale the image down (aspect kept) so that neither side
+        exceeds this many pixels (``None``: full size, e.g. ``--face-out``).
     :returns: the PNG bytes.
     :raises ParseError: (naming *file*) when the image declares more than
         *max_pixels* pixels (nothing is decoded then; the message says
@@ -63,6 +74,10 @@ def to_png(data: bytes, *, file: str = "DG2", max_pixels: int = MAX_FACE_PIXELS)
                         file=file,
                     )
                 image: Image.Image = picture
+                if max_side is not None and max(width, height) > max_side:
+                    picture.draft("RGB", (max_side, max_side))  # JPEG: decode at 1/2../1/8
+                    image = picture.copy()
+                    image.thumbnail((max_side, max_side))
                 if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
                     image = image.convert("RGB")  # CMYK, YCbCr: PNG has no such mode
                 buffer = io.BytesIO()
