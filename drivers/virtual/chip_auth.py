@@ -44,6 +44,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from drivers.virtual.pki import rsa_key_from_rng
+from epass._crypto.signatures import CRYPTOGRAPHY_CURVES
 from epass.access import aa as aa_protocol
 from epass.access import ca as ca_protocol
 from epass.access import pace
@@ -96,77 +98,24 @@ ECDSA_PLAIN_OIDS = {
     "sha384": "0.4.0.127.0.7.1.1.4.1.4",
     "sha512": "0.4.0.127.0.7.1.1.4.1.5",
 }
-_EC_CURVES: dict[str, type[ec.EllipticCurve]] = {
-    "secp224r1": ec.SECP224R1,
-    "secp256r1": ec.SECP256R1,
-    "secp384r1": ec.SECP384R1,
-    "secp521r1": ec.SECP521R1,
-    "brainpoolP256r1": ec.BrainpoolP256R1,
-    "brainpoolP384r1": ec.BrainpoolP384R1,
-    "brainpoolP512r1": ec.BrainpoolP512R1,
-}
 
 
 # ---------------------------------------------------------------------------
 # test RSA keys of any size (cryptography makes none below 1024 bits)
-
-_SMALL_PRIMES = [p for p in range(3, 2000, 2) if all(p % d for d in range(3, int(p**0.5) + 1, 2))]
-
-
-def _probable_prime(candidate: int, rounds: int = 40) -> bool:
-    """Miller-Rabin with *rounds* random bases (FIPS 186-5 B.3.1); test keys only."""
-    if any(candidate % p == 0 for p in _SMALL_PRIMES):
-        return candidate in _SMALL_PRIMES
-    d, s = candidate - 1, 0
-    while d % 2 == 0:
-        d, s = d // 2, s + 1
-    for _ in range(rounds):
-        a = 2 + int.from_bytes(
-            os.urandom(len(candidate.to_bytes((candidate.bit_length() + 7) // 8, "big"))), "big"
-        ) % (candidate - 3)
-        x = pow(a, d, candidate)
-        if x in (1, candidate - 1):
-            continue
-        for _ in range(s - 1):
-            x = x * x % candidate
-            if x == candidate - 1:
-                break
-        else:
-            return False
-    return True
-
-
-def _prime(bits: int, e: int) -> int:
-    while True:
-        value = int.from_bytes(os.urandom((bits + 7) // 8), "big")
-        value = value >> (value.bit_length() - bits) if value.bit_length() > bits else value
-        value |= (3 << (bits - 2)) | 1  # two top bits set: the product has the full size
-        if value.bit_length() == bits and (value - 1) % e and _probable_prime(value):
-            return value
 
 
 def rsa_test_key(bits: int, public_exponent: int = 65537) -> rsa.RSAPrivateKey:
     """An RSA TEST key with a modulus of exactly *bits* bits (e.g. 1022, 1792).
 
     ``cryptography`` generates keys of at least 1024 bits; odd sizes below that
-    (the BSI reference set has a 1022-bit AA key) are built from two primes
-    found by Miller-Rabin here, and the key is checked by ``cryptography``.
+    (1022-bit AA keys are reported in the field) come from
+    :func:`drivers.virtual.pki.rsa_key_from_rng`.
     """
     if bits >= 1024:
         key = rsa.generate_private_key(public_exponent, bits)
         if key.key_size == bits:
             return key
-    while True:
-        p = _prime((bits + 1) // 2, public_exponent)
-        q = _prime(bits // 2, public_exponent)
-        n = p * q
-        if p != q and n.bit_length() == bits:
-            break
-    d = pow(public_exponent, -1, (p - 1) * (q - 1))
-    numbers = rsa.RSAPrivateNumbers(
-        p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(public_exponent, n)
-    )
-    return numbers.private_key()
+    return rsa_key_from_rng(os.urandom, bits, public_exponent)
 
 
 # ---------------------------------------------------------------------------
@@ -261,7 +210,7 @@ class AaChipKey:
         cls, curve: str = "secp256r1", *, hash_name: str = "sha256", der: bool = False
     ) -> AaChipKey:
         """A fresh EC TEST key on a named curve."""
-        return cls(ec.generate_private_key(_EC_CURVES[curve]()), hash_name, der=der)
+        return cls(ec.generate_private_key(CRYPTOGRAPHY_CURVES[curve]()), hash_name, der=der)
 
     @property
     def is_rsa(self) -> bool:

@@ -205,18 +205,16 @@ def _derived_prime(rng: Callable[[int], bytes], bits: int, e: int) -> int:
             return value
 
 
-@functools.lru_cache(maxsize=16)
-def derive_test_rsa_key(
-    seed: bytes, label: str, bits: int, public_exponent: int = 65537
+def rsa_key_from_rng(
+    rng: Callable[[int], bytes], bits: int, public_exponent: int = 65537
 ) -> rsa.RSAPrivateKey:
-    """An RSA TEST key of exactly *bits* bits derived from a public *seed* and *label*.
+    """An RSA TEST key of exactly *bits* bits (any size, e.g. 1022 or 1792) from *rng*.
 
-    The primes come from :func:`seeded_rng` and are checked by Miller-Rabin, so
-    the same inputs give the same key in every process (``cryptography``
-    generates RSA keys from the OS's randomness only); ``cryptography`` checks
-    the key when it loads the numbers.
+    Two primes with their two top bits set, checked by Miller-Rabin with bases
+    from *rng*; ``cryptography`` checks the key when it loads the numbers. For
+    sizes ``cryptography`` will not generate (below 1024 bits) and for keys that
+    must be the same in every process (a seeded *rng*).
     """
-    rng = seeded_rng(seed, f"rsa {bits} {label}")
     while True:
         p = _derived_prime(rng, (bits + 1) // 2, public_exponent)
         q = _derived_prime(rng, bits // 2, public_exponent)
@@ -226,6 +224,19 @@ def derive_test_rsa_key(
     public = rsa.RSAPublicNumbers(public_exponent, p * q)
     numbers = rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), public)
     return numbers.private_key()
+
+
+@functools.lru_cache(maxsize=16)
+def derive_test_rsa_key(
+    seed: bytes, label: str, bits: int, public_exponent: int = 65537
+) -> rsa.RSAPrivateKey:
+    """An RSA TEST key of exactly *bits* bits derived from a public *seed* and *label*.
+
+    The same inputs give the same key in every process (:func:`rsa_key_from_rng`
+    with :func:`seeded_rng`; ``cryptography`` generates RSA keys from the OS's
+    randomness only).
+    """
+    return rsa_key_from_rng(seeded_rng(seed, f"rsa {bits} {label}"), bits, public_exponent)
 
 
 def _serial(seed: bytes, label: str) -> int:

@@ -71,6 +71,7 @@ from epass.errors import (
 )
 
 __all__ = [
+    "CRYPTOGRAPHY_CURVES",
     "CurveParameters",
     "EcPublicKey",
     "ExplicitCurveParametersError",
@@ -150,7 +151,7 @@ def digest(algorithm: str, data: bytes) -> bytes:
 #: Curves cryptography verifies on (faster than the generic path); any other named curve of
 #: :data:`epass._crypto.ec.NAMED_CURVES` (brainpoolP160r1/192r1/224r1/320r1) is verified
 #: with :meth:`epass._crypto.ec.Curve.verify_ecdsa`.
-_CRYPTOGRAPHY_CURVES: Mapping[str, type[ec.EllipticCurve]] = MappingProxyType(
+CRYPTOGRAPHY_CURVES: Mapping[str, type[ec.EllipticCurve]] = MappingProxyType(
     {
         "secp192r1": ec.SECP192R1,
         "secp224r1": ec.SECP224R1,
@@ -390,7 +391,7 @@ class EcPublicKey:
 
         :raises UnsupportedAlgorithmError: if the point is not on the curve.
         """
-        curve_type = _CRYPTOGRAPHY_CURVES.get(self.resolved.name)
+        curve_type = CRYPTOGRAPHY_CURVES.get(self.resolved.name)
         try:
             if curve_type is not None:
                 try:

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from epass._crypto.signatures import CRYPTOGRAPHY_CURVES
 from epass.errors import (
     BUILTIN_PARSE_ERRORS,
     InvalidSignatureError,
@@ -59,17 +60,8 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
-#: Curves a terminal key may use here (cryptography's names → the standard names).
-_EC_CURVES: dict[str, type[ec.EllipticCurve]] = {
-    "secp192r1": ec.SECP192R1,
-    "secp224r1": ec.SECP224R1,
-    "secp256r1": ec.SECP256R1,
-    "secp384r1": ec.SECP384R1,
-    "secp521r1": ec.SECP521R1,
-    "brainpoolP256r1": ec.BrainpoolP256R1,
-    "brainpoolP384r1": ec.BrainpoolP384R1,
-    "brainpoolP512r1": ec.BrainpoolP512R1,
-}
+#: Curves a terminal key may use here: those ``cryptography`` implements (standard names).
+_EC_CURVES = CRYPTOGRAPHY_CURVES
 _BY_BACKEND_NAME: dict[str, str] = {cls().name: name for name, cls in _EC_CURVES.items()}
 #: Longest key file accepted by :func:`load_private_key` (an RSA-8192 PEM is ~6.4 KB).
 MAX_KEY_FILE = 16384
