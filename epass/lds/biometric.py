@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING
 
 from epass import tlv
 from epass.errors import ParseError
-from epass.lds.dg2 import BiometricHeader
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -160,6 +159,26 @@ class BiometricTemplate:
     header: BiometricHeader
     bdb: tlv.Tlv
     index: int
+
+
+@dataclass(frozen=True)
+class BiometricHeader:
+    """The biometric header template ``'A1'`` (9303-10 §4.7.2, ISO/IEC 7816-11).
+
+    :ivar format_owner: CBEFF format owner (``0x0101`` = ISO/IEC JTC 1/SC 37).
+    :ivar format_type: CBEFF format type (``0x0008`` = ISO/IEC 19794-5).
+    :ivar raw: the template's value bytes.
+    """
+
+    icao_header_version: bytes | None = None
+    biometric_type: int | None = None
+    biometric_subtype: int | None = None
+    creation_date: bytes | None = None
+    validity_period: bytes | None = None
+    creator: bytes | None = None
+    format_owner: int | None = None
+    format_type: int | None = None
+    raw: bytes = b""
 
 
 def _uint(value: bytes | memoryview) -> int:

@@ -42,6 +42,7 @@ from typing import Any
 
 from epass import tlv
 from epass.errors import ParseError
+from epass.lds.biometric import BiometricHeader, parse_bht
 
 __all__ = [
     "MAX_FACES",
@@ -274,26 +275,6 @@ def detect_image_format(image: bytes) -> str:
 
 
 @dataclass(frozen=True)
-class BiometricHeader:
-    """The biometric header template ``'A1'`` (9303-10 §4.7.2, ISO/IEC 7816-11).
-
-    :ivar format_owner: CBEFF format owner (``0x0101`` = ISO/IEC JTC 1/SC 37).
-    :ivar format_type: CBEFF format type (``0x0008`` = ISO/IEC 19794-5).
-    :ivar raw: the template's value bytes.
-    """
-
-    icao_header_version: bytes | None = None
-    biometric_type: int | None = None
-    biometric_subtype: int | None = None
-    creation_date: bytes | None = None
-    validity_period: bytes | None = None
-    creator: bytes | None = None
-    format_owner: int | None = None
-    format_type: int | None = None
-    raw: bytes = b""
-
-
-@dataclass(frozen=True)
 class FeaturePoint:
     """A facial feature point (ISO/IEC 19794-5:2005 §5.6).
 
@@ -441,31 +422,6 @@ def _tlv_int(item: tlv.Tlv, *, signed: bool = False, max_bytes: int = 8) -> int:
             offset=item.offset,
         )
     return int.from_bytes(item.view, "big", signed=signed)
-
-
-def _bht(item: tlv.Tlv | None) -> BiometricHeader:
-    if item is None:
-        return BiometricHeader()
-    values: dict[int, bytes] = {}
-    for child in item.iter_children(file=FILE):
-        if child.tag not in values:
-            values[child.tag] = child.value
-
-    def num(tag: int) -> int | None:
-        v = values.get(tag)
-        return None if v is None or not v or len(v) > 4 else _uint(v)
-
-    return BiometricHeader(
-        icao_header_version=values.get(0x80),
-        biometric_type=num(0x81),
-        biometric_subtype=num(0x82),
-        creation_date=values.get(0x83),
-        validity_period=values.get(0x85),
-        creator=values.get(0x86),
-        format_owner=num(0x87),
-        format_type=num(0x88),
-        raw=item.value,
-    )
 
 
 def _choose_format(declared: str, detected: str, problems: list[str]) -> str:
@@ -846,7 +802,7 @@ def parse(data: bytes) -> Dg2:
             raise ParseError(
                 "biometric data block '5F2E'/'7F2E' missing", file=FILE, offset=bit.offset
             )
-        header = _bht(header_item)
+        header = parse_bht(header_item, file=FILE)
         if header_item is None:
             problems.append("biometric header template 'A1' missing")
         elif header.format_owner is None or header.format_type is None:
