@@ -46,11 +46,9 @@ def parse(data: bytes) -> Dg5:
     :raises ParseError: naming ``DG5`` and the offset on malformed TLV (an
         image declaring more bytes than present included).
     """
-    raw = bytes(data)
-    images, declared, problems = parse_displayed_images(
-        raw, file=FILE, tag=TAG_DG5, image_tag=TAG_DISPLAYED_PORTRAIT
+    return parse_displayed_images(
+        data, Dg5, file=FILE, tag=TAG_DG5, image_tag=TAG_DISPLAYED_PORTRAIT
     )
-    return Dg5(images, raw, declared, problems)
 
 
 def encode_dg5(images: Sequence[bytes]) -> bytes:

@@ -47,11 +47,9 @@ def parse(data: bytes) -> Dg7:
     :raises ParseError: naming ``DG7`` and the offset on malformed TLV (an
         image declaring more bytes than present included).
     """
-    raw = bytes(data)
-    images, declared, problems = parse_displayed_images(
-        raw, file=FILE, tag=TAG_DG7, image_tag=TAG_DISPLAYED_SIGNATURE
+    return parse_displayed_images(
+        data, Dg7, file=FILE, tag=TAG_DG7, image_tag=TAG_DISPLAYED_SIGNATURE
     )
-    return Dg7(images, raw, declared, problems)
 
 
 def encode_dg7(images: Sequence[bytes]) -> bytes:

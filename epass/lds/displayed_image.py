@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from epass import tlv
 from epass.errors import ParseError
@@ -74,16 +75,20 @@ class DisplayedImages:
     problems: tuple[str, ...] = ()
 
 
+_Group = TypeVar("_Group", bound=DisplayedImages)
+
+
 def parse_displayed_images(
-    data: bytes, *, file: str, tag: int, image_tag: int
-) -> tuple[tuple[DisplayedImage, ...], int | None, tuple[str, ...]]:
-    """Parse a displayed-image data group: ``(images, declared count, problems)``.
+    data: bytes, result: type[_Group], *, file: str, tag: int, image_tag: int
+) -> _Group:
+    """Parse a displayed-image data group into *result* (DG5's or DG7's class).
 
     :raises ParseError: naming *file* and the offset on malformed TLV (an
         image length beyond the bytes present included), a malformed count,
         or more than :data:`MAX_IMAGES` images.
     """
-    top = tlv.decode_single(data, file=file, expected_tag=tag)
+    raw = bytes(data)
+    top = tlv.decode_single(raw, file=file, expected_tag=tag)
     problems: list[str] = []
     declared: int | None = None
     images: list[DisplayedImage] = []
@@ -118,7 +123,7 @@ def parse_displayed_images(
         problems.append("number of instances '02' missing")
     elif declared != len(images):
         problems.append(f"'02' declares {declared} images, {len(images)} present")
-    return tuple(images), declared, tuple(problems)
+    return result(tuple(images), raw, declared, tuple(problems))
 
 
 def encode_displayed_images(tag: int, image_tag: int, images: Sequence[bytes]) -> bytes:
