@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import importlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from epass import tlv
 from epass.errors import ParseError
@@ -54,6 +54,8 @@ __all__ = [
     "WSQ_NOT_DECODED",
     "BiometricHeader",
     "BiometricTemplate",
+    "RecordKind",
+    "check_record_header",
     "choice_code",
     "choose_format",
     "decode_wsq",
@@ -61,8 +63,12 @@ __all__ = [
     "encode_bht",
     "encode_group",
     "find_39794_block",
+    "formats_39794",
     "parse_bht",
     "parse_group",
+    "parse_records",
+    "record_bounds",
+    "representation_blocks",
     "version_39794",
     "wsq_available",
     "wsq_dimensions",
@@ -310,6 +316,126 @@ def encode_group(tag: int, templates: Sequence[tuple[bytes, bytes]]) -> bytes:
 
 
 # ---------------------------------------------------------------------------
+# ISO/IEC 19794 record helpers (DG2, DG3, DG4)
+
+
+def record_bounds(
+    buf: memoryview, base: int, standard: str, file: str
+) -> Callable[[int, int, str], None]:
+    """A check ``need(pos, n, what)`` that *n* bytes from *pos* lie in the record *buf*.
+
+    *buf* starts at offset *base* of *file*; *standard* (``"19794-4"``)
+    prefixes the message.
+
+    :raises ParseError: (from ``need``) naming *file*, ``base + pos`` and
+        how many bytes were needed and present.
+    """
+
+    def need(pos: int, n: int, what: str) -> None:
+        if pos + n > len(buf):
+            raise ParseError(
+                f"{standard} record truncated in the {what} "
+                f"({n} bytes needed, {max(0, len(buf) - pos)} present)",
+                file=file,
+                offset=base + pos,
+            )
+
+    return need
+
+
+def check_record_header(
+    buf: memoryview, *, standard: str, length_size: int, problems: list[str]
+) -> tuple[str, int]:
+    """Check a 19794-x record's version (bytes 4-8, ``'010\\0'``) and record length.
+
+    The record length is the *length_size*-byte big-endian number after the
+    version; a version other than 2005's or a length other than ``len(buf)``
+    is appended to *problems*. The caller has checked the header is present.
+
+    :returns: ``(version text, declared record length)``, e.g. ``("010", 1234)``.
+    """
+    version_raw = bytes(buf[4:8])
+    if version_raw != b"010\x00":
+        problems.append(f"{standard} record version {version_raw!r} (expected '010\\0')")
+    record_length = _uint(buf[8 : 8 + length_size])
+    if record_length != len(buf):
+        problems.append(
+            f"{standard} record length {record_length} but the data block holds {len(buf)} bytes"
+        )
+    return version_raw.rstrip(b"\x00").decode("ascii", "replace"), record_length
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """What tells DG3's records from DG4's (the walk over them is shared).
+
+    :ivar file: ``"DG3"``; :ivar tag: its tag (``0x63``).
+    :ivar part: the ISO/IEC 19794 / 39794 part (``4`` fingers, ``6`` irises).
+    :ivar magic: the 19794 format identifier (``b"FIR\\0"``).
+    :ivar app_tag: the 39794 data block's tag (``0x64`` = ``[APPLICATION 4]``).
+    :ivar block_name: its ASN.1 name (``"FingerImageDataBlock"``).
+    :ivar images: what the images are called (``"finger images"``).
+    :ivar limit: the most images accepted in the data group.
+    """
+
+    file: str
+    tag: int
+    part: int
+    magic: bytes
+    app_tag: int
+    block_name: str
+    images: str
+    limit: int
+
+    @property
+    def record_19794(self) -> str:
+        """``"19794-4 record (46 49 52 00, 'FIR')"``: how the 19794 record is recognised."""
+        name = self.magic.rstrip(b"\x00").decode("ascii")
+        return f"19794-{self.part} record ({self.magic.hex(' ').upper()}, '{name}')"
+
+
+_Image = TypeVar("_Image")
+
+
+def parse_records(
+    raw: bytes,
+    kind: RecordKind,
+    parse_19794: Callable[[memoryview, int, BiometricHeader, list[str], int], list[_Image]],
+    parse_39794: Callable[[tlv.Tlv, BiometricHeader, list[str], int], list[_Image]],
+) -> tuple[list[_Image], int | None, list[str]]:
+    """Walk a DG3/DG4 (:func:`parse_group`) and hand each data block to its record parser.
+
+    A ``'5F2E'`` block starting with :attr:`RecordKind.magic` goes to
+    *parse_19794* ``(block, its offset, BHT, problems, room)``; a ``'7F2E'``
+    block, or one starting with the 39794 tag or ``[1]``, to *parse_39794*
+    ``(bdb, BHT, problems, room)``; *room* is how many images may still come.
+
+    :returns: ``(images, declared number of templates, problems)``.
+    :raises ParseError: naming :attr:`RecordKind.file` for what
+        :func:`parse_group` refuses, or a block that is neither kind.
+    """
+    problems: list[str] = []
+    _top, templates, declared = parse_group(raw, file=kind.file, tag=kind.tag, problems=problems)
+    images: list[_Image] = []
+    for template in templates:
+        bdb = template.bdb
+        block = bdb.view
+        room = kind.limit - len(images)
+        if bdb.tag == TAG_BDB and block[: len(kind.magic)] == kind.magic:
+            images += parse_19794(block, bdb.value_offset, template.header, problems, room)
+        elif bdb.tag == TAG_BDB_CONSTRUCTED or (block and block[0] in (kind.app_tag, 0xA1)):
+            images += parse_39794(bdb, template.header, problems, room)
+        else:
+            raise ParseError(
+                f"biometric data block is neither a {kind.record_19794} "
+                f"nor 39794-{kind.part} (tag {kind.app_tag:02X})",
+                file=kind.file,
+                offset=bdb.value_offset,
+            )
+    return images, declared, problems
+
+
+# ---------------------------------------------------------------------------
 # ISO/IEC 39794 (DER) helpers
 
 
@@ -347,6 +473,71 @@ def version_39794(block: tlv.Tlv, file: str) -> str | None:
     if gen is None or year is None or gen.length > 4 or year.length > 4:
         return None
     return f"{_uint(gen.view)}/{_uint(year.view)}"
+
+
+def representation_blocks(
+    bdb: tlv.Tlv, kind: RecordKind, problems: list[str], room: int
+) -> tuple[str | None, Iterator[tlv.Tlv]]:
+    """The version and the representation blocks of a 39794-x data block in *bdb*.
+
+    The iterator yields each ``SEQUENCE`` in ``representationBlocks [1]``;
+    another tag is appended to *problems* and skipped. The caller makes one
+    image of each block yielded; the iterator refuses a block beyond *room*.
+
+    :returns: ``(version_39794 of the block, the blocks)``.
+    :raises ParseError: naming :attr:`RecordKind.file` when the 39794 data
+        block or its ``representationBlocks`` is missing, or (from the
+        iterator) on more than *room* blocks.
+    """
+    file = kind.file
+    block = find_39794_block(bdb, kind.app_tag, file)
+    if block is None:
+        raise ParseError(
+            f"biometric data block is neither a {kind.record_19794} nor a 39794-{kind.part} "
+            f"{kind.block_name} ([APPLICATION {kind.app_tag & 0x1F}])",
+            file=file,
+            offset=bdb.value_offset,
+        )
+    version = version_39794(block, file)
+    reps = block.find(0xA1, file=file)
+    if reps is None:
+        raise ParseError(
+            f"39794-{kind.part} representationBlocks [1] missing", file=file, offset=block.offset
+        )
+
+    def blocks() -> Iterator[tlv.Tlv]:
+        count = 0
+        for rep in reps.iter_children(file=file):
+            if rep.tag != 0x30:
+                problems.append(
+                    f"unexpected tag {rep.tag:02X} among 39794-{kind.part} representation blocks"
+                )
+                continue
+            if count == room:
+                raise ParseError(
+                    f"more than the {kind.limit} {kind.images} a {file} may hold",
+                    file=file,
+                    offset=rep.offset,
+                )
+            count += 1
+            yield rep
+
+    return version, blocks()
+
+
+def formats_39794(
+    code: int | None, table: dict[int, str], image: bytes, part: int, problems: list[str]
+) -> tuple[str, str, str]:
+    """``(declared, detected, chosen)`` format of a 39794-x image with data format *code*.
+
+    *table* maps the part's ImageDataFormat codes to format names; an
+    undefined code, and what :func:`choose_format` finds, go to *problems*.
+    """
+    declared = FORMAT_UNKNOWN if code is None else table.get(code, FORMAT_UNKNOWN)
+    if code is not None and code not in table:
+        problems.append(f"39794-{part} image data format {code} is not defined")
+    detected = detect_image_format(image)
+    return declared, detected, choose_format(declared, detected, problems)
 
 
 # ---------------------------------------------------------------------------

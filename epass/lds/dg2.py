@@ -42,7 +42,12 @@ from typing import Any
 
 from epass import tlv
 from epass.errors import ParseError
-from epass.lds.biometric import BiometricHeader, parse_bht
+from epass.lds.biometric import (
+    BiometricHeader,
+    check_record_header,
+    parse_bht,
+    record_bounds,
+)
 
 __all__ = [
     "MAX_FACES",
@@ -463,25 +468,11 @@ def _parse_19794(
     copied out. At most *room* faces are accepted.
     """
 
-    def need(pos: int, n: int, what: str) -> None:
-        if pos + n > len(buf):
-            raise ParseError(
-                f"19794-5 record truncated in the {what} "
-                f"({n} bytes needed, {max(0, len(buf) - pos)} present)",
-                file=FILE,
-                offset=base + pos,
-            )
-
+    need = record_bounds(buf, base, "19794-5", FILE)
     need(0, _RECORD_HEADER, "record header")
-    version = bytes(buf[4:8])
-    version_text = version.rstrip(b"\x00").decode("ascii", "replace")
-    if version != b"010\x00":
-        problems.append(f"19794-5 record version {version!r} (expected '010\\0')")
-    record_length = _uint(buf[8:12])
-    if record_length != len(buf):
-        problems.append(
-            f"19794-5 record length {record_length} but the data block holds {len(buf)} bytes"
-        )
+    version_text, _record_length = check_record_header(
+        buf, standard="19794-5", length_size=4, problems=problems
+    )
     count = _uint(buf[12:14])
     if count == 0:
         raise ParseError("19794-5 record holds no face", file=FILE, offset=base + 12)

@@ -78,6 +78,16 @@ MAX_FINGERS = 255
 _FIR = b"FIR\x00"
 _RECORD_HEADER = 32
 _FINGER_HEADER = 14
+_KIND = bio.RecordKind(
+    file=FILE,
+    tag=TAG_DG3,
+    part=4,
+    magic=_FIR,
+    app_tag=0x64,
+    block_name="FingerImageDataBlock",
+    images="finger images",
+    limit=MAX_FINGERS,
+)
 
 #: ISO/IEC 19794-4:2005 Table 5 (fingers) and Table 6 (palms).
 FINGER_POSITIONS: dict[int, str] = {
@@ -280,25 +290,11 @@ def _uint(value: bytes | memoryview) -> int:
 def _parse_19794(
     buf: memoryview, base: int, header: BiometricHeader, problems: list[str], room: int
 ) -> list[FingerImage]:
-    def need(pos: int, n: int, what: str) -> None:
-        if pos + n > len(buf):
-            raise ParseError(
-                f"19794-4 record truncated in the {what} "
-                f"({n} bytes needed, {max(0, len(buf) - pos)} present)",
-                file=FILE,
-                offset=base + pos,
-            )
-
+    need = bio.record_bounds(buf, base, "19794-4", FILE)
     need(0, _RECORD_HEADER, "general record header")
-    version_raw = bytes(buf[4:8])
-    version = version_raw.rstrip(b"\x00").decode("ascii", "replace")
-    if version_raw != b"010\x00":
-        problems.append(f"19794-4 record version {version_raw!r} (expected '010\\0')")
-    record_length = _uint(buf[8:14])
-    if record_length != len(buf):
-        problems.append(
-            f"19794-4 record length {record_length} but the data block holds {len(buf)} bytes"
-        )
+    version, record_length = bio.check_record_header(
+        buf, standard="19794-4", length_size=6, problems=problems
+    )
     count = buf[18]
     units = buf[19]
     compression = buf[29]
@@ -378,29 +374,9 @@ def _parse_19794(
 def _parse_39794(
     bdb: tlv.Tlv, header: BiometricHeader, problems: list[str], room: int
 ) -> list[FingerImage]:
-    block = bio.find_39794_block(bdb, 0x64, FILE)
-    if block is None:
-        raise ParseError(
-            "biometric data block is neither a 19794-4 record (46 49 52 00, 'FIR') nor a 39794-4 "
-            "FingerImageDataBlock ([APPLICATION 4])",
-            file=FILE,
-            offset=bdb.value_offset,
-        )
-    version = bio.version_39794(block, FILE)
-    reps = block.find(0xA1, file=FILE)
-    if reps is None:
-        raise ParseError("39794-4 representationBlocks [1] missing", file=FILE, offset=block.offset)
+    version, reps = bio.representation_blocks(bdb, _KIND, problems, room)
     fingers: list[FingerImage] = []
-    for rep in reps.iter_children(file=FILE):
-        if rep.tag != 0x30:
-            problems.append(f"unexpected tag {rep.tag:02X} among 39794-4 representation blocks")
-            continue
-        if len(fingers) == room:
-            raise ParseError(
-                f"more than the {MAX_FINGERS} finger images a DG3 may hold",
-                file=FILE,
-                offset=rep.offset,
-            )
+    for rep in reps:
         rep_problems: list[str] = []
         position = bio.choice_code(rep.find(0xA0, file=FILE), FILE)
         impression = bio.choice_code(rep.find(0xA1, file=FILE), FILE)
@@ -411,11 +387,7 @@ def _parse_39794(
         if data is None:
             rep_problems.append("39794-4 image data [3] missing")
         image = b"" if data is None else data.value
-        declared = bio.FORMAT_UNKNOWN if fmt is None else _FORMAT_39794.get(fmt, bio.FORMAT_UNKNOWN)
-        if fmt is not None and fmt not in _FORMAT_39794:
-            rep_problems.append(f"39794-4 image data format {fmt} is not defined")
-        detected = bio.detect_image_format(image)
-        chosen = bio.choose_format(declared, detected, rep_problems)
+        declared, detected, chosen = bio.formats_39794(fmt, _FORMAT_39794, image, 4, rep_problems)
         fingers.append(
             FingerImage(
                 image=image,
@@ -454,24 +426,7 @@ def parse(data: bytes) -> Dg3:
         :data:`MAX_FINGERS` images.
     """
     raw = bytes(data)
-    problems: list[str] = []
-    _top, templates, declared = bio.parse_group(raw, file=FILE, tag=TAG_DG3, problems=problems)
-    fingers: list[FingerImage] = []
-    for template in templates:
-        bdb = template.bdb
-        block = bdb.view
-        room = MAX_FINGERS - len(fingers)
-        if bdb.tag == bio.TAG_BDB and block[: len(_FIR)] == _FIR:
-            fingers += _parse_19794(block, bdb.value_offset, template.header, problems, room)
-        elif bdb.tag == bio.TAG_BDB_CONSTRUCTED or (block and block[0] in (0x64, 0xA1)):
-            fingers += _parse_39794(bdb, template.header, problems, room)
-        else:
-            raise ParseError(
-                "biometric data block is neither a 19794-4 record (46 49 52 00, 'FIR') "
-                "nor 39794-4 (tag 64)",
-                file=FILE,
-                offset=bdb.value_offset,
-            )
+    fingers, declared, problems = bio.parse_records(raw, _KIND, _parse_19794, _parse_39794)
     return Dg3(tuple(fingers), raw, declared, tuple(problems))
 
 

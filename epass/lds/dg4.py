@@ -72,6 +72,16 @@ _IIR = b"IIR\x00"
 _RECORD_HEADER = 45
 _SUBTYPE_HEADER = 3
 _IMAGE_HEADER = 11
+_KIND = bio.RecordKind(
+    file=FILE,
+    tag=TAG_DG4,
+    part=6,
+    magic=_IIR,
+    app_tag=0x66,
+    block_name="IrisImageDataBlock",
+    images="iris images",
+    limit=MAX_IRIS_IMAGES,
+)
 
 _EYES = {0: "undefined", 1: "right", 2: "left"}
 _EYE_CODES = {name: code for code, name in _EYES.items()}
@@ -199,30 +209,17 @@ def _uint(value: bytes | memoryview) -> int:
 def _parse_19794(
     buf: memoryview, base: int, header: BiometricHeader, problems: list[str], room: int
 ) -> list[IrisImage]:
-    def need(pos: int, n: int, what: str) -> None:
-        if pos + n > len(buf):
-            raise ParseError(
-                f"19794-6 record truncated in the {what} "
-                f"({n} bytes needed, {max(0, len(buf) - pos)} present)",
-                file=FILE,
-                offset=base + pos,
-            )
-
+    need = bio.record_bounds(buf, base, "19794-6", FILE)
     need(0, _RECORD_HEADER, "record header")
-    version_raw = bytes(buf[4:8])
-    if version_raw != b"010\x00":
-        problems.append(f"19794-6 record version {version_raw!r} (expected '010\\0')")
-    record_length = _uint(buf[8:12])
-    if record_length != len(buf):
-        problems.append(
-            f"19794-6 record length {record_length} but the data block holds {len(buf)} bytes"
-        )
+    version, record_length = bio.check_record_header(
+        buf, standard="19794-6", length_size=4, problems=problems
+    )
     header_length = _uint(buf[15:17])
     if header_length != _RECORD_HEADER:
         problems.append(f"19794-6 record header length {header_length} (expected 45)")
     format_code = _uint(buf[21:23])
     record = IrisRecordHeader(
-        version=version_raw.rstrip(b"\x00").decode("ascii", "replace"),
+        version=version,
         record_length=record_length,
         capture_device_id=_uint(buf[12:14]),
         eye_count=buf[14],
@@ -300,29 +297,9 @@ def _parse_19794(
 def _parse_39794(
     bdb: tlv.Tlv, header: BiometricHeader, problems: list[str], room: int
 ) -> list[IrisImage]:
-    block = bio.find_39794_block(bdb, 0x66, FILE)
-    if block is None:
-        raise ParseError(
-            "biometric data block is neither a 19794-6 record (49 49 52 00, 'IIR') nor a 39794-6 "
-            "IrisImageDataBlock ([APPLICATION 6])",
-            file=FILE,
-            offset=bdb.value_offset,
-        )
-    version = bio.version_39794(block, FILE)
-    reps = block.find(0xA1, file=FILE)
-    if reps is None:
-        raise ParseError("39794-6 representationBlocks [1] missing", file=FILE, offset=block.offset)
+    version, reps = bio.representation_blocks(bdb, _KIND, problems, room)
     irises: list[IrisImage] = []
-    for rep in reps.iter_children(file=FILE):
-        if rep.tag != 0x30:
-            problems.append(f"unexpected tag {rep.tag:02X} among 39794-6 representation blocks")
-            continue
-        if len(irises) == room:
-            raise ParseError(
-                f"more than the {MAX_IRIS_IMAGES} iris images a DG4 may hold",
-                file=FILE,
-                offset=rep.offset,
-            )
+    for rep in reps:
         rep_problems: list[str] = []
         label = rep.find(0x80, file=FILE)
         depth = rep.find(0x82, file=FILE)
@@ -332,11 +309,7 @@ def _parse_39794(
         if data is None:
             rep_problems.append("39794-6 iris image data [9] missing")
         image = b"" if data is None else data.value
-        declared = bio.FORMAT_UNKNOWN if fmt is None else _FORMAT_39794.get(fmt, bio.FORMAT_UNKNOWN)
-        if fmt is not None and fmt not in _FORMAT_39794:
-            rep_problems.append(f"39794-6 image data format {fmt} is not defined")
-        detected = bio.detect_image_format(image)
-        chosen = bio.choose_format(declared, detected, rep_problems)
+        declared, detected, chosen = bio.formats_39794(fmt, _FORMAT_39794, image, 6, rep_problems)
         irises.append(
             IrisImage(
                 image=image,
@@ -370,24 +343,7 @@ def parse(data: bytes) -> Dg4:
         :data:`MAX_IRIS_IMAGES` images.
     """
     raw = bytes(data)
-    problems: list[str] = []
-    _top, templates, declared = bio.parse_group(raw, file=FILE, tag=TAG_DG4, problems=problems)
-    irises: list[IrisImage] = []
-    for template in templates:
-        bdb = template.bdb
-        block = bdb.view
-        room = MAX_IRIS_IMAGES - len(irises)
-        if bdb.tag == bio.TAG_BDB and block[: len(_IIR)] == _IIR:
-            irises += _parse_19794(block, bdb.value_offset, template.header, problems, room)
-        elif bdb.tag == bio.TAG_BDB_CONSTRUCTED or (block and block[0] in (0x66, 0xA1)):
-            irises += _parse_39794(bdb, template.header, problems, room)
-        else:
-            raise ParseError(
-                "biometric data block is neither a 19794-6 record (49 49 52 00, 'IIR') "
-                "nor 39794-6 (tag 66)",
-                file=FILE,
-                offset=bdb.value_offset,
-            )
+    irises, declared, problems = bio.parse_records(raw, _KIND, _parse_19794, _parse_39794)
     return Dg4(tuple(irises), raw, declared, tuple(problems))
 
 
