@@ -48,6 +48,7 @@ from epass.lds.text import (
     collect_fields,
     decode_date,
     decode_text,
+    decode_text_fields,
     encode_tag_list,
     split_fields,
 )
@@ -227,13 +228,7 @@ def parse(data: bytes) -> Dg11:
     fields, unknown, tag_list = collect_fields(top, file=FILE, known=_KNOWN, problems=problems)
     present = {TAG_OTHER_NAME if t == TAG_OTHER_NAMES else t for t in fields}
     check_tag_list(tag_list, present, problems)
-    text: dict[int, str] = {}
-    for tag in _TEXT_TAGS:
-        item = fields.get(tag)
-        if item is not None:
-            text[tag] = decode_text(
-                item.value, tag=tag, offset=item.value_offset, problems=problems
-            )
+    text = decode_text_fields(fields, _TEXT_TAGS, problems)
     birth = fields.get(TAG_FULL_DATE_OF_BIRTH)
     proof = fields.get(TAG_PROOF_OF_CITIZENSHIP)
     other_numbers = text.get(TAG_OTHER_TD_NUMBERS)

@@ -36,6 +36,7 @@ from epass.lds.text import (
     collect_fields,
     decode_date,
     decode_text,
+    decode_text_fields,
     encode_tag_list,
 )
 
@@ -165,13 +166,7 @@ def parse(data: bytes) -> Dg12:
     fields, unknown, tag_list = collect_fields(top, file=FILE, known=_KNOWN, problems=problems)
     present = {TAG_OTHER_PERSON if t == TAG_OTHER_PERSONS else t for t in fields}
     check_tag_list(tag_list, present, problems)
-    text: dict[int, str] = {}
-    for tag in _TEXT_TAGS:
-        item = fields.get(tag)
-        if item is not None:
-            text[tag] = decode_text(
-                item.value, tag=tag, offset=item.value_offset, problems=problems
-            )
+    text = decode_text_fields(fields, _TEXT_TAGS, problems)
 
     def date(tag: int, with_time: bool = False) -> DateField | None:
         item = fields.get(tag)

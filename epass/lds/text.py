@@ -35,6 +35,7 @@ __all__ = [
     "collect_fields",
     "decode_date",
     "decode_text",
+    "decode_text_fields",
     "encode_tag_list",
     "parse_tag_list",
     "printable_text",
@@ -221,6 +222,23 @@ def collect_fields(
     if tag_list is None:
         problems.append("tag list '5C' missing")
     return fields, tuple(unknown), tag_list
+
+
+def decode_text_fields(
+    fields: dict[int, tlv.Tlv], tags: Iterable[int], problems: list[str]
+) -> dict[int, str]:
+    """:func:`decode_text` of each of *tags* present in *fields*, by tag, in *tags* order.
+
+    Invalid text is appended to *problems* (by :func:`decode_text`), never raised.
+    """
+    text: dict[int, str] = {}
+    for tag in tags:
+        item = fields.get(tag)
+        if item is not None:
+            text[tag] = decode_text(
+                item.value, tag=tag, offset=item.value_offset, problems=problems
+            )
+    return text
 
 
 def check_tag_list(
