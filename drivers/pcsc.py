@@ -85,6 +85,7 @@ __all__ = [
     "reader_extended_length",
     "reader_names",
     "resolve_reader",
+    "service_error",
 ]
 
 T = TypeVar("T")
@@ -154,6 +155,9 @@ READER_GONE = frozenset(
         SCARD_E_INVALID_HANDLE,
     }
 )
+#: What a call on a live context answers once pcscd died under it (pcsc-lite answers
+#: ``SCARD_F_COMM_ERROR`` when its socket to pcscd breaks): the service is gone, not the card.
+SERVICE_LOST = READER_GONE | {SCARD_F_COMM_ERROR}
 #: What pcsc-lite and reader drivers answer to an APDU longer than the reader takes.
 LENGTH_REFUSED = frozenset(
     {
@@ -257,6 +261,25 @@ def error_for(hresult: int, operation: str, detail: str = "") -> PcscError:
     else:
         cls = PcscError
     return cls(message, hresult=code, operation=operation)
+
+
+def service_error(hresult: int, operation: str, detail: str = "") -> PcscError:
+    """:func:`error_for` for a call about the reader or the service (status, connect).
+
+    There ``SCARD_F_COMM_ERROR`` means the link to pcscd broke (pcscd stopped,
+    crashed or restarted): a :class:`PcscNoReaderError`, so a caller waits for
+    the reader to come back instead of taking it for a card fault.
+    """
+    code = hresult & 0xFFFFFFFF
+    if code == SCARD_F_COMM_ERROR:
+        where = f" ({detail})" if detail else ""
+        return PcscNoReaderError(
+            f"{operation}{where}: lost the link to the PC/SC service (pcscd stopped or "
+            f"restarted?) [{code_name(code)} 0x{code:08X}]",
+            hresult=code,
+            operation=operation,
+        )
+    return error_for(code, operation, detail)
 
 
 _MESSAGES = {
@@ -1005,20 +1028,33 @@ class PcscTransport(Transport):
                 _remember_extended(self.reader, False)
                 return SW_WRONG_LENGTH
             error = error_for(code, "SCardTransmit", f"reader {self.reader!r}")
-            if not isinstance(error, PcscCardRemovedError | PcscNoReaderError) and (
-                not self._card_present()
-            ):
-                # readers report a card pulled mid-APDU in several ways; the card is gone
-                raise PcscCardRemovedError(
-                    f"{error} (the card is no longer in the reader)",
-                    hresult=code,
-                    operation="SCardTransmit",
-                )
+            if not isinstance(error, PcscCardRemovedError | PcscNoReaderError):
+                # readers report a card pulled mid-APDU in several ways, and a pcscd that
+                # died mid-APDU as a communication error: ask what is still there
+                presence = self._presence()
+                if presence == "reader gone":
+                    raise PcscNoReaderError(
+                        f"{error} (the reader or pcscd is gone)",
+                        hresult=code,
+                        operation="SCardTransmit",
+                    )
+                if presence == "card gone":
+                    raise PcscCardRemovedError(
+                        f"{error} (the card is no longer in the reader)",
+                        hresult=code,
+                        operation="SCardTransmit",
+                    )
             raise error
         if len(response) < 2:
             # An empty answer is how pcscd reports a card pulled mid-APDU before it has seen
             # the removal (about 0.3 s later): give it that long to say so.
-            if not self._card_present(settle=REMOVAL_SETTLE if not response else 0.0):
+            presence = self._presence(settle=REMOVAL_SETTLE if not response else 0.0)
+            if presence == "reader gone":
+                raise PcscNoReaderError(
+                    f"SCardTransmit (reader {self.reader!r}): the reader or pcscd is gone",
+                    operation="SCardTransmit",
+                )
+            if presence == "card gone":
                 raise PcscCardRemovedError(
                     f"SCardTransmit (reader {self.reader!r}): the card was removed",
                     operation="SCardTransmit",
@@ -1032,6 +1068,13 @@ class PcscTransport(Transport):
 
     def _card_present(self, settle: float = 0.0) -> bool:
         """Whether the card is still there; with *settle*, keep asking that many seconds."""
+        return self._presence(settle) == "present"
+
+    def _presence(self, settle: float = 0.0) -> Literal["present", "card gone", "reader gone"]:
+        """What ``SCardStatus`` says is still there: the card, only the reader, or neither.
+
+        With *settle*, keep asking that many seconds while the card seems present.
+        """
         api, card = self._api, self._card
 
         def status() -> int:
@@ -1042,12 +1085,16 @@ class PcscTransport(Transport):
         while True:
             try:
                 code = self._run("SCardStatus", status, CONNECT_TIMEOUT)
-            except PcscError:
-                return False
+            except PcscNoReaderError:
+                return "reader gone"
+            except PcscError as exc:
+                return "reader gone" if exc.hresult in SERVICE_LOST else "card gone"
+            if code in SERVICE_LOST:
+                return "reader gone"
             if code != SCARD_S_SUCCESS:
-                return False
+                return "card gone"
             if time.monotonic() >= deadline:
-                return True
+                return "present"
             time.sleep(0.05)
 
     def probe_extended_length(self) -> bool | None:
@@ -1194,9 +1241,9 @@ class PcscReader(CardSource):
 
     def _state(self, context: _Context, timeout_ms: int, known: int) -> tuple[int, int, bytes]:
         code, states = context.status_change(timeout_ms, [(self._name, known)])
-        if code in READER_GONE:
+        if code in SERVICE_LOST:
             self._abandon()
-            raise error_for(code, "SCardGetStatusChange", f"reader {self._name!r}")
+            raise service_error(code, "SCardGetStatusChange", f"reader {self._name!r}")
         if code not in (SCARD_S_SUCCESS, SCARD_E_TIMEOUT):
             raise error_for(code, "SCardGetStatusChange", f"reader {self._name!r}")
         if not states:
@@ -1269,10 +1316,10 @@ class PcscReader(CardSource):
             raise
         if code in CARD_GONE:
             return None
-        if code in READER_GONE:
+        if code in SERVICE_LOST:
             self._abandon()
         if code != SCARD_S_SUCCESS:
-            raise error_for(code, "SCardConnect", f"reader {self._name!r}")
+            raise service_error(code, "SCardConnect", f"reader {self._name!r}")
 
         def status() -> tuple[int, bytes]:
             result = _call("SCardStatus", api.SCardStatus, card)

@@ -656,3 +656,50 @@ def test_pyscard_exception_from_a_call_is_mapped(fake, mocker):
     with pytest.raises(pcsc.PcscNoReaderError) as info:
         pcsc.reader_names()
     assert info.value.hresult == pcsc.SCARD_E_NO_SERVICE
+
+
+def _pcscd_dies(fake: FakeScard) -> None:
+    """What pcsc-lite answers on a live context once pcscd died (seen with a killed pcscd)."""
+    fake.SCardTransmit = lambda card, pci, apdu: (pcsc.SCARD_F_COMM_ERROR, [])  # type: ignore[method-assign]
+    fake.SCardStatus = lambda card: (pcsc.SCARD_F_COMM_ERROR, "", 0, 0, [])  # type: ignore[method-assign]
+    fake.SCardGetStatusChange = (  # type: ignore[method-assign]
+        lambda ctx, timeout_ms, states: (pcsc.SCARD_F_COMM_ERROR, [])
+    )
+
+
+def test_pcscd_dying_mid_apdu_is_the_reader_gone_not_a_removed_card(fake):
+    # seen with a real pcscd killed mid-read: SCardTransmit and SCardStatus answer
+    # SCARD_F_COMM_ERROR; that was reported as "the card is no longer in the reader"
+    reader = pcsc.PcscReader(READER)
+    transport = reader.wait_for_card(1.0)
+    assert transport is not None
+    _pcscd_dies(fake)
+    with pytest.raises(pcsc.PcscNoReaderError, match="pcscd is gone") as info:
+        transport.transmit(b"\x00\xb0\x81\x00\x00")
+    assert not isinstance(info.value, CardRemovedError)
+    assert info.value.hresult == pcsc.SCARD_F_COMM_ERROR
+    transport.close()
+    reader.close()
+
+
+def test_pcscd_dying_while_waiting_is_the_reader_gone(fake):
+    # was a plain PcscError, which the kiosk took for "a card it cannot open"
+    fake.present = False
+    with pcsc.PcscReader(READER) as reader:
+        assert reader.wait_for_card(0.05) is None
+        _pcscd_dies(fake)
+        with pytest.raises(pcsc.PcscNoReaderError, match="lost the link to the PC/SC service"):
+            reader.wait_for_card(0.05)
+        with pytest.raises(pcsc.PcscNoReaderError):
+            reader.wait_for_removal(0.05)
+
+
+def test_empty_response_with_pcscd_gone_is_the_reader_gone(fake):
+    with pcsc.PcscReader(READER) as reader:
+        transport = reader.wait_for_card(1.0)
+        assert transport is not None
+        fake.respond = lambda apdu: (0, [])
+        fake.SCardStatus = lambda card: (pcsc.SCARD_E_NO_SERVICE, "", 0, 0, [])
+        with pytest.raises(pcsc.PcscNoReaderError):
+            transport.transmit(b"\x00\xb0\x81\x00\x00")
+        transport.close()
