@@ -24,10 +24,13 @@ type, file label, error type and step.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import queue
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -51,6 +54,7 @@ __all__ = [
     "MAX_LINE",
     "KeyAssembler",
     "Kiosk",
+    "LineFeed",
     "bounded_lines",
     "kiosk",
     "kiosk_schema",
@@ -107,6 +111,74 @@ def bounded_lines(stream: IO[str], limit: int = MAX_LINE) -> Iterator[str]:
                 if not rest or rest.endswith("\n"):
                     break
         yield line
+
+
+class LineFeed:
+    """The lines of a stream, read on a daemon thread so the kiosk can look at them while it waits.
+
+    Iterating blocks for the next line (and ends at the end of the stream);
+    :meth:`ready` returns at once with the lines typed so far. Lines are
+    bounded as by :func:`bounded_lines`.
+    """
+
+    _END = object()
+
+    def __init__(self, stream: IO[str], limit: int = MAX_LINE) -> None:
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._ended = False
+        self._thread = threading.Thread(
+            target=self._pump, args=(stream, limit), name="epass-kiosk-input", daemon=True
+        )
+        self._thread.start()
+
+    def _pump(self, stream: IO[str], limit: int) -> None:
+        try:
+            for line in bounded_lines(stream, limit):
+                self._queue.put(line)
+        except (OSError, ValueError) as exc:  # stdin closed under us: the end of the input
+            logger.warning("input ended: %s", type(exc).__name__)
+        finally:
+            self._queue.put(self._END)
+
+    def __iter__(self) -> Iterator[str]:
+        while not self._ended:
+            try:  # with a timeout, so SIGINT/SIGTERM are seen while nothing is typed
+                item = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if item is self._END:
+                self._ended = True
+                return
+            assert isinstance(item, str)  # noqa: S101 - only lines and the end go in
+            yield item
+
+    def ready(self) -> list[str]:
+        """The lines typed so far and not taken yet, without waiting."""
+        lines: list[str] = []
+        while not self._ended:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is self._END:
+                self._ended = True
+                break
+            assert isinstance(item, str)  # noqa: S101 - only lines and the end go in
+            lines.append(item)
+        return lines
+
+
+def _text_input(stream: IO[str]) -> IO[str]:
+    """*stream* decoded as UTF-8 with undecodable bytes replaced.
+
+    A scanner or a cat on the keyboard can send any byte; under a UTF-8 locale
+    Python's stdin is strict and the first invalid byte ended the kiosk with a
+    ``UnicodeDecodeError``. Such lines are now refused like any other malformed line.
+    """
+    raw = getattr(stream, "buffer", None)
+    if raw is None:
+        return stream
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
 
 
 # -- the access key from typed lines ----------------------------------------------------------
@@ -222,7 +294,10 @@ class Kiosk:
     """The kiosk loop over one reader slot.
 
     :param source: the reader slot.
-    :param lines: the input lines (stdin in the CLI); the loop ends when they do.
+    :param lines: the input lines (stdin in the CLI); the loop ends when they do. When
+        it is a :class:`LineFeed`, a key completed while the kiosk waits for the
+        document replaces the pending one (the latest scan is the document on the
+        reader); otherwise lines are taken only when a key is wanted.
     :param out: where the JSON event lines go (``write`` and, if it has one, ``flush``).
     :param trust_store: CSCA anchors for passive authentication.
     :param options: how to read (the read budget ends a read that crawls).
@@ -264,6 +339,7 @@ class Kiosk:
         self._stop_reason = "stopped"
         self._file_started: dict[str, float] = {}
         self._access_sent = False
+        self._key: AccessKey | None = None
 
     # -- output ------------------------------------------------------------------------
 
@@ -346,7 +422,10 @@ class Kiosk:
                 self.emit("waiting", **{"for": "key"})
 
     def _serve(self, key: AccessKey) -> None:
+        self._key = key
         transport = self._wait_for_card()
+        key = self._key  # a key typed while waiting replaced it
+        self._key = None
         if transport is None:
             return
         self._file_started.clear()
@@ -439,7 +518,26 @@ class Kiosk:
                     self.emit("waiting", **{"for": "document"})
             if transport is not None:
                 return transport
+            self._take_typed_key()
         return None
+
+    def _take_typed_key(self) -> None:
+        """A key typed while waiting for the document replaces the pending one."""
+        ready = getattr(self.lines, "ready", None)
+        if ready is None:
+            return
+        for line in ready():
+            try:
+                key = self.assembler.feed(line)
+            except EpassError as exc:
+                self._error("input", exc)
+                continue
+            if key is not None:
+                self._key = key
+                kind, fmt, which = self.assembler.last
+                self.emit("key_accepted", kind=kind, format=fmt, lines=which)
+                self.emit("waiting", **{"for": "document"})
+                logger.info("cycle %d: a new key replaces the pending one", self.cycle)
 
     def _wait_for_removal(self) -> None:
         announced = False
@@ -568,7 +666,7 @@ def kiosk(
     try:
         Kiosk(
             source,
-            bounded_lines(sys.stdin),
+            LineFeed(_text_input(sys.stdin)),
             sys.stdout,
             trust_store=trust,
             options=options,
