@@ -66,6 +66,7 @@ except ImportError:  # pragma: no cover - exercised where pyscard is not install
 __all__ = [
     "DEFAULT_TRANSMIT_TIMEOUT",
     "KNOWN_READERS",
+    "AmbiguousReaderError",
     "AtrInfo",
     "PcscCardRemovedError",
     "PcscError",
@@ -75,6 +76,7 @@ __all__ = [
     "PcscTransport",
     "PyscardMissingError",
     "ReaderStatus",
+    "ResolvingReader",
     "decode_atr",
     "error_for",
     "forget_reader_capabilities",
@@ -210,6 +212,10 @@ class PcscNoReaderError(PcscError, NoReaderError):
 
 class PcscCardRemovedError(PcscError, CardRemovedError):
     """The card left the reader (or was reset) before or during an exchange."""
+
+
+class AmbiguousReaderError(PcscNoReaderError):
+    """``--reader`` matches several readers (or was left out while several are connected)."""
 
 
 class PcscTimeoutError(PcscError):
@@ -793,8 +799,9 @@ def resolve_reader(spec: str | None, names: Sequence[str] | None = None) -> str:
     :param spec: what the user typed; ``None`` or empty picks the only reader present.
     :param names: the readers to choose from (default: :func:`reader_names`).
     :returns: the full reader name.
-    :raises NoReaderError: no reader present, no reader matches, several match
-        (the message lists them), or *spec* is empty while several are present.
+    :raises NoReaderError: no reader present, no reader matches;
+        :class:`AmbiguousReaderError` when several match (the message lists them) or
+        *spec* is empty while several are present.
     """
     available = list(reader_names() if names is None else names)
     if not available:
@@ -803,7 +810,7 @@ def resolve_reader(spec: str | None, names: Sequence[str] | None = None) -> str:
     if not spec:
         if len(available) == 1:
             return available[0]
-        raise PcscNoReaderError(
+        raise AmbiguousReaderError(
             f"{len(available)} readers are connected ({listing}): choose one with --reader",
             operation="resolve_reader",
         )
@@ -817,7 +824,7 @@ def resolve_reader(spec: str | None, names: Sequence[str] | None = None) -> str:
         raise PcscNoReaderError(
             f"no reader matches {spec!r}; connected: {listing}", operation="resolve_reader"
         )
-    raise PcscNoReaderError(
+    raise AmbiguousReaderError(
         f"{spec!r} matches {len(matches)} readers ({', '.join(repr(m) for m in matches)}): "
         "give more of the name",
         operation="resolve_reader",
@@ -1367,6 +1374,84 @@ class PcscReader(CardSource):
         :raises PcscNoReaderError: the reader or pcscd is gone.
         """
         return self._wait(timeout, want_present=False)
+
+
+class ResolvingReader(CardSource):
+    """A reader named as ``--reader`` names it, found when it is there (a kiosk's reader).
+
+    Unlike :func:`open_reader`, nothing needs to be connected yet: each wait
+    resolves *spec* (:func:`resolve_reader`) until a reader matches, and after
+    the reader went away (:class:`PcscNoReaderError`: unplugged, pcscd stopped)
+    it is resolved again, so a reader plugged back under another name (pcscd
+    numbers readers as it finds them) is found as well. While nothing matches,
+    the waits raise :class:`PcscNoReaderError` at once; the caller retries.
+
+    :param spec: a full reader name or a unique part; ``None``: the only reader.
+    :param options: passed to :class:`PcscReader`.
+    """
+
+    def __init__(self, spec: str | None, **options: Any) -> None:
+        self.spec = spec or None
+        self._options = options
+        self._reader: PcscReader | None = None
+
+    @property
+    def name(self) -> str:
+        if self._reader is not None:
+            return self._reader.name
+        return self.spec or "(the only PC/SC reader)"
+
+    def __repr__(self) -> str:
+        return f"ResolvingReader({self.spec!r})"
+
+    def check(self) -> None:
+        """Resolve now if the reader is there; raise only what waiting cannot mend.
+
+        :raises PyscardMissingError: without pyscard.
+        :raises AmbiguousReaderError: *spec* matches several readers.
+        """
+        try:
+            self._current()
+        except (PyscardMissingError, AmbiguousReaderError):
+            raise
+        except NoReaderError:
+            pass  # not there yet, or pcscd not running: the waits will find it
+
+    def _current(self) -> PcscReader:
+        if self._reader is None:
+            self._reader = PcscReader(resolve_reader(self.spec), **self._options)
+        return self._reader
+
+    def _forget(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+
+    def wait_for_card(self, timeout: float) -> PcscTransport | None:
+        """As :meth:`PcscReader.wait_for_card`, resolving the reader first.
+
+        :raises PcscNoReaderError: no reader matches (yet), or it went away.
+        """
+        try:
+            return self._current().wait_for_card(timeout)
+        except PcscNoReaderError:
+            self._forget()
+            raise
+
+    def wait_for_removal(self, timeout: float) -> bool:
+        """As :meth:`PcscReader.wait_for_removal`.
+
+        :raises PcscNoReaderError: no reader matches (yet), or it went away.
+        """
+        try:
+            return self._current().wait_for_removal(timeout)
+        except PcscNoReaderError:
+            self._forget()
+            raise
+
+    def close(self) -> None:
+        """Release the PC/SC context of the resolved reader, if any."""
+        self._forget()
 
 
 def open_reader(spec: str | None = None, **options: Any) -> PcscReader:

@@ -703,3 +703,47 @@ def test_empty_response_with_pcscd_gone_is_the_reader_gone(fake):
         with pytest.raises(pcsc.PcscNoReaderError):
             transport.transmit(b"\x00\xb0\x81\x00\x00")
         transport.close()
+
+
+# --------------------------------------------------------------------------------------------
+# ResolvingReader: a kiosk's reader, found when it comes
+
+
+def test_resolving_reader_waits_for_a_reader_that_is_not_there_yet(fake):
+    fake.readers = []
+    source = pcsc.ResolvingReader("fake")
+    source.check()  # nothing connected yet is no error: the waits will find it
+    assert source.name == "fake"
+    with pytest.raises(pcsc.PcscNoReaderError, match="no PC/SC reader is connected"):
+        source.wait_for_card(0.05)
+    fake.readers = [READER]
+    transport = source.wait_for_card(1.0)
+    assert transport is not None and source.name == READER
+    transport.close()
+    source.close()
+
+
+def test_resolving_reader_finds_a_reader_plugged_back_under_another_name(fake):
+    source = pcsc.ResolvingReader("fake")
+    assert source.wait_for_removal(0.05) is False  # resolved: the card is in
+    fake.readers = []  # unplugged
+    with pytest.raises(pcsc.PcscNoReaderError):
+        source.wait_for_card(0.05)
+    fake.readers = ["Fake Reader 01 00"]  # pcscd numbered it anew
+    transport = source.wait_for_card(1.0)
+    assert transport is not None and source.name == "Fake Reader 01 00"
+    transport.close()
+    source.close()
+
+
+def test_resolving_reader_refuses_at_once_what_waiting_cannot_mend(fake, mocker):
+    fake.readers = [READER, "Fake Reader 00 01"]
+    with pytest.raises(pcsc.AmbiguousReaderError, match="matches 2 readers"):
+        pcsc.ResolvingReader("fake").check()
+    with pytest.raises(pcsc.AmbiguousReaderError, match="choose one with --reader"):
+        pcsc.ResolvingReader(None).check()
+    fake.service = False  # pcscd not running yet: the kiosk waits for it
+    pcsc.ResolvingReader("fake").check()
+    mocker.patch.object(pcsc, "_scard", None)
+    with pytest.raises(pcsc.PyscardMissingError):
+        pcsc.ResolvingReader("fake").check()

@@ -658,7 +658,8 @@ def kiosk(
     else:
         from epass.cli import source as card_sources
 
-        source = card_sources.open_card_source(reader)
+        # a kiosk runs for days: the reader (or pcscd) may come later, or come back renamed
+        source = card_sources.open_card_source(reader, wait_for_reader=True)
     options = ReadOptions()
     if max_seconds is not None:
         options = replace(options, max_seconds=max_seconds)
