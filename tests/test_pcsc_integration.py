@@ -629,3 +629,27 @@ def test_kiosk_survives_pcscd_down_at_start_and_stopped_mid_read(
     assert kiosk.events[-1]["event"] == "stopped"
     for secret in SECRETS:
         assert secret not in err
+
+
+def test_kiosk_gives_up_a_mute_chip_within_its_apdu_timeout_and_goes_on(reader_name, cards, doc):
+    mute = cards.start(doc.chip(config=ChipConfig(announce_in_atr=False)), MuteCard)
+    kiosk = KioskProcess(reader_name, "--apdu-timeout", "1")
+    line2 = doc.mrz.splitlines()[1]
+    try:
+        kiosk.type(line2)
+        at = kiosk.wait("document_detected", 0)
+        begin = time.monotonic()
+        at = kiosk.wait("error", at, stage="read")
+        assert time.monotonic() - begin < 4.0  # not the default 15 s
+        assert kiosk.events[at]["type"] == "PcscTimeoutError"
+        mute.remove()  # the holder takes the document away: the stuck exchange ends
+        at = kiosk.wait("document_removed", at)
+        card = cards.start(doc.chip(), inserted=False)
+        kiosk.type(line2)
+        at = kiosk.wait("waiting", at, for_="document")
+        card.insert()
+        at = kiosk.wait("verdict", at, verdict="VALID")
+        card.remove()
+        kiosk.wait("document_removed", at)
+    finally:
+        kiosk.finish()

@@ -622,6 +622,14 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     default=None,
     help="Time budget of one read (default: ReadOptions').",
 )
+@click.option(
+    "--apdu-timeout",
+    type=click.FloatRange(min=0.5, max=300),
+    default=15.0,
+    show_default=True,
+    help="Seconds one command may take before a chip that stopped answering is given up "
+    "(an error event; the kiosk goes on).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Log only warnings and errors on stderr.")
 def kiosk(
     reader: str | None,
@@ -629,6 +637,7 @@ def kiosk(
     trust_paths: Sequence[Path],
     poll: float,
     max_seconds: float | None,
+    apdu_timeout: float,
     quiet: bool,
 ) -> None:
     """Read document after document: MRZ lines or a CAN on stdin, one JSON event per line.
@@ -659,7 +668,9 @@ def kiosk(
         from epass.cli import source as card_sources
 
         # a kiosk runs for days: the reader (or pcscd) may come later, or come back renamed
-        source = card_sources.open_card_source(reader, wait_for_reader=True)
+        source = card_sources.open_card_source(
+            reader, wait_for_reader=True, transmit_timeout=apdu_timeout
+        )
     options = ReadOptions()
     if max_seconds is not None:
         options = replace(options, max_seconds=max_seconds)
