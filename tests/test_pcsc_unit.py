@@ -747,3 +747,16 @@ def test_resolving_reader_refuses_at_once_what_waiting_cannot_mend(fake, mocker)
     mocker.patch.object(pcsc, "_scard", None)
     with pytest.raises(pcsc.PyscardMissingError):
         pcsc.ResolvingReader("fake").check()
+
+
+def test_epass_readers_text_names_each_line_once(fake, capsys):
+    # the raw capabilities object and its decoding were both labelled "card capabilities:"
+    from epass.cli.main import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["readers"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    assert out.count("card capabilities:") == 1
+    assert "card capabilities decoded: DF selection by full DF name" in out
+    assert "extended Lc and Le" in out
