@@ -66,6 +66,7 @@ except ImportError:  # pragma: no cover - exercised where pyscard is not install
 __all__ = [
     "DEFAULT_TRANSMIT_TIMEOUT",
     "KNOWN_READERS",
+    "AmbiguousReaderError",
     "AtrInfo",
     "PcscCardRemovedError",
     "PcscError",
@@ -75,6 +76,7 @@ __all__ = [
     "PcscTransport",
     "PyscardMissingError",
     "ReaderStatus",
+    "ResolvingReader",
     "decode_atr",
     "error_for",
     "forget_reader_capabilities",
@@ -85,6 +87,7 @@ __all__ = [
     "reader_extended_length",
     "reader_names",
     "resolve_reader",
+    "service_error",
 ]
 
 T = TypeVar("T")
@@ -154,6 +157,9 @@ READER_GONE = frozenset(
         SCARD_E_INVALID_HANDLE,
     }
 )
+#: What a call on a live context answers once pcscd died under it (pcsc-lite answers
+#: ``SCARD_F_COMM_ERROR`` when its socket to pcscd breaks): the service is gone, not the card.
+SERVICE_LOST = READER_GONE | {SCARD_F_COMM_ERROR}
 #: What pcsc-lite and reader drivers answer to an APDU longer than the reader takes.
 LENGTH_REFUSED = frozenset(
     {
@@ -208,6 +214,10 @@ class PcscCardRemovedError(PcscError, CardRemovedError):
     """The card left the reader (or was reset) before or during an exchange."""
 
 
+class AmbiguousReaderError(PcscNoReaderError):
+    """``--reader`` matches several readers (or was left out while several are connected)."""
+
+
 class PcscTimeoutError(PcscError):
     """The reader did not answer within the configured time; the link is abandoned."""
 
@@ -257,6 +267,25 @@ def error_for(hresult: int, operation: str, detail: str = "") -> PcscError:
     else:
         cls = PcscError
     return cls(message, hresult=code, operation=operation)
+
+
+def service_error(hresult: int, operation: str, detail: str = "") -> PcscError:
+    """:func:`error_for` for a call about the reader or the service (status, connect).
+
+    There ``SCARD_F_COMM_ERROR`` means the link to pcscd broke (pcscd stopped,
+    crashed or restarted): a :class:`PcscNoReaderError`, so a caller waits for
+    the reader to come back instead of taking it for a card fault.
+    """
+    code = hresult & 0xFFFFFFFF
+    if code == SCARD_F_COMM_ERROR:
+        where = f" ({detail})" if detail else ""
+        return PcscNoReaderError(
+            f"{operation}{where}: lost the link to the PC/SC service (pcscd stopped or "
+            f"restarted?) [{code_name(code)} 0x{code:08X}]",
+            hresult=code,
+            operation=operation,
+        )
+    return error_for(code, operation, detail)
 
 
 _MESSAGES = {
@@ -770,8 +799,9 @@ def resolve_reader(spec: str | None, names: Sequence[str] | None = None) -> str:
     :param spec: what the user typed; ``None`` or empty picks the only reader present.
     :param names: the readers to choose from (default: :func:`reader_names`).
     :returns: the full reader name.
-    :raises NoReaderError: no reader present, no reader matches, several match
-        (the message lists them), or *spec* is empty while several are present.
+    :raises NoReaderError: no reader present, no reader matches;
+        :class:`AmbiguousReaderError` when several match (the message lists them) or
+        *spec* is empty while several are present.
     """
     available = list(reader_names() if names is None else names)
     if not available:
@@ -780,7 +810,7 @@ def resolve_reader(spec: str | None, names: Sequence[str] | None = None) -> str:
     if not spec:
         if len(available) == 1:
             return available[0]
-        raise PcscNoReaderError(
+        raise AmbiguousReaderError(
             f"{len(available)} readers are connected ({listing}): choose one with --reader",
             operation="resolve_reader",
         )
@@ -794,7 +824,7 @@ def resolve_reader(spec: str | None, names: Sequence[str] | None = None) -> str:
         raise PcscNoReaderError(
             f"no reader matches {spec!r}; connected: {listing}", operation="resolve_reader"
         )
-    raise PcscNoReaderError(
+    raise AmbiguousReaderError(
         f"{spec!r} matches {len(matches)} readers ({', '.join(repr(m) for m in matches)}): "
         "give more of the name",
         operation="resolve_reader",
@@ -1005,20 +1035,33 @@ class PcscTransport(Transport):
                 _remember_extended(self.reader, False)
                 return SW_WRONG_LENGTH
             error = error_for(code, "SCardTransmit", f"reader {self.reader!r}")
-            if not isinstance(error, PcscCardRemovedError | PcscNoReaderError) and (
-                not self._card_present()
-            ):
-                # readers report a card pulled mid-APDU in several ways; the card is gone
-                raise PcscCardRemovedError(
-                    f"{error} (the card is no longer in the reader)",
-                    hresult=code,
-                    operation="SCardTransmit",
-                )
+            if not isinstance(error, PcscCardRemovedError | PcscNoReaderError):
+                # readers report a card pulled mid-APDU in several ways, and a pcscd that
+                # died mid-APDU as a communication error: ask what is still there
+                presence = self._presence()
+                if presence == "reader gone":
+                    raise PcscNoReaderError(
+                        f"{error} (the reader or pcscd is gone)",
+                        hresult=code,
+                        operation="SCardTransmit",
+                    )
+                if presence == "card gone":
+                    raise PcscCardRemovedError(
+                        f"{error} (the card is no longer in the reader)",
+                        hresult=code,
+                        operation="SCardTransmit",
+                    )
             raise error
         if len(response) < 2:
             # An empty answer is how pcscd reports a card pulled mid-APDU before it has seen
             # the removal (about 0.3 s later): give it that long to say so.
-            if not self._card_present(settle=REMOVAL_SETTLE if not response else 0.0):
+            presence = self._presence(settle=REMOVAL_SETTLE if not response else 0.0)
+            if presence == "reader gone":
+                raise PcscNoReaderError(
+                    f"SCardTransmit (reader {self.reader!r}): the reader or pcscd is gone",
+                    operation="SCardTransmit",
+                )
+            if presence == "card gone":
                 raise PcscCardRemovedError(
                     f"SCardTransmit (reader {self.reader!r}): the card was removed",
                     operation="SCardTransmit",
@@ -1032,6 +1075,13 @@ class PcscTransport(Transport):
 
     def _card_present(self, settle: float = 0.0) -> bool:
         """Whether the card is still there; with *settle*, keep asking that many seconds."""
+        return self._presence(settle) == "present"
+
+    def _presence(self, settle: float = 0.0) -> Literal["present", "card gone", "reader gone"]:
+        """What ``SCardStatus`` says is still there: the card, only the reader, or neither.
+
+        With *settle*, keep asking that many seconds while the card seems present.
+        """
         api, card = self._api, self._card
 
         def status() -> int:
@@ -1042,12 +1092,16 @@ class PcscTransport(Transport):
         while True:
             try:
                 code = self._run("SCardStatus", status, CONNECT_TIMEOUT)
-            except PcscError:
-                return False
+            except PcscNoReaderError:
+                return "reader gone"
+            except PcscError as exc:
+                return "reader gone" if exc.hresult in SERVICE_LOST else "card gone"
+            if code in SERVICE_LOST:
+                return "reader gone"
             if code != SCARD_S_SUCCESS:
-                return False
+                return "card gone"
             if time.monotonic() >= deadline:
-                return True
+                return "present"
             time.sleep(0.05)
 
     def probe_extended_length(self) -> bool | None:
@@ -1194,9 +1248,9 @@ class PcscReader(CardSource):
 
     def _state(self, context: _Context, timeout_ms: int, known: int) -> tuple[int, int, bytes]:
         code, states = context.status_change(timeout_ms, [(self._name, known)])
-        if code in READER_GONE:
+        if code in SERVICE_LOST:
             self._abandon()
-            raise error_for(code, "SCardGetStatusChange", f"reader {self._name!r}")
+            raise service_error(code, "SCardGetStatusChange", f"reader {self._name!r}")
         if code not in (SCARD_S_SUCCESS, SCARD_E_TIMEOUT):
             raise error_for(code, "SCardGetStatusChange", f"reader {self._name!r}")
         if not states:
@@ -1269,10 +1323,10 @@ class PcscReader(CardSource):
             raise
         if code in CARD_GONE:
             return None
-        if code in READER_GONE:
+        if code in SERVICE_LOST:
             self._abandon()
         if code != SCARD_S_SUCCESS:
-            raise error_for(code, "SCardConnect", f"reader {self._name!r}")
+            raise service_error(code, "SCardConnect", f"reader {self._name!r}")
 
         def status() -> tuple[int, bytes]:
             result = _call("SCardStatus", api.SCardStatus, card)
@@ -1320,6 +1374,84 @@ class PcscReader(CardSource):
         :raises PcscNoReaderError: the reader or pcscd is gone.
         """
         return self._wait(timeout, want_present=False)
+
+
+class ResolvingReader(CardSource):
+    """A reader named as ``--reader`` names it, found when it is there (a kiosk's reader).
+
+    Unlike :func:`open_reader`, nothing needs to be connected yet: each wait
+    resolves *spec* (:func:`resolve_reader`) until a reader matches, and after
+    the reader went away (:class:`PcscNoReaderError`: unplugged, pcscd stopped)
+    it is resolved again, so a reader plugged back under another name (pcscd
+    numbers readers as it finds them) is found as well. While nothing matches,
+    the waits raise :class:`PcscNoReaderError` at once; the caller retries.
+
+    :param spec: a full reader name or a unique part; ``None``: the only reader.
+    :param options: passed to :class:`PcscReader`.
+    """
+
+    def __init__(self, spec: str | None, **options: Any) -> None:
+        self.spec = spec or None
+        self._options = options
+        self._reader: PcscReader | None = None
+
+    @property
+    def name(self) -> str:
+        if self._reader is not None:
+            return self._reader.name
+        return self.spec or "(the only PC/SC reader)"
+
+    def __repr__(self) -> str:
+        return f"ResolvingReader({self.spec!r})"
+
+    def check(self) -> None:
+        """Resolve now if the reader is there; raise only what waiting cannot mend.
+
+        :raises PyscardMissingError: without pyscard.
+        :raises AmbiguousReaderError: *spec* matches several readers.
+        """
+        try:
+            self._current()
+        except (PyscardMissingError, AmbiguousReaderError):
+            raise
+        except NoReaderError:
+            pass  # not there yet, or pcscd not running: the waits will find it
+
+    def _current(self) -> PcscReader:
+        if self._reader is None:
+            self._reader = PcscReader(resolve_reader(self.spec), **self._options)
+        return self._reader
+
+    def _forget(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+
+    def wait_for_card(self, timeout: float) -> PcscTransport | None:
+        """As :meth:`PcscReader.wait_for_card`, resolving the reader first.
+
+        :raises PcscNoReaderError: no reader matches (yet), or it went away.
+        """
+        try:
+            return self._current().wait_for_card(timeout)
+        except PcscNoReaderError:
+            self._forget()
+            raise
+
+    def wait_for_removal(self, timeout: float) -> bool:
+        """As :meth:`PcscReader.wait_for_removal`.
+
+        :raises PcscNoReaderError: no reader matches (yet), or it went away.
+        """
+        try:
+            return self._current().wait_for_removal(timeout)
+        except PcscNoReaderError:
+            self._forget()
+            raise
+
+    def close(self) -> None:
+        """Release the PC/SC context of the resolved reader, if any."""
+        self._forget()
 
 
 def open_reader(spec: str | None = None, **options: Any) -> PcscReader:

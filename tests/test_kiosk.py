@@ -11,6 +11,7 @@ import gc
 import io
 import json
 import logging
+import time
 import tracemalloc
 from typing import Any
 
@@ -21,7 +22,15 @@ from drivers.virtual.builder import specimen
 from drivers.virtual.chip import Faults
 from drivers.virtual.slot import NoCard, Presentation, ReaderGone, VirtualSlot
 from epass.access.keys import CanKey, MrzKey
-from epass.cli.kiosk import EVENTS, KIOSK_SCHEMA, KeyAssembler, Kiosk, bounded_lines, kiosk_schema
+from epass.cli.kiosk import (
+    EVENTS,
+    KIOSK_SCHEMA,
+    KeyAssembler,
+    Kiosk,
+    LineFeed,
+    bounded_lines,
+    kiosk_schema,
+)
 from epass.errors import ParseError
 from epass.inspection import json_schema
 from epass.lds.files import LdsFile
@@ -402,3 +411,77 @@ def test_kiosk_command_errors(capsys):
     with pytest.raises(SystemExit) as info:
         main(["kiosk", "--virtual", "--reader", "x"])
     assert info.value.code == 3 and "not both" in capsys.readouterr().err
+
+
+class TypedWhileWaiting:
+    """Input lines, and more lines typed while the kiosk waits for the document (a LineFeed)."""
+
+    def __init__(self, first: list[str], later: list[str]) -> None:
+        self.first = first
+        self.later = later
+
+    def __iter__(self):
+        yield from self.first
+
+    def ready(self) -> list[str]:
+        lines, self.later = self.later, []
+        return lines
+
+
+def test_a_key_typed_while_waiting_for_the_document_replaces_the_pending_one():
+    # was: the second key was kept for the next cycle, and the document on the reader was
+    # opened with the first (another document's) key: a BAC error, then a wait for removal
+    sink = EventSink()
+    slot = VirtualSlot([NoCard(), card()], sleep=no_sleep)
+    lines = TypedWhileWaiting([TD2[1] + "\n"], ["junk\n", LINE1 + "\n", LINE2 + "\n"])
+    kiosk = Kiosk(slot, lines, sink, trust_store=DOC.trust_store(), sleep=no_sleep)
+    slot.on_exhausted = kiosk.stop
+    kiosk.run()
+    assert [v["verdict"] for v in sink.of("verdict")] == ["VALID"]
+    keys = sink.of("key_accepted")
+    assert [(k["cycle"], k["format"]) for k in keys] == [(1, "TD2"), (1, "TD3")]
+    assert [(e["stage"], e["type"]) for e in sink.of("error")] == [("input", "ParseError")]
+    assert kiosk.cycle == 1
+
+
+def test_a_key_typed_while_the_document_is_read_waits_for_the_next_cycle():
+    sink = EventSink()
+    slot = VirtualSlot([card(), card()], sleep=no_sleep)
+    lines = TypedWhileWaiting([LINE2 + "\n", LINE2 + "\n"], [TD2[1] + "\n"])
+    kiosk = Kiosk(slot, lines, sink, trust_store=DOC.trust_store(), sleep=no_sleep)
+    slot.on_exhausted = kiosk.stop
+    kiosk.run()
+    # the document was on the reader at once: nothing was taken while waiting
+    assert [v["verdict"] for v in sink.of("verdict")] == ["VALID", "VALID"]
+
+
+def test_line_feed_reads_on_a_thread_and_bounds_lines():
+    feed = LineFeed(io.StringIO("a\n" + "x" * 5000 + "\nb\n"), limit=100)
+    deadline = time.monotonic() + 5
+    got: list[str] = []
+    while len(got) < 3 and time.monotonic() < deadline:
+        got += feed.ready()
+        time.sleep(0.01)
+    assert got[0] == "a\n" and len(got[1]) == 101 and got[2] == "b\n"
+    assert list(feed) == []  # the end of the stream ends the iteration
+    assert feed.ready() == []
+
+
+def test_binary_junk_on_stdin_does_not_end_the_kiosk(capsys, monkeypatch):
+    # under a UTF-8 locale stdin is strict: one byte FF ended the kiosk with a
+    # UnicodeDecodeError (exit 3, no 'stopped' event)
+    from epass.cli.main import main
+
+    raw = b"\xff\xfe\x00 junk\n" + bytes(range(256)) + b"\n" + LINE2.encode() + b"\n"
+    stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors="strict")
+    monkeypatch.setattr("sys.stdin", stdin)
+    with pytest.raises(SystemExit) as info:
+        main(["kiosk", "--virtual", "--poll", "0.05"])
+    out, _err = capsys.readouterr()
+    assert info.value.code == 0
+    sink = EventSink()
+    for line in out.splitlines(keepends=True):
+        sink.write(line)
+    assert [v["verdict"] for v in sink.of("verdict")] == ["VALID"]
+    assert {e["stage"] for e in sink.of("error")} == {"input"}
+    assert sink.events[-1]["event"] == "stopped"

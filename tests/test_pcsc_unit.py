@@ -656,3 +656,107 @@ def test_pyscard_exception_from_a_call_is_mapped(fake, mocker):
     with pytest.raises(pcsc.PcscNoReaderError) as info:
         pcsc.reader_names()
     assert info.value.hresult == pcsc.SCARD_E_NO_SERVICE
+
+
+def _pcscd_dies(fake: FakeScard) -> None:
+    """What pcsc-lite answers on a live context once pcscd died (seen with a killed pcscd)."""
+    fake.SCardTransmit = lambda card, pci, apdu: (pcsc.SCARD_F_COMM_ERROR, [])  # type: ignore[method-assign]
+    fake.SCardStatus = lambda card: (pcsc.SCARD_F_COMM_ERROR, "", 0, 0, [])  # type: ignore[method-assign]
+    fake.SCardGetStatusChange = (  # type: ignore[method-assign]
+        lambda ctx, timeout_ms, states: (pcsc.SCARD_F_COMM_ERROR, [])
+    )
+
+
+def test_pcscd_dying_mid_apdu_is_the_reader_gone_not_a_removed_card(fake):
+    # seen with a real pcscd killed mid-read: SCardTransmit and SCardStatus answer
+    # SCARD_F_COMM_ERROR; that was reported as "the card is no longer in the reader"
+    reader = pcsc.PcscReader(READER)
+    transport = reader.wait_for_card(1.0)
+    assert transport is not None
+    _pcscd_dies(fake)
+    with pytest.raises(pcsc.PcscNoReaderError, match="pcscd is gone") as info:
+        transport.transmit(b"\x00\xb0\x81\x00\x00")
+    assert not isinstance(info.value, CardRemovedError)
+    assert info.value.hresult == pcsc.SCARD_F_COMM_ERROR
+    transport.close()
+    reader.close()
+
+
+def test_pcscd_dying_while_waiting_is_the_reader_gone(fake):
+    # was a plain PcscError, which the kiosk took for "a card it cannot open"
+    fake.present = False
+    with pcsc.PcscReader(READER) as reader:
+        assert reader.wait_for_card(0.05) is None
+        _pcscd_dies(fake)
+        with pytest.raises(pcsc.PcscNoReaderError, match="lost the link to the PC/SC service"):
+            reader.wait_for_card(0.05)
+        with pytest.raises(pcsc.PcscNoReaderError):
+            reader.wait_for_removal(0.05)
+
+
+def test_empty_response_with_pcscd_gone_is_the_reader_gone(fake):
+    with pcsc.PcscReader(READER) as reader:
+        transport = reader.wait_for_card(1.0)
+        assert transport is not None
+        fake.respond = lambda apdu: (0, [])
+        fake.SCardStatus = lambda card: (pcsc.SCARD_E_NO_SERVICE, "", 0, 0, [])
+        with pytest.raises(pcsc.PcscNoReaderError):
+            transport.transmit(b"\x00\xb0\x81\x00\x00")
+        transport.close()
+
+
+# --------------------------------------------------------------------------------------------
+# ResolvingReader: a kiosk's reader, found when it comes
+
+
+def test_resolving_reader_waits_for_a_reader_that_is_not_there_yet(fake):
+    fake.readers = []
+    source = pcsc.ResolvingReader("fake")
+    source.check()  # nothing connected yet is no error: the waits will find it
+    assert source.name == "fake"
+    with pytest.raises(pcsc.PcscNoReaderError, match="no PC/SC reader is connected"):
+        source.wait_for_card(0.05)
+    fake.readers = [READER]
+    transport = source.wait_for_card(1.0)
+    assert transport is not None and source.name == READER
+    transport.close()
+    source.close()
+
+
+def test_resolving_reader_finds_a_reader_plugged_back_under_another_name(fake):
+    source = pcsc.ResolvingReader("fake")
+    assert source.wait_for_removal(0.05) is False  # resolved: the card is in
+    fake.readers = []  # unplugged
+    with pytest.raises(pcsc.PcscNoReaderError):
+        source.wait_for_card(0.05)
+    fake.readers = ["Fake Reader 01 00"]  # pcscd numbered it anew
+    transport = source.wait_for_card(1.0)
+    assert transport is not None and source.name == "Fake Reader 01 00"
+    transport.close()
+    source.close()
+
+
+def test_resolving_reader_refuses_at_once_what_waiting_cannot_mend(fake, mocker):
+    fake.readers = [READER, "Fake Reader 00 01"]
+    with pytest.raises(pcsc.AmbiguousReaderError, match="matches 2 readers"):
+        pcsc.ResolvingReader("fake").check()
+    with pytest.raises(pcsc.AmbiguousReaderError, match="choose one with --reader"):
+        pcsc.ResolvingReader(None).check()
+    fake.service = False  # pcscd not running yet: the kiosk waits for it
+    pcsc.ResolvingReader("fake").check()
+    mocker.patch.object(pcsc, "_scard", None)
+    with pytest.raises(pcsc.PyscardMissingError):
+        pcsc.ResolvingReader("fake").check()
+
+
+def test_epass_readers_text_names_each_line_once(fake, capsys):
+    # the raw capabilities object and its decoding were both labelled "card capabilities:"
+    from epass.cli.main import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["readers"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    assert out.count("card capabilities:") == 1
+    assert "card capabilities decoded: DF selection by full DF name" in out
+    assert "extended Lc and Le" in out

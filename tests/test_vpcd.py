@@ -327,6 +327,29 @@ def test_delay(fake, doc):
         card.join(2)
 
 
+def test_removal_and_stop_cut_a_slow_answer_short(fake, doc):
+    # a mute chip (--delay-ms 60000) kept the card in the reader and 'epass emulate' alive
+    # after SIGTERM for the whole delay: removal and stop now end the wait
+    card = start(fake, doc.chip(), delay_ms=30_000)
+    try:
+        fake.send(SELECT_EMRTD)
+        time.sleep(0.2)
+        begin = time.monotonic()
+        card.remove()
+        assert fake.closed_by_card(5)  # no answer, the card left at once
+        assert time.monotonic() - begin < 2.0
+        card.insert()
+        fake.accept()
+        fake.send(SELECT_EMRTD)
+        time.sleep(0.2)
+        begin = time.monotonic()
+        card.join(5)
+        assert card._thread is not None and not card._thread.is_alive()
+        assert time.monotonic() - begin < 2.0
+    finally:
+        card.join(2)
+
+
 def test_reconnects_when_vpcd_restarts(fake, doc):
     lines: list[str] = []
     card = start(fake, doc.chip(), log=lines.append)
@@ -399,6 +422,21 @@ def test_emulate_signals_toggle_and_stop(fake, doc):
     assert "serving profile 'specimen'" in err
     assert "stopped: 2 insertion(s), 2 APDU(s)" in err
     assert "L898902C" not in err  # no personal data in the log
+
+
+def test_emulate_stops_at_once_on_sigterm_while_a_slow_answer_is_pending(fake):
+    process = _emulate(fake.port, "--no-keyboard", "--delay-ms", "60000")
+    try:
+        fake.accept(timeout=20)
+        fake.send(SELECT_EMRTD)
+        time.sleep(0.3)
+        begin = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(5)  # was: the whole 60 s delay
+        assert time.monotonic() - begin < 3.0
+    finally:
+        code, err = _stop(process)
+    assert code == 0, err
 
 
 def test_emulate_keyboard_commands(fake):

@@ -103,6 +103,10 @@ class _RemoveCardError(Exception):
     """The remove-after fault fired: leave the reader without answering."""
 
 
+class _InterruptedError(Exception):
+    """The card was removed or stopped while a slow answer was pending: do not answer."""
+
+
 def encode_frame(payload: bytes) -> bytes:
     """Length-prefix *payload* (2 bytes, big-endian).
 
@@ -237,6 +241,7 @@ class VpcdCard:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._inserted = inserted
+        self._removals = 0  # remove() calls so far: a slow answer stops at the next one
         self._stopping = False
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
@@ -260,6 +265,7 @@ class VpcdCard:
         """Take the card out (close the connection: pcscd sees the removal in about 0.3 s)."""
         with self._changed:
             self._inserted = False
+            self._removals += 1
             self._shutdown_socket()
             self._changed.notify_all()
 
@@ -391,6 +397,8 @@ class VpcdCard:
             payload = read_frame(sock, received)
             try:
                 answer = self.handle(payload, offset=received)
+            except _InterruptedError:
+                return  # removed or stopped during --delay-ms: the card is gone, no answer
             except _RemoveCardError:
                 with self._changed:
                     self._inserted = False
@@ -420,7 +428,7 @@ class VpcdCard:
             self.remove_after = None  # once
             raise _RemoveCardError()
         if self.delay_ms:
-            time.sleep(self.delay_ms / 1000)
+            self._slow_chip()
         if payload[0] == 0xFF:
             self.stats.pseudo_apdus += 1
             return self._pseudo_apdu(payload)
@@ -431,6 +439,23 @@ class VpcdCard:
             self._log(f"chip error on APDU {self._session_apdus}: {type(exc).__name__}")
             return SW_NO_DIAGNOSIS
         return response if len(response) >= 2 else SW_NO_DIAGNOSIS
+
+    def _slow_chip(self) -> None:
+        """Wait ``delay_ms`` before answering, unless the card is removed or stopped first.
+
+        :raises _InterruptedError: when :meth:`remove` or :meth:`stop` came during the wait
+            (a slow or mute chip must not keep the card in the reader, nor ``epass emulate``
+            alive after SIGTERM, for up to a minute).
+        """
+        deadline = time.monotonic() + self.delay_ms / 1000
+        with self._changed:
+            removals = self._removals  # a remove() then insert() in a row still ends the wait
+            while not self._stopping and self._inserted and self._removals == removals:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._changed.wait(remaining)
+        raise _InterruptedError()
 
     def _pseudo_apdu(self, apdu: bytes) -> bytes:
         """PC/SC Part 3 §3.2.2.1.3: GET DATA answered by the (contactless) reader."""

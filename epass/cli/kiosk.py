@@ -24,10 +24,13 @@ type, file label, error type and step.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import queue
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -60,6 +63,7 @@ __all__ = [
     "EventSink",
     "KeyAssembler",
     "Kiosk",
+    "LineFeed",
     "bounded_lines",
     "kiosk",
     "kiosk_schema",
@@ -116,6 +120,74 @@ def bounded_lines(stream: IO[str], limit: int = MAX_LINE) -> Iterator[str]:
                 if not rest or rest.endswith("\n"):
                     break
         yield line
+
+
+class LineFeed:
+    """The lines of a stream, read on a daemon thread so the kiosk can look at them while it waits.
+
+    Iterating blocks for the next line (and ends at the end of the stream);
+    :meth:`ready` returns at once with the lines typed so far. Lines are
+    bounded as by :func:`bounded_lines`.
+    """
+
+    _END = object()
+
+    def __init__(self, stream: IO[str], limit: int = MAX_LINE) -> None:
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._ended = False
+        self._thread = threading.Thread(
+            target=self._pump, args=(stream, limit), name="epass-kiosk-input", daemon=True
+        )
+        self._thread.start()
+
+    def _pump(self, stream: IO[str], limit: int) -> None:
+        try:
+            for line in bounded_lines(stream, limit):
+                self._queue.put(line)
+        except (OSError, ValueError) as exc:  # stdin closed under us: the end of the input
+            logger.warning("input ended: %s", type(exc).__name__)
+        finally:
+            self._queue.put(self._END)
+
+    def __iter__(self) -> Iterator[str]:
+        while not self._ended:
+            try:  # with a timeout, so SIGINT/SIGTERM are seen while nothing is typed
+                item = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if item is self._END:
+                self._ended = True
+                return
+            assert isinstance(item, str)  # noqa: S101 - only lines and the end go in
+            yield item
+
+    def ready(self) -> list[str]:
+        """The lines typed so far and not taken yet, without waiting."""
+        lines: list[str] = []
+        while not self._ended:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is self._END:
+                self._ended = True
+                break
+            assert isinstance(item, str)  # noqa: S101 - only lines and the end go in
+            lines.append(item)
+        return lines
+
+
+def _text_input(stream: IO[str]) -> IO[str]:
+    """*stream* decoded as UTF-8 with undecodable bytes replaced.
+
+    A scanner or a cat on the keyboard can send any byte; under a UTF-8 locale
+    Python's stdin is strict and the first invalid byte ended the kiosk with a
+    ``UnicodeDecodeError``. Such lines are now refused like any other malformed line.
+    """
+    raw = getattr(stream, "buffer", None)
+    if raw is None:
+        return stream
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
 
 
 # -- the access key from typed lines ----------------------------------------------------------
@@ -231,7 +303,10 @@ class Kiosk:
     """The kiosk loop over one reader slot.
 
     :param source: the reader slot.
-    :param lines: the input lines (stdin in the CLI); the loop ends when they do.
+    :param lines: the input lines (stdin in the CLI); the loop ends when they do. When
+        it is a :class:`LineFeed`, a key completed while the kiosk waits for the
+        document replaces the pending one (the latest scan is the document on the
+        reader); otherwise lines are taken only when a key is wanted.
     :param out: where the JSON event lines go (``write`` and, if it has one, ``flush``).
     :param trust_store: CSCA anchors for passive authentication.
     :param options: how to read (the read budget ends a read that crawls).
@@ -276,6 +351,7 @@ class Kiosk:
         self._stop_reason = "stopped"
         self._file_started: dict[str, float] = {}
         self._access_sent = False
+        self._key: AccessKey | None = None
 
     # -- output ------------------------------------------------------------------------
 
@@ -367,7 +443,10 @@ class Kiosk:
                 self.emit("waiting", **{"for": "key"})
 
     def _serve(self, key: AccessKey) -> None:
+        self._key = key
         transport = self._wait_for_card()
+        key = self._key  # a key typed while waiting replaced it
+        self._key = None
         if transport is None:
             return
         self._file_started.clear()
@@ -463,7 +542,26 @@ class Kiosk:
                     self.emit("waiting", **{"for": "document"})
             if transport is not None:
                 return transport
+            self._take_typed_key()
         return None
+
+    def _take_typed_key(self) -> None:
+        """A key typed while waiting for the document replaces the pending one."""
+        ready = getattr(self.lines, "ready", None)
+        if ready is None:
+            return
+        for line in ready():
+            try:
+                key = self.assembler.feed(line)
+            except EpassError as exc:
+                self._error("input", exc)
+                continue
+            if key is not None:
+                self._key = key
+                kind, fmt, which = self.assembler.last
+                self.emit("key_accepted", kind=kind, format=fmt, lines=which)
+                self.emit("waiting", **{"for": "document"})
+                logger.info("cycle %d: a new key replaces the pending one", self.cycle)
 
     def _wait_for_removal(self) -> None:
         announced = False
@@ -561,6 +659,14 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     default=None,
     help="Time budget of one read (default: ReadOptions').",
 )
+@click.option(
+    "--apdu-timeout",
+    type=click.FloatRange(min=0.5, max=300),
+    default=15.0,
+    show_default=True,
+    help="Seconds one command may take before a chip that stopped answering is given up "
+    "(an error event; the kiosk goes on).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Log only warnings and errors on stderr.")
 @click.option(
     "--serve",
@@ -580,6 +686,7 @@ def kiosk(
     trust_paths: Sequence[Path],
     poll: float,
     max_seconds: float | None,
+    apdu_timeout: float,
     quiet: bool,
     serve: str | None,
     serve_public: bool,
@@ -613,7 +720,10 @@ def kiosk(
     else:
         from epass.cli import source as card_sources
 
-        source = card_sources.open_card_source(reader)
+        # a kiosk runs for days: the reader (or pcscd) may come later, or come back renamed
+        source = card_sources.open_card_source(
+            reader, wait_for_reader=True, transmit_timeout=apdu_timeout
+        )
     options = ReadOptions()
     if max_seconds is not None:
         options = replace(options, max_seconds=max_seconds)
@@ -624,7 +734,7 @@ def kiosk(
             server = _live_page(serve, serve_public)
         Kiosk(
             source,
-            bounded_lines(sys.stdin),
+            LineFeed(_text_input(sys.stdin)),
             sys.stdout,
             trust_store=trust,
             options=options,

@@ -41,7 +41,7 @@ def _describe(status: Any) -> list[str]:
             for name, value in info.objects:
                 lines.append(f"    {name}: {value.hex(' ').upper()}")
             if info.capability_notes:
-                lines.append(f"    card capabilities: {', '.join(info.capability_notes)}")
+                lines.append(f"    card capabilities decoded: {', '.join(info.capability_notes)}")
             if info.problem:
                 lines.append(f"    problem: {info.problem}")
     lines.append(f"  extended length: {status.extended_length_summary()}")

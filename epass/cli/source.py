@@ -14,14 +14,21 @@ from epass.transport import CardSource
 __all__ = ["open_card_source"]
 
 
-def open_card_source(name: str | None) -> CardSource:
+def open_card_source(
+    name: str | None, *, wait_for_reader: bool = False, transmit_timeout: float | None = None
+) -> CardSource:
     """The PC/SC reader *name* means (a full name or a unique part; ``None``: the only one).
 
     ``drivers.pcsc`` is imported here, lazily, so the rest of the CLI runs
     without pyscard.
 
-    :raises NoReaderError: no PC/SC support in this installation, no reader,
-        no match, or several matches (the message lists them).
+    :param wait_for_reader: a kiosk's source: the reader (or pcscd) need not be
+        there yet; its waits raise :class:`NoReaderError` until it is, and it is
+        found again after it was unplugged (``drivers.pcsc.ResolvingReader``).
+    :param transmit_timeout: seconds one APDU may take (default: the driver's, 15 s).
+    :raises NoReaderError: no PC/SC support in this installation; without
+        *wait_for_reader* also no reader, no match; several matches (the message
+        lists them) in both cases.
     """
     try:
         pcsc = importlib.import_module("drivers.pcsc")
@@ -33,5 +40,10 @@ def open_card_source(name: str | None) -> CardSource:
         raise NoReaderError(
             f"PC/SC support needs pyscard: pip install 'epass[pcsc]' ({exc})"
         ) from exc
-    source: CardSource = pcsc.open_reader(name)
+    options = {} if transmit_timeout is None else {"transmit_timeout": transmit_timeout}
+    if wait_for_reader:
+        waiting = pcsc.ResolvingReader(name, **options)
+        waiting.check()
+        return waiting  # type: ignore[no-any-return]
+    source: CardSource = pcsc.open_reader(name, **options)
     return source
