@@ -1028,7 +1028,14 @@ class PcscTransport(Transport):
             raise PcscError(f"reader {self.reader!r}: the connection is closed", operation="")
         code, response = self._raw_transmit(apdu)
         if code != SCARD_S_SUCCESS:
-            if len(apdu) > SHORT_APDU_MAX and code in LENGTH_REFUSED and self._card_present():
+            # a card pulled mid-APDU fails the same way until pcscd has seen it go (it polls
+            # vpcd and most drivers every few hundred ms): ask again for up to REMOVAL_SETTLE
+            # before taking the failure for a refused frame or another fault
+            if (
+                len(apdu) > SHORT_APDU_MAX
+                and code in LENGTH_REFUSED
+                and self._card_present(settle=REMOVAL_SETTLE)
+            ):
                 # The reader cannot carry this frame; the chip never saw it. Answer as a
                 # length-checking reader does, so the session can shrink and re-open.
                 self._extended = False
@@ -1038,7 +1045,7 @@ class PcscTransport(Transport):
             if not isinstance(error, PcscCardRemovedError | PcscNoReaderError):
                 # readers report a card pulled mid-APDU in several ways, and a pcscd that
                 # died mid-APDU as a communication error: ask what is still there
-                presence = self._presence()
+                presence = self._presence(settle=REMOVAL_SETTLE)
                 if presence == "reader gone":
                     raise PcscNoReaderError(
                         f"{error} (the reader or pcscd is gone)",
@@ -1122,7 +1129,7 @@ class PcscTransport(Transport):
             return None  # the session will not ask for extended length anyway
         code, response = self._raw_transmit(PROBE_APDU)
         if code != SCARD_S_SUCCESS:
-            if code in LENGTH_REFUSED and self._card_present():
+            if code in LENGTH_REFUSED and self._card_present(settle=REMOVAL_SETTLE):
                 self._extended = False
                 _remember_extended(self.reader, False)
                 self._reset_card()

@@ -507,7 +507,7 @@ def test_kiosk_documents_in_a_row_with_a_removal_mid_read(reader_name, cards, do
         at = kiosk.wait("access_granted", at)
         card.remove()
         at = kiosk.wait("error", at, stage="read")
-        assert kiosk.events[at]["type"] == "PcscCardRemovedError"
+        assert kiosk.events[at]["type"] == "PcscCardRemovedError", kiosk.events[at]
         at = kiosk.wait("document_removed", at)
         card.delay_ms = 0
         kiosk.type(line2)  # and the next document reads cleanly

@@ -760,3 +760,43 @@ def test_epass_readers_text_names_each_line_once(fake, capsys):
     assert out.count("card capabilities:") == 1
     assert "card capabilities decoded: DF selection by full DF name" in out
     assert "extended Lc and Le" in out
+
+
+def _removed_after(fake: FakeScard, seconds: float) -> None:
+    """The card leaves now, but pcscd reports it only *seconds* later (it polls the reader)."""
+    seen_at = time.monotonic() + seconds
+    status = fake.SCardStatus
+
+    def late_status(card: object) -> tuple[object, ...]:
+        if time.monotonic() >= seen_at:
+            fake.present = False
+        return tuple(status(card))
+
+    fake.SCardStatus = late_status  # type: ignore[method-assign]
+
+
+def test_card_pulled_during_an_extended_apdu_is_a_removal_not_a_short_only_reader(fake):
+    # seen with two suites at once: SCardTransmit failed (SCARD_E_NOT_TRANSACTED) before
+    # pcscd had seen the removal; the reader was then remembered as short-only for the
+    # process (a kiosk would read every later document with ~100 APDUs instead of 11)
+    with pcsc.PcscReader(READER) as reader:
+        transport = reader.wait_for_card(1.0)
+        assert transport is not None and transport.extended_length is True
+        fake.respond = lambda apdu: (pcsc.SCARD_E_NOT_TRANSACTED, [])
+        _removed_after(fake, 0.3)
+        with pytest.raises(pcsc.PcscCardRemovedError):
+            transport.transmit(bytes(300))
+        assert pcsc.reader_extended_length(READER) is True
+        transport.close()
+
+
+def test_card_pulled_during_a_short_apdu_is_a_removal_once_pcscd_sees_it(fake):
+    # was a plain PcscError when SCardStatus still said "present" right after the failure
+    with pcsc.PcscReader(READER) as reader:
+        transport = reader.wait_for_card(1.0)
+        assert transport is not None
+        fake.respond = lambda apdu: (pcsc.SCARD_F_COMM_ERROR, [])
+        _removed_after(fake, 0.3)
+        with pytest.raises(pcsc.PcscCardRemovedError):
+            transport.transmit(b"\x00\xb0\x81\x00\x00")
+        transport.close()

@@ -531,3 +531,23 @@ def test_emulate_serves_every_virtual_document_profile():
         chip = _profile_chip(name, ChipConfig(extended_length=False), Faults())
         own = profiles.document(name).chip_config or ChipConfig()
         assert chip.config == replace(own, extended_length=False), name
+
+
+def test_emulate_in_the_background_does_not_read_the_terminal(monkeypatch):
+    # 'epass emulate &' (as drivers/README shows) read the terminal from the background:
+    # SIGTTIN stops the whole process, and the card stops answering pcscd
+    from epass.cli import emulate as emulate_cli
+
+    class Tty:
+        def fileno(self) -> int:
+            return 0
+
+    monkeypatch.setattr("sys.stdin", Tty())
+    monkeypatch.setattr("os.isatty", lambda fd: True)
+    monkeypatch.setattr("os.getpgrp", lambda: 100)
+    monkeypatch.setattr("os.tcgetpgrp", lambda fd: 200)  # another process group: background
+    assert emulate_cli._keyboard_wanted() is False
+    monkeypatch.setattr("os.tcgetpgrp", lambda fd: 100)  # the foreground
+    assert emulate_cli._keyboard_wanted() is True
+    monkeypatch.setattr("os.isatty", lambda fd: False)  # a pipe is read
+    assert emulate_cli._keyboard_wanted() is True

@@ -9,6 +9,7 @@ and ``SIGTERM`` stop it cleanly (exit 0).
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import sys
@@ -117,6 +118,24 @@ def _keyboard(
         elif word in ("q", "quit", "exit"):
             stop()
             return
+
+
+def _keyboard_wanted() -> bool:
+    """Whether to read commands from stdin: not when started in the background (``&``).
+
+    A background process that reads its terminal is stopped by SIGTTIN, all of
+    it: the card would stop answering pcscd. A pipe or a foreground terminal is read.
+    """
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, ValueError, OSError):
+        return False
+    if not os.isatty(fd):
+        return True
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
 
 
 @click.command()
@@ -281,7 +300,7 @@ def emulate(
         )
         thread = threading.Thread(target=card.run, name="epass-vpcd", daemon=True)
         thread.start()
-        if not no_keyboard:
+        if not no_keyboard and _keyboard_wanted():
             threading.Thread(
                 target=_keyboard,
                 args=(card.toggle, card.insert, card.remove, card.stop),
