@@ -551,3 +551,20 @@ def test_emulate_in_the_background_does_not_read_the_terminal(monkeypatch):
     assert emulate_cli._keyboard_wanted() is True
     monkeypatch.setattr("os.isatty", lambda fd: False)  # a pipe is read
     assert emulate_cli._keyboard_wanted() is True
+
+
+def test_a_card_put_back_at_once_waits_until_pcscd_saw_it_go(fake, doc):
+    """vpcd polls about every 0.4 s: a card back sooner could go unseen (never powered)."""
+    from drivers.virtual.vpcd import REINSERT_SETTLE
+
+    card = start(fake, doc.chip())
+    try:
+        card.remove()
+        assert fake.closed_by_card()
+        removed = time.monotonic()
+        card.insert()
+        fake.accept()
+        assert time.monotonic() - removed >= REINSERT_SETTLE - 0.05
+        assert fake.exchange(SELECT_EMRTD) == b"\x90\x00"
+    finally:
+        card.join(2)

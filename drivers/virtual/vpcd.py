@@ -74,6 +74,10 @@ FRAME_TIMEOUT = 5.0
 POLL_INTERVAL = 0.05
 #: Seconds between attempts to reach vpcd (pcscd not running or restarting).
 RECONNECT_DELAY = 0.25
+#: Least time between a removal and the next insertion (seconds). vpcd asks for the card
+#: about every 0.4 s; a card back sooner than two of those polls can go unseen by pcscd,
+#: which then keeps the old (unpowered) card's state and never powers the new one.
+REINSERT_SETTLE = 1.0
 
 SW_SUCCESS = b"\x90\x00"
 SW_END_OF_DATA = b"\x62\x82"
@@ -242,6 +246,7 @@ class VpcdCard:
         self._changed = threading.Condition(self._lock)
         self._inserted = inserted
         self._removals = 0  # remove() calls so far: a slow answer stops at the next one
+        self._removed_at: float | None = None  # time.monotonic() of the last removal
         self._stopping = False
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
@@ -266,6 +271,7 @@ class VpcdCard:
         with self._changed:
             self._inserted = False
             self._removals += 1
+            self._removed_at = time.monotonic()
             self._shutdown_socket()
             self._changed.notify_all()
 
@@ -324,6 +330,11 @@ class VpcdCard:
                     self._changed.wait()
                 if self._stopping:
                     return
+            if self._removed_at is not None:
+                settle = REINSERT_SETTLE - (time.monotonic() - self._removed_at)
+                if settle > 0:
+                    self._sleep(settle)
+                    continue  # look again: removed or stopped meanwhile
             try:
                 sock = socket.create_connection((self.host, self.port), timeout=2.0)
             except OSError as exc:
@@ -402,6 +413,7 @@ class VpcdCard:
             except _RemoveCardError:
                 with self._changed:
                     self._inserted = False
+                    self._removed_at = time.monotonic()
                 self._log(f"fault: card removed at APDU {self._session_apdus}")
                 return
             received += 2 + len(payload)
