@@ -382,6 +382,30 @@ def _explicit(curve_name: str, change: str | None) -> dict[str, object]:
     }
 
 
+def _csca_and_ds(csca: Signer, ds_key: object, label: str) -> tuple[object, TrustStore]:
+    """A self-signed TEST CSCA of *csca* issuing a DS certificate for *ds_key*; the store."""
+    csca_name = name(f"TEST CSCA {label}")
+    csca_cert = certificate(
+        subject=csca_name,
+        issuer=csca_name,
+        subject_key=spki(csca),
+        issuer_key=spki(csca),
+        signer=csca,
+        ca=True,
+    )
+    ds = certificate(
+        subject=name(f"TEST DS {label}"),
+        issuer=csca_name,
+        subject_key=ds_key,
+        issuer_key=spki(csca),
+        signer=csca,
+        ca=False,
+    )
+    store = TrustStore()
+    store.add(bytes(csca_cert.dump()), source="csca")
+    return ds, store
+
+
 def _ds_with_key_parameters(curve_name: str, change: str | None) -> tuple[bytes, TrustStore]:
     """A SOD whose DS key is *curve_name* with explicit parameters, one field changed."""
     from asn1crypto import keys
@@ -398,25 +422,7 @@ def _ds_with_key_parameters(curve_name: str, change: str | None) -> tuple[bytes,
             "public_key": genuine["public_key"],
         }
     )
-    csca_name = name("TEST CSCA explicit")
-    csca = certificate(
-        subject=csca_name,
-        issuer=csca_name,
-        subject_key=spki(csca_key),
-        issuer_key=spki(csca_key),
-        signer=csca_key,
-        ca=True,
-    )
-    ds = certificate(
-        subject=name("TEST DS explicit"),
-        issuer=csca_name,
-        subject_key=ds_key,
-        issuer_key=spki(csca_key),
-        signer=csca_key,
-        ca=False,
-    )
-    store = TrustStore()
-    store.add(bytes(csca.dump()), source="csca")
+    ds, store = _csca_and_ds(csca_key, ds_key, "explicit")
     return sign_sod(_hashes(), ds_signer, ds), store
 
 
@@ -460,25 +466,7 @@ def test_a_ds_key_that_is_no_point_of_its_curve_is_never_valid():
             info = keys.PublicKeyInfo(
                 {"algorithm": spki(ds_signer)["algorithm"], "public_key": point}
             )
-            csca_name = name("TEST CSCA points")
-            csca_cert = certificate(
-                subject=csca_name,
-                issuer=csca_name,
-                subject_key=spki(csca),
-                issuer_key=spki(csca),
-                signer=csca,
-                ca=True,
-            )
-            ds = certificate(
-                subject=name("TEST DS bad point"),
-                issuer=csca_name,
-                subject_key=info,
-                issuer_key=spki(csca),
-                signer=csca,
-                ca=False,
-            )
-            store = TrustStore()
-            store.add(bytes(csca_cert.dump()), source="csca")
+            ds, store = _csca_and_ds(csca, info, "bad point")
             report = _verify(sign_sod(_hashes(), ds_signer, ds), store)
             signature = report.check(CheckName.SOD_SIGNATURE)
             assert signature.status in (CheckStatus.ERROR, CheckStatus.FAIL), (
