@@ -55,7 +55,7 @@ from asn1crypto import core
 
 from epass import tlv
 from epass._crypto.dh import DhGroup
-from epass._crypto.symmetric import CipherKind, kdf
+from epass._crypto.symmetric import CipherKind
 from epass.access import pace
 from epass.access.pace_groups import DhPaceGroup, PaceGroup, group_from_algorithm
 from epass.apdu import CommandApdu, Ins
@@ -119,12 +119,6 @@ TAG_EPHEMERAL_GA = 0x80
 #: identifier, no response data (ISO/IEC 7816-4 §11.2.2, P2 0C).
 PROOF_COMMAND = CommandApdu(0x00, Ins.SELECT, 0x02, 0x0C, b"\x01\x1e")
 
-_CIPHERS = {
-    "1": (CipherKind.DES3, 112),
-    "2": (CipherKind.AES, 128),
-    "3": (CipherKind.AES, 192),
-    "4": (CipherKind.AES, 256),
-}
 _KEY_AGREEMENTS = {"1": "DH", "2": "ECDH"}
 
 
@@ -137,7 +131,7 @@ def _fail(message: str, step: str, sw: int | None = None) -> AccessControlError:
 
 
 @dataclass(frozen=True)
-class CaAlgorithm:
+class CaAlgorithm(pace.SecureMessagingAlgorithm):
     """What an id-CA protocol OID says (9303-11 §9.2.3, TR-03110-3 A.1.1.2).
 
     ``id-CA-<KA>-<cipher>`` = ``0.4.0.127.0.7.2.2.3.K.C``: K 1 DH, 2 ECDH; C 1
@@ -155,9 +149,10 @@ class CaAlgorithm:
     def from_oid(cls, oid: str) -> CaAlgorithm:
         """:raises UnsupportedAlgorithmError: for an OID that is not id-CA-{DH,ECDH}-<cipher>."""
         parts = oid[len(ID_CA) + 1 :].split(".") if oid.startswith(ID_CA + ".") else []
-        if len(parts) != 2 or parts[0] not in _KEY_AGREEMENTS or parts[1] not in _CIPHERS:
+        ciphers = pace.PROTOCOL_CIPHERS
+        if len(parts) != 2 or parts[0] not in _KEY_AGREEMENTS or parts[1] not in ciphers:
             raise UnsupportedAlgorithmError(f"{oid} is not a chip authentication protocol")
-        cipher, bits = _CIPHERS[parts[1]]
+        cipher, bits = ciphers[parts[1]]
         return cls(oid, _KEY_AGREEMENTS[parts[0]], cipher, bits)
 
     @classmethod
@@ -170,24 +165,12 @@ class CaAlgorithm:
     @property
     def name(self) -> str:
         """E.g. ``"CA-ECDH-AES-128"``."""
-        cipher = "3DES" if self.cipher is CipherKind.DES3 else f"AES-{self.key_length}"
-        return f"CA-{self.key_agreement}-{cipher}"
-
-    @property
-    def oid_bytes(self) -> bytes:
-        """The OID's DER contents (the value of tag 80 in MSE:Set AT)."""
-        return bytes(core.ObjectIdentifier(self.oid).contents)
+        return f"CA-{self.key_agreement}-{self.cipher_name}"
 
     @property
     def uses_kat(self) -> bool:
         """3DES runs with MSE:Set KAT; AES with MSE:Set AT + GENERAL AUTHENTICATE."""
         return self.cipher is CipherKind.DES3
-
-    def kdf(self, secret: bytes, counter: int) -> bytes:
-        """KDF(secret, counter) for this cipher (9303-11 §9.7.1)."""
-        return kdf(
-            secret, counter, self.cipher, 128 if self.cipher is CipherKind.DES3 else self.key_length
-        )
 
 
 @dataclass(frozen=True)

@@ -101,12 +101,14 @@ from epass.status import StatusWord
 
 __all__ = [
     "PACE_STEPS",
+    "PROTOCOL_CIPHERS",
     "CamEvidence",
     "Mapping",
     "PaceAlgorithm",
     "PaceResult",
     "Password",
     "PasswordReference",
+    "SecureMessagingAlgorithm",
     "WrongPasswordError",
     "authentication_token",
     "authentication_token_input",
@@ -293,7 +295,8 @@ _FAMILIES = {
     "4": ("ECDH", Mapping.IM),
     "6": ("ECDH", Mapping.CAM),
 }
-_CIPHERS = {
+#: The last arc of a PACE or CA protocol OID: cipher and key bits (9303-11 §9.2.1, §9.2.3).
+PROTOCOL_CIPHERS = {
     "1": (CipherKind.DES3, 112),
     "2": (CipherKind.AES, 128),
     "3": (CipherKind.AES, 192),
@@ -301,8 +304,36 @@ _CIPHERS = {
 }
 
 
+class SecureMessagingAlgorithm:
+    """What PACE and Chip Authentication protocol OIDs share: the OID, the cipher and its key.
+
+    A mixin for :class:`PaceAlgorithm` and :class:`epass.access.ca.CaAlgorithm`
+    (frozen dataclasses holding ``oid``, ``cipher`` and ``key_length``).
+    """
+
+    oid: str
+    cipher: CipherKind
+    key_length: int
+
+    @property
+    def cipher_name(self) -> str:
+        """``"3DES"`` or ``"AES-128"``/``"AES-192"``/``"AES-256"``."""
+        return "3DES" if self.cipher is CipherKind.DES3 else f"AES-{self.key_length}"
+
+    @property
+    def oid_bytes(self) -> bytes:
+        """The OID's DER contents (the value of tag 80 in MSE:Set AT and of 06 in 7F49)."""
+        return bytes(core.ObjectIdentifier(self.oid).contents)
+
+    def kdf(self, secret: bytes, counter: int) -> bytes:
+        """KDF(secret, counter) for this cipher and key length (9303-11 §9.7.1)."""
+        return kdf(
+            secret, counter, self.cipher, 128 if self.cipher is CipherKind.DES3 else self.key_length
+        )
+
+
 @dataclass(frozen=True)
-class PaceAlgorithm:
+class PaceAlgorithm(SecureMessagingAlgorithm):
     """What a PACE protocol OID says (9303-11 §9.2.1, TR-03110-3 A.1.1.1).
 
     ``id-PACE-<KA>-<mapping>-<cipher>``: ``0.4.0.127.0.7.2.2.4.F.C`` with F 1
@@ -325,10 +356,10 @@ class PaceAlgorithm:
         :raises UnsupportedAlgorithmError: for an OID that is not one of the above.
         """
         parts = oid[len(ID_PACE) + 1 :].split(".") if oid.startswith(ID_PACE + ".") else []
-        if len(parts) != 2 or parts[0] not in _FAMILIES or parts[1] not in _CIPHERS:
+        if len(parts) != 2 or parts[0] not in _FAMILIES or parts[1] not in PROTOCOL_CIPHERS:
             raise UnsupportedAlgorithmError(f"{oid} is not a PACE protocol this reader knows")
         key_agreement, mapping = _FAMILIES[parts[0]]
-        cipher, bits = _CIPHERS[parts[1]]
+        cipher, bits = PROTOCOL_CIPHERS[parts[1]]
         if mapping is Mapping.CAM and cipher is CipherKind.DES3:
             raise UnsupportedAlgorithmError("PACE-CAM is not defined with 3DES")
         return cls(oid, key_agreement, mapping, cipher, bits)
@@ -336,24 +367,12 @@ class PaceAlgorithm:
     @property
     def name(self) -> str:
         """E.g. ``"PACE-ECDH-GM-AES-128"``."""
-        cipher = "3DES" if self.cipher is CipherKind.DES3 else f"AES-{self.key_length}"
-        return f"PACE-{self.key_agreement}-{self.mapping.value}-{cipher}"
-
-    @property
-    def oid_bytes(self) -> bytes:
-        """The OID's DER contents (the value of tag 80 in MSE:Set AT and of 06 in 7F49)."""
-        return bytes(core.ObjectIdentifier(self.oid).contents)
+        return f"PACE-{self.key_agreement}-{self.mapping.value}-{self.cipher_name}"
 
     @property
     def key_bytes(self) -> int:
         """Bytes of a session key: 16 for 3DES and AES-128, 24, 32."""
         return 16 if self.cipher is CipherKind.DES3 else self.key_length // 8
-
-    def kdf(self, secret: bytes, counter: int) -> bytes:
-        """KDF(secret, counter) for this cipher and key length (9303-11 §9.7.1)."""
-        return kdf(
-            secret, counter, self.cipher, 128 if self.cipher is CipherKind.DES3 else self.key_length
-        )
 
 
 def pace_group(pace_info: Any, domain_parameter_infos: Iterable[Any] = ()) -> PaceGroup[Any]:
